@@ -1,0 +1,1 @@
+//! Tamper-evident audit events for the Rampart gateway.

@@ -1,0 +1,1 @@
+//! Client secrets and access tokens for the Rampart gateway.

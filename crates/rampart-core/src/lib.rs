@@ -1,0 +1,25 @@
+//! Domain types of the Rampart gateway and their validation.
+//!
+//! Everything here is pure: no I/O, no clocks, no randomness. Input from the
+//! outside world becomes a typed value once, at the edge, through the parsers
+//! of this crate (`OrderRequest` ▶ `NewOrder`); code further in never
+//! re-checks strings. Money and quantities are [`rust_decimal::Decimal`],
+//! never floating point.
+
+pub mod decimal;
+pub mod error;
+pub mod ids;
+pub mod instrument;
+pub mod limits;
+pub mod order;
+pub mod principal;
+pub mod role;
+
+pub use decimal::{Price, Quantity};
+pub use error::{FieldError, FieldErrorKind};
+pub use ids::{AccountId, ClientOrderId, InstrumentId, OrderId};
+pub use instrument::{Instrument, InstrumentCatalog};
+pub use limits::{RiskLimits, TradingHours};
+pub use order::{NewOrder, Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce};
+pub use principal::{Principal, PrincipalKind};
+pub use role::{Role, RoleSet, SodConflict};

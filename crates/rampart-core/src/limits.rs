@@ -1,0 +1,111 @@
+//! Per-account pre-trade risk limits (MiFID II RTS 6, Article 15).
+//!
+//! Every limit is typed and bounded: no negative values, percentages above 0
+//! and at most 100, counts within sane ranges.
+
+use chrono::NaiveTime;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::decimal::strict;
+use crate::error::{FieldError, FieldErrorKind};
+use crate::ids::InstrumentId;
+use crate::instrument::InstrumentCatalog;
+
+/// The most orders per second a limit may allow.
+pub const MAX_ORDERS_PER_SECOND: u32 = 10_000;
+
+/// The risk limits of one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskLimits {
+    /// The largest quantity of one order.
+    #[serde(with = "strict")]
+    pub max_order_quantity: Decimal,
+    /// The largest notional (quantity × price) of one order, in the instrument's currency.
+    #[serde(with = "strict")]
+    pub max_order_notional: Decimal,
+    /// How far a limit price may stray from the reference price, in percent.
+    #[serde(with = "strict")]
+    pub price_collar_pct: Decimal,
+    /// The largest absolute position in any one instrument.
+    #[serde(with = "strict")]
+    pub max_position_quantity: Decimal,
+    /// The most notional that may be placed in one UTC day.
+    #[serde(with = "strict")]
+    pub max_daily_notional: Decimal,
+    /// The most orders that may be placed in any one second.
+    pub max_orders_per_second: u32,
+    /// The largest order notional as a share of account equity, in percent.
+    #[serde(with = "strict")]
+    pub max_risk_per_trade_pct: Decimal,
+    /// The instruments this account may trade.
+    pub allowed_instruments: Vec<InstrumentId>,
+    /// When orders are accepted, in UTC; always when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trading_hours: Option<TradingHours>,
+}
+
+/// A daily window, in UTC, during which orders are accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TradingHours {
+    /// Opening time, inclusive.
+    pub start: NaiveTime,
+    /// Closing time, exclusive. A window may cross midnight (`start` after `end`).
+    pub end: NaiveTime,
+}
+
+impl TradingHours {
+    /// Whether `time` falls inside the window.
+    pub fn contains(&self, time: NaiveTime) -> bool {
+        if self.start <= self.end {
+            self.start <= time && time < self.end
+        } else {
+            time >= self.start || time < self.end
+        }
+    }
+}
+
+impl RiskLimits {
+    /// Checks every bound, naming the first field that breaks one.
+    pub fn validate(&self, catalog: &InstrumentCatalog) -> Result<(), FieldError> {
+        positive("max_order_quantity", self.max_order_quantity)?;
+        positive("max_order_notional", self.max_order_notional)?;
+        percentage("price_collar_pct", self.price_collar_pct)?;
+        positive("max_position_quantity", self.max_position_quantity)?;
+        positive("max_daily_notional", self.max_daily_notional)?;
+        percentage("max_risk_per_trade_pct", self.max_risk_per_trade_pct)?;
+
+        if !(1..=MAX_ORDERS_PER_SECOND).contains(&self.max_orders_per_second) {
+            return Err(FieldError::new(
+                "max_orders_per_second",
+                FieldErrorKind::OutOfRange(format!("from 1 to {MAX_ORDERS_PER_SECOND}")),
+            ));
+        }
+        if self.allowed_instruments.iter().any(|i| catalog.get(i).is_none()) {
+            return Err(FieldError::new(
+                "allowed_instruments",
+                FieldErrorKind::UnknownInstrument,
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn positive(field: &'static str, value: Decimal) -> Result<(), FieldError> {
+    if value <= Decimal::ZERO {
+        return Err(FieldError::new(field, FieldErrorKind::NotPositive));
+    }
+    Ok(())
+}
+
+fn percentage(field: &'static str, value: Decimal) -> Result<(), FieldError> {
+    if value <= Decimal::ZERO || value > Decimal::ONE_HUNDRED {
+        return Err(FieldError::new(
+            field,
+            FieldErrorKind::OutOfRange("above 0 and at most 100".to_owned()),
+        ));
+    }
+    Ok(())
+}

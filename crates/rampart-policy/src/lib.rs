@@ -1,0 +1,1 @@
+//! Cedar authorisation for the Rampart gateway.

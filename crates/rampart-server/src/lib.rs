@@ -1,0 +1,1 @@
+//! The HTTPS application of the Rampart gateway.

@@ -1,0 +1,1 @@
+//! Test helpers for the Rampart gateway; used by tests only.

@@ -1,0 +1,1 @@
+//! Pre-trade controls, kill switch and the paper broker of the Rampart gateway.

@@ -1,0 +1,3 @@
+//! The `rampart` command line.
+
+fn main() {}

@@ -53,7 +53,7 @@ pub fn parse_positive(field: &'static str, text: &str) -> Result<Decimal, FieldE
 }
 
 macro_rules! positive_decimal {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident, $field:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -75,7 +75,7 @@ macro_rules! positive_decimal {
             type Err = FieldError;
 
             fn from_str(text: &str) -> Result<Self, Self::Err> {
-                parse_positive(stringify!($name), text).map(Self)
+                parse_positive($field, text).map(Self)
             }
         }
 
@@ -103,11 +103,13 @@ macro_rules! positive_decimal {
 
 positive_decimal!(
     /// A price, greater than zero.
-    Price
+    Price,
+    "price"
 );
 positive_decimal!(
     /// A quantity, greater than zero.
-    Quantity
+    Quantity,
+    "quantity"
 );
 
 /// Serde support for a `Decimal` field that must arrive as a strict decimal string.

@@ -22,7 +22,7 @@ pub struct RiskLimits {
     /// The largest quantity of one order.
     #[serde(with = "strict")]
     pub max_order_quantity: Decimal,
-    /// The largest notional (quantity × price) of one order, in the instrument's currency.
+    /// The largest notional (quantity × price) of one order, in the account's currency.
     #[serde(with = "strict")]
     pub max_order_notional: Decimal,
     /// How far a limit price may stray from the reference price, in percent.
@@ -31,7 +31,7 @@ pub struct RiskLimits {
     /// The largest absolute position in any one instrument.
     #[serde(with = "strict")]
     pub max_position_quantity: Decimal,
-    /// The most notional that may be placed in one UTC day.
+    /// The most notional that may be placed in one UTC day, in the account's currency.
     #[serde(with = "strict")]
     pub max_daily_notional: Decimal,
     /// The most orders that may be placed in any one second.
@@ -52,7 +52,8 @@ pub struct RiskLimits {
 pub struct TradingHours {
     /// Opening time, inclusive.
     pub start: NaiveTime,
-    /// Closing time, exclusive. A window may cross midnight (`start` after `end`).
+    /// Closing time, exclusive. A window may cross midnight (`start` after `end`);
+    /// `start` equal to `end` is an empty window, refused by [`RiskLimits::validate`].
     pub end: NaiveTime,
 }
 
@@ -83,7 +84,20 @@ impl RiskLimits {
                 FieldErrorKind::OutOfRange(format!("from 1 to {MAX_ORDERS_PER_SECOND}")),
             ));
         }
-        if self.allowed_instruments.iter().any(|i| catalog.get(i).is_none()) {
+        if self
+            .trading_hours
+            .is_some_and(|hours| hours.start == hours.end)
+        {
+            return Err(FieldError::new(
+                "trading_hours",
+                FieldErrorKind::OutOfRange("a window whose `start` differs from its `end`".into()),
+            ));
+        }
+        if self
+            .allowed_instruments
+            .iter()
+            .any(|i| catalog.get(i).is_none())
+        {
             return Err(FieldError::new(
                 "allowed_instruments",
                 FieldErrorKind::UnknownInstrument,

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::decimal::{Price, Quantity, parse_positive};
 use crate::error::{FieldError, FieldErrorKind};
 use crate::ids::{AccountId, ClientOrderId, InstrumentId, OrderId};
-use crate::instrument::InstrumentCatalog;
+use crate::instrument::{Instrument, InstrumentCatalog};
 
 /// Buy or sell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -162,7 +162,24 @@ impl OrderRequest {
     /// Checks the request against the catalog and returns the order it describes.
     pub fn validate(&self, catalog: &InstrumentCatalog) -> Result<NewOrder, FieldError> {
         let instrument = catalog.resolve("instrument", &self.instrument)?;
+        let quantity = self.quantity_on_lot(instrument)?;
+        let limit_price = self.limit_price_on_tick(instrument)?;
+        let time_in_force = self.time_in_force()?;
 
+        Ok(NewOrder {
+            account_id: self.account_id.clone(),
+            instrument: instrument.id.clone(),
+            side: self.side,
+            order_type: self.order_type,
+            quantity,
+            limit_price,
+            time_in_force,
+            client_order_id: self.client_order_id.clone(),
+        })
+    }
+
+    /// The quantity: positive and a whole number of the instrument's lots.
+    fn quantity_on_lot(&self, instrument: &Instrument) -> Result<Quantity, FieldError> {
         let quantity = parse_positive("quantity", &self.quantity)?;
         if !instrument.on_lot(quantity) {
             return Err(FieldError::new(
@@ -170,9 +187,13 @@ impl OrderRequest {
                 FieldErrorKind::OffIncrement(instrument.lot_size.normalize().to_string()),
             ));
         }
+        Quantity::new(quantity).ok_or(FieldError::new("quantity", FieldErrorKind::NotPositive))
+    }
 
-        let limit_price = match (self.order_type, &self.limit_price) {
-            (OrderType::Market, None) => None,
+    /// The limit price: required and on the tick for limit orders, refused for market orders.
+    fn limit_price_on_tick(&self, instrument: &Instrument) -> Result<Option<Price>, FieldError> {
+        let text = match (self.order_type, &self.limit_price) {
+            (OrderType::Market, None) => return Ok(None),
             (OrderType::Market, Some(_)) => {
                 return Err(FieldError::new(
                     "limit_price",
@@ -182,40 +203,30 @@ impl OrderRequest {
             (OrderType::Limit, None) => {
                 return Err(FieldError::new("limit_price", FieldErrorKind::Missing));
             }
-            (OrderType::Limit, Some(text)) => {
-                let price = parse_positive("limit_price", text)?;
-                if !instrument.on_tick(price) {
-                    return Err(FieldError::new(
-                        "limit_price",
-                        FieldErrorKind::OffIncrement(instrument.tick_size.normalize().to_string()),
-                    ));
-                }
-                Price::new(price)
-            }
+            (OrderType::Limit, Some(text)) => text,
         };
+        let price = parse_positive("limit_price", text)?;
+        if !instrument.on_tick(price) {
+            return Err(FieldError::new(
+                "limit_price",
+                FieldErrorKind::OffIncrement(instrument.tick_size.normalize().to_string()),
+            ));
+        }
+        Price::new(price)
+            .map(Some)
+            .ok_or(FieldError::new("limit_price", FieldErrorKind::NotPositive))
+    }
 
-        let time_in_force = match (self.order_type, self.time_in_force) {
-            (OrderType::Market, None | Some(TimeInForce::Ioc)) => TimeInForce::Ioc,
-            (OrderType::Market, Some(TimeInForce::Gtc)) => {
-                return Err(FieldError::new(
-                    "time_in_force",
-                    FieldErrorKind::NotAllowed("as `gtc` for market orders"),
-                ));
-            }
-            (OrderType::Limit, tif) => tif.unwrap_or(TimeInForce::Gtc),
-        };
-
-        Ok(NewOrder {
-            account_id: self.account_id.clone(),
-            instrument: instrument.id.clone(),
-            side: self.side,
-            order_type: self.order_type,
-            quantity: Quantity::new(quantity)
-                .ok_or(FieldError::new("quantity", FieldErrorKind::NotPositive))?,
-            limit_price,
-            time_in_force,
-            client_order_id: self.client_order_id.clone(),
-        })
+    /// The time in force: `ioc` for market orders, `gtc` by default for limit orders.
+    fn time_in_force(&self) -> Result<TimeInForce, FieldError> {
+        match (self.order_type, self.time_in_force) {
+            (OrderType::Market, None | Some(TimeInForce::Ioc)) => Ok(TimeInForce::Ioc),
+            (OrderType::Market, Some(TimeInForce::Gtc)) => Err(FieldError::new(
+                "time_in_force",
+                FieldErrorKind::NotAllowed("as `gtc` for market orders"),
+            )),
+            (OrderType::Limit, tif) => Ok(tif.unwrap_or(TimeInForce::Gtc)),
+        }
     }
 }
 

@@ -53,12 +53,15 @@ impl FromStr for Role {
     type Err = FieldError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Role::ALL.into_iter().find(|r| r.as_str() == text).ok_or(FieldError::new(
-            "roles",
-            FieldErrorKind::Invalid(
-                "one of `trader`, `risk_manager`, `compliance_officer`, `auditor`, `admin`",
-            ),
-        ))
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == text)
+            .ok_or(FieldError::new(
+                "roles",
+                FieldErrorKind::Invalid(
+                    "one of `trader`, `risk_manager`, `compliance_officer`, `auditor`, `admin`",
+                ),
+            ))
     }
 }
 

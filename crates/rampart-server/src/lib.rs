@@ -1,1 +1,27 @@
 //! The HTTPS application of the Rampart gateway.
+//!
+//! [`Gateway::start`] wires the store, tokens, policies and the paper broker
+//! behind a rustls listener (TLS 1.3 and 1.2 only; there is no plain-HTTP
+//! listener) and returns a [`RunningGateway`]; [`run_until_signal`] is what
+//! `rampart serve` runs. Every request passes the guards of [`middleware`],
+//! authenticates in [`authn`], is authorised in [`service`] and is answered
+//! with JSON or an RFC 9457 problem document from [`problem`].
+
+pub mod authn;
+pub mod config;
+pub mod devcert;
+pub mod extract;
+mod files;
+mod gateway;
+pub mod init;
+pub mod middleware;
+pub mod problem;
+pub mod request_id;
+pub mod routes;
+pub mod service;
+pub mod state;
+pub mod telemetry;
+pub mod tls;
+
+pub use config::Config;
+pub use gateway::{Gateway, RunningGateway, StartError, run_until_signal};

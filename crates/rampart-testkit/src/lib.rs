@@ -1,1 +1,36 @@
-//! Test helpers for the Rampart gateway; used by tests only.
+//! Test helpers for the Rampart gateway; nothing but tests depends on this crate.
+//!
+//! [`TestGateway`] runs the real gateway (`rampart_server::Gateway`) on a free
+//! loopback port with its own temporary data directory, and talks to it over
+//! real HTTPS with a client that trusts only the CA the gateway generated:
+//! certificate verification stays on. Accounts and API clients are written
+//! straight into the store, the way the `rampart` command line does, so that
+//! each test names exactly the identities it needs.
+//!
+//! - [`gateway`]: a gateway per test, or one shared by a test binary; store access.
+//! - [`identity`]: accounts, API clients, tokens and kill-switch release.
+//! - [`api`]: the HTTPS client and whole answers, with problem-document checks.
+//! - [`desk`]: a trader with a fresh account, the fixture most order tests start from.
+//! - [`order`]: order bodies; [`market`]: the replayed market and its prices.
+//! - [`forge`]: hostile tokens for the attack tests.
+//!
+//! A helper that cannot do its job panics: in a test, that is a failure with
+//! a message, which is what a test helper is for.
+
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test helper reports a broken precondition by failing the test"
+)]
+
+pub mod api;
+pub mod desk;
+pub mod forge;
+pub mod gateway;
+pub mod identity;
+pub mod market;
+pub mod order;
+
+pub use api::{Answer, Api};
+pub use gateway::TestGateway;
+pub use identity::{ApiClient, generous_limits};

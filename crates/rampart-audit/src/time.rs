@@ -1,0 +1,78 @@
+//! The one text form of an audit time: RFC 3339, UTC, six fractional digits, `Z`.
+//!
+//! A time has exactly one text form, so that a stored time cannot be rewritten
+//! into another spelling of the same instant, and a time read back compares
+//! equal to the time that was hashed.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Deserializer, Serializer};
+
+const FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+/// Formats `time` as `2026-01-02T03:04:05.123456Z` (sub-microseconds are dropped).
+pub fn format(time: &DateTime<Utc>) -> String {
+    time.format(FORMAT).to_string()
+}
+
+/// Parses a time written by [`format`]; any other spelling is refused.
+pub fn parse(text: &str) -> Option<DateTime<Utc>> {
+    let time = DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc);
+    (format(&time) == text).then_some(time)
+}
+
+/// `time` cut to whole microseconds, the precision that is stored and hashed.
+pub fn to_micros(time: DateTime<Utc>) -> DateTime<Utc> {
+    time.trunc_subsecs(6)
+}
+
+/// Serde support for a `DateTime<Utc>` in the one text form.
+///
+/// Use as `#[serde(with = "rampart_audit::time::micros")]`.
+pub mod micros {
+    use super::*;
+
+    /// Writes the time in the one text form.
+    pub fn serialize<S: Serializer>(
+        time: &DateTime<Utc>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&super::format(time))
+    }
+
+    /// Reads a time in the one text form.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<DateTime<Utc>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        super::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom("must be a UTC time such as \"2026-01-02T03:04:05.000000Z\"")
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn formats_with_six_fractional_digits_and_z() {
+        let time = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        assert_eq!(format(&time), "2026-01-02T03:04:05.000000Z");
+    }
+
+    #[test]
+    fn parses_only_its_own_spelling() {
+        let text = "2026-01-02T03:04:05.123456Z";
+        assert_eq!(parse(text).map(|t| format(&t)), Some(text.to_owned()));
+        assert_eq!(parse("2026-01-02T03:04:05.123456+00:00"), None);
+        assert_eq!(parse("2026-01-02T03:04:05.1234567Z"), None);
+        assert_eq!(parse("2026-01-02T03:04:05Z"), None);
+    }
+
+    #[test]
+    fn cuts_times_to_microseconds() {
+        let time = Utc.timestamp_opt(1, 123_456_789).unwrap();
+        assert_eq!(to_micros(time).timestamp_subsec_nanos(), 123_456_000);
+    }
+}

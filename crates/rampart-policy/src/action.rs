@@ -1,0 +1,87 @@
+//! What a principal asks to do, and to what: the actions and resources of the policies.
+//!
+//! Each action's name is its Cedar action id in the `Rampart` namespace, and
+//! the schema in `policies/rampart.cedarschema` declares the same list.
+
+use std::fmt;
+
+use rampart_core::AccountId;
+
+/// An action a principal may be allowed to take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// Place an order on an account.
+    OrderPlace,
+    /// Read an account's orders.
+    OrderRead,
+    /// Cancel an order on an account.
+    OrderCancel,
+    /// Read an account's risk limits.
+    LimitsRead,
+    /// Engage the kill switch, globally or for one account.
+    KillSwitchEngage,
+    /// Read the kill switch's state.
+    KillSwitchRead,
+    /// Read the audit log and its proofs.
+    AuditRead,
+    /// Create, disable or rotate API clients.
+    ClientManage,
+    /// List API clients.
+    ClientRead,
+    /// Create and change users and their roles.
+    UserManage,
+    /// Create trading accounts.
+    AccountManage,
+}
+
+impl Action {
+    /// Every action, in a fixed order.
+    pub const ALL: [Action; 11] = [
+        Action::OrderPlace,
+        Action::OrderRead,
+        Action::OrderCancel,
+        Action::LimitsRead,
+        Action::KillSwitchEngage,
+        Action::KillSwitchRead,
+        Action::AuditRead,
+        Action::ClientManage,
+        Action::ClientRead,
+        Action::UserManage,
+        Action::AccountManage,
+    ];
+
+    /// The Cedar action id, such as `order.place`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::OrderPlace => "order.place",
+            Action::OrderRead => "order.read",
+            Action::OrderCancel => "order.cancel",
+            Action::LimitsRead => "limits.read",
+            Action::KillSwitchEngage => "killswitch.engage",
+            Action::KillSwitchRead => "killswitch.read",
+            Action::AuditRead => "audit.read",
+            Action::ClientManage => "client.manage",
+            Action::ClientRead => "client.read",
+            Action::UserManage => "user.manage",
+            Action::AccountManage => "account.manage",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an action is taken on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Resource {
+    /// One trading account.
+    Account(AccountId),
+    /// The gateway as a whole (global kill switch, administration, audit log).
+    Gateway,
+}
+
+/// The Cedar entity id of the gateway resource.
+pub const GATEWAY_ID: &str = "gateway";

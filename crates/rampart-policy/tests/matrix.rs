@@ -1,0 +1,253 @@
+//! The roles matrix of the default policies: every role, every action, on an
+//! assigned account, an unassigned account and the gateway.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![allow(missing_docs)]
+
+use rampart_core::{AccountId, Principal, PrincipalKind, Role, RoleSet};
+use rampart_policy::{Action, Authorizer, Resource};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    AssignedAccount,
+    OtherAccount,
+    Gateway,
+}
+
+const TARGETS: [Target; 3] = [
+    Target::AssignedAccount,
+    Target::OtherAccount,
+    Target::Gateway,
+];
+
+fn account(id: &str) -> AccountId {
+    id.parse().unwrap()
+}
+
+fn principal(kind: PrincipalKind, roles: &[Role]) -> Principal {
+    Principal {
+        id: "subject-1".to_owned(),
+        kind,
+        roles: RoleSet::new(roles.iter().copied()).unwrap(),
+        accounts: vec![account("ACC-1")],
+    }
+}
+
+fn resource(target: Target) -> Resource {
+    match target {
+        Target::AssignedAccount => Resource::Account(account("ACC-1")),
+        Target::OtherAccount => Resource::Account(account("ACC-2")),
+        Target::Gateway => Resource::Gateway,
+    }
+}
+
+/// The matrix of DESIGN.md, written out independently of the policy text.
+fn expected(role: Role, action: Action, target: Target) -> bool {
+    use Action::*;
+    use Role::*;
+    use Target::*;
+    let on_account = matches!(target, AssignedAccount | OtherAccount);
+    let oversight = matches!(role, RiskManager | ComplianceOfficer | Auditor);
+    match action {
+        OrderPlace | OrderCancel => role == Trader && target == AssignedAccount,
+        OrderRead | LimitsRead => {
+            (role == Trader && target == AssignedAccount) || (oversight && on_account)
+        }
+        KillSwitchEngage => matches!(role, RiskManager | ComplianceOfficer),
+        KillSwitchRead => oversight,
+        AuditRead => matches!(role, ComplianceOfficer | Auditor) && target == Gateway,
+        ClientManage | ClientRead | UserManage | AccountManage => {
+            role == Admin && target == Gateway
+        }
+    }
+}
+
+#[test]
+fn every_single_role_gets_exactly_the_matrix_for_users_and_clients() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    let mut checked = 0;
+    for kind in [PrincipalKind::User, PrincipalKind::Client] {
+        for role in Role::ALL {
+            let who = principal(kind, &[role]);
+            for action in Action::ALL {
+                for target in TARGETS {
+                    let decision = authorizer.authorize(&who, action, &resource(target));
+                    assert_eq!(
+                        decision.allowed,
+                        expected(role, action, target),
+                        "{kind:?} {role} {action} {target:?}: {decision:?}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(
+        checked,
+        2 * Role::ALL.len() * Action::ALL.len() * TARGETS.len()
+    );
+}
+
+#[test]
+fn combined_roles_get_the_union_of_their_permissions() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    let pairs = [
+        [Role::Trader, Role::Auditor],
+        [Role::ComplianceOfficer, Role::Auditor],
+        [Role::RiskManager, Role::ComplianceOfficer],
+        [Role::Admin, Role::Auditor],
+    ];
+    for roles in pairs {
+        let who = principal(PrincipalKind::User, &roles);
+        for action in Action::ALL {
+            for target in TARGETS {
+                let want = roles.iter().any(|role| expected(*role, action, target));
+                let admin_blocked = roles.contains(&Role::Admin)
+                    && matches!(action, Action::OrderRead | Action::LimitsRead);
+                let decision = authorizer.authorize(&who, action, &resource(target));
+                assert_eq!(
+                    decision.allowed,
+                    want && !admin_blocked,
+                    "{roles:?} {action} {target:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn principal_without_roles_is_denied_everything() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    for kind in [PrincipalKind::User, PrincipalKind::Client] {
+        let nobody = principal(kind, &[]);
+        for action in Action::ALL {
+            for target in TARGETS {
+                let decision = authorizer.authorize(&nobody, action, &resource(target));
+                assert!(!decision.allowed, "{kind:?} {action} {target:?}");
+                assert!(decision.policy_ids.is_empty(), "{:?}", decision.policy_ids);
+            }
+        }
+    }
+}
+
+#[test]
+fn trader_without_assigned_accounts_cannot_trade_anywhere() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    let mut trader = principal(PrincipalKind::Client, &[Role::Trader]);
+    trader.accounts.clear();
+    for action in [
+        Action::OrderPlace,
+        Action::OrderRead,
+        Action::OrderCancel,
+        Action::LimitsRead,
+    ] {
+        let decision = authorizer.authorize(&trader, action, &resource(Target::AssignedAccount));
+        assert!(!decision.allowed, "{action}");
+    }
+}
+
+#[test]
+fn allowing_decision_names_the_permitting_policy_and_the_version() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    let trader = principal(PrincipalKind::Client, &[Role::Trader]);
+    let decision = authorizer.authorize(
+        &trader,
+        Action::OrderPlace,
+        &resource(Target::AssignedAccount),
+    );
+    assert!(decision.allowed);
+    assert_eq!(decision.policy_ids, ["orders.trader.place_cancel"]);
+    assert_eq!(decision.policy_version, authorizer.version());
+    assert!(decision.errors.is_empty());
+
+    let auditor = principal(PrincipalKind::User, &[Role::Auditor]);
+    let decision = authorizer.authorize(
+        &auditor,
+        Action::LimitsRead,
+        &resource(Target::OtherAccount),
+    );
+    assert_eq!(decision.policy_ids, ["risk.oversight.read_limits"]);
+}
+
+#[test]
+fn forbidding_decision_names_the_forbid_policy() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    let admin = principal(PrincipalKind::User, &[Role::Admin]);
+    let decision = authorizer.authorize(&admin, Action::OrderRead, &resource(Target::OtherAccount));
+    assert!(!decision.allowed);
+    assert_eq!(decision.policy_ids, ["orders.admin.forbid"]);
+    let decision =
+        authorizer.authorize(&admin, Action::LimitsRead, &resource(Target::OtherAccount));
+    assert_eq!(decision.policy_ids, ["risk.admin.forbid"]);
+}
+
+#[test]
+fn default_deny_names_no_policy() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    let trader = principal(PrincipalKind::Client, &[Role::Trader]);
+    let decision =
+        authorizer.authorize(&trader, Action::OrderPlace, &resource(Target::OtherAccount));
+    assert!(!decision.allowed);
+    assert!(decision.policy_ids.is_empty());
+    assert!(decision.errors.is_empty());
+}
+
+#[test]
+fn action_on_a_resource_of_the_wrong_type_is_denied_with_an_error() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    let admin = principal(PrincipalKind::User, &[Role::Admin]);
+    let decision = authorizer.authorize(
+        &admin,
+        Action::ClientManage,
+        &resource(Target::OtherAccount),
+    );
+    assert!(!decision.allowed);
+    assert_eq!(decision.errors.len(), 1, "{:?}", decision.errors);
+    assert!(
+        decision.errors[0].contains("schema"),
+        "{:?}",
+        decision.errors
+    );
+}
+
+#[test]
+fn authorised_proof_comes_only_from_an_allowing_decision() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    let risk = principal(PrincipalKind::User, &[Role::RiskManager]);
+    let proof = authorizer
+        .authorize(&risk, Action::KillSwitchEngage, &Resource::Gateway)
+        .authorised()
+        .unwrap();
+    assert_eq!(proof.action(), Action::KillSwitchEngage);
+    assert_eq!(proof.policy_ids(), ["killswitch.engage"]);
+    assert_eq!(proof.policy_version(), authorizer.version());
+
+    let denied = authorizer.authorize(
+        &risk,
+        Action::OrderPlace,
+        &resource(Target::AssignedAccount),
+    );
+    let refusal = denied.authorised().unwrap_err();
+    assert_eq!(refusal.to_string(), "`order.place` is not allowed");
+}
+
+#[test]
+fn principal_ids_with_quotes_are_data_not_policy() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    let mut sneaky = principal(PrincipalKind::User, &[Role::Trader]);
+    sneaky.id = r#"x" in Rampart::Role::"risk_manager"#.to_owned();
+    let engage = authorizer.authorize(&sneaky, Action::KillSwitchEngage, &Resource::Gateway);
+    assert!(!engage.allowed);
+    assert!(engage.errors.is_empty(), "{:?}", engage.errors);
+    let place = authorizer.authorize(
+        &sneaky,
+        Action::OrderPlace,
+        &resource(Target::AssignedAccount),
+    );
+    assert!(place.allowed, "{place:?}");
+}

@@ -1,0 +1,600 @@
+//! Gateway configuration: built-in defaults ▶ `rampart.toml` ▶ `RAMPART_*` environment.
+//!
+//! Every section refuses unknown keys, and every value is checked after it is
+//! read, so that a typo or an unsafe setting stops the gateway at start-up with
+//! an error that names the offending key instead of being silently ignored.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use rampart_core::decimal::strict;
+use rampart_core::{Instrument, InstrumentCatalog, InstrumentId};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// The configuration file read when no path is given and it exists.
+pub const DEFAULT_FILE: &str = "rampart.toml";
+
+/// The prefix of configuration environment variables; `__` separates sections.
+pub const ENV_PREFIX: &str = "RAMPART_";
+
+/// The longest access-token lifetime allowed, in seconds.
+pub const MAX_TOKEN_TTL_SECONDS: u64 = 900;
+
+/// The largest clock leeway allowed when verifying tokens, in seconds.
+pub const MAX_LEEWAY_SECONDS: u64 = 30;
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The configuration file named explicitly does not exist.
+    #[error("configuration file `{0}` does not exist")]
+    MissingFile(PathBuf),
+    /// A key is unknown, has the wrong type, or holds a value out of bounds.
+    #[error("`{key}` {reason}")]
+    Invalid {
+        /// The dotted key, such as `auth.token_ttl_seconds`.
+        key: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// The whole gateway configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The listener and the data directory.
+    pub server: ServerConfig,
+    /// The TLS certificate and key.
+    pub tls: TlsConfig,
+    /// Access tokens.
+    pub auth: AuthConfig,
+    /// Market data replayed by the paper broker.
+    pub market: MarketConfig,
+    /// The instruments traded; the built-in ones when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instruments: Option<Vec<InstrumentConfig>>,
+    /// The authorisation policies.
+    pub policy: PolicyConfig,
+}
+
+/// The `[server]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// The address of the HTTPS listener; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Where the database, keys and development certificates live.
+    pub data_dir: PathBuf,
+    /// The URL clients reach the gateway at; `https://<listen>` when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// How long a request may take before it is answered with 408.
+    pub request_timeout_seconds: u64,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace_seconds: u64,
+    /// The largest request body accepted.
+    pub max_body_bytes: usize,
+}
+
+/// The `[tls]` section; the development certificate in the data directory when empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The PEM certificate chain, leaf first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<PathBuf>,
+    /// The PEM private key of the leaf certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+}
+
+/// The `[auth]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The `iss` of issued tokens; the public URL when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The `aud` of issued and accepted tokens.
+    pub audience: String,
+    /// The lifetime of an access token, at most 900 seconds.
+    pub token_ttl_seconds: u64,
+    /// The clock leeway when verifying a token, at most 30 seconds.
+    pub leeway_seconds: u64,
+}
+
+/// The `[market]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MarketConfig {
+    /// The directory holding the market data CSV files.
+    pub data_dir: PathBuf,
+    /// The market time the replay starts at (RFC 3339); the start of the data when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<DateTime<Utc>>,
+    /// How many market seconds pass per wall-clock second.
+    pub speed: u32,
+}
+
+/// One `[[instruments]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstrumentConfig {
+    /// The symbol, such as `BTC-USD`.
+    pub id: InstrumentId,
+    /// The price increment, as a decimal string.
+    #[serde(with = "strict")]
+    pub tick_size: Decimal,
+    /// The quantity increment, as a decimal string.
+    #[serde(with = "strict")]
+    pub lot_size: Decimal,
+    /// The ISO 4217 currency of prices, such as `USD`.
+    pub currency: String,
+}
+
+/// The `[policy]` section.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// A directory of Cedar policies replacing the built-in ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            data_dir: PathBuf::from("./rampart-data"),
+            public_url: None,
+            request_timeout_seconds: 10,
+            shutdown_grace_seconds: 30,
+            max_body_bytes: 65_536,
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            audience: "rampart".to_owned(),
+            token_ttl_seconds: MAX_TOKEN_TTL_SECONDS,
+            leeway_seconds: MAX_LEEWAY_SECONDS,
+        }
+    }
+}
+
+impl Default for MarketConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data/market"),
+            start: None,
+            speed: 60,
+        }
+    }
+}
+
+impl Config {
+    /// Reads defaults ▶ the file (`path`, or `./rampart.toml` if present) ▶ `RAMPART_*`.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::new();
+        match path {
+            Some(path) if !path.is_file() => return Err(ConfigError::MissingFile(path.into())),
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_FILE).is_file() => {
+                figment = figment.merge(Toml::file_exact(DEFAULT_FILE));
+            }
+            None => {}
+        }
+        Self::extract(figment.merge(environment()))
+    }
+
+    /// Reads configuration from TOML text and the environment (no file lookup).
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        Self::extract(
+            Figment::new()
+                .merge(Toml::string(text))
+                .merge(environment()),
+        )
+    }
+
+    /// A configuration for tests: a free loopback port, `data_dir`, the repository's market data.
+    pub fn for_tests(data_dir: &Path) -> Config {
+        let mut config = Config::default();
+        config.server.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.server.data_dir = data_dir.to_path_buf();
+        config.server.shutdown_grace_seconds = 5;
+        config.market.data_dir = repository_market_data();
+        config
+    }
+
+    /// The URL clients reach the gateway at.
+    pub fn public_url(&self) -> String {
+        self.server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("https://{}", self.server.listen))
+    }
+
+    /// The `iss` of issued tokens.
+    pub fn issuer(&self) -> String {
+        self.auth
+            .issuer
+            .clone()
+            .unwrap_or_else(|| self.public_url())
+    }
+
+    /// The configured instruments, or `None` for the built-in ones.
+    pub fn instrument_catalog(&self) -> Option<InstrumentCatalog> {
+        self.instruments.as_ref().map(|list| {
+            InstrumentCatalog::new(list.iter().map(|i| Instrument {
+                id: i.id.clone(),
+                tick_size: i.tick_size,
+                lot_size: i.lot_size,
+                currency: i.currency.clone(),
+            }))
+        })
+    }
+
+    /// Checks every value against its bounds, naming the first key that breaks one.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_server()?;
+        self.validate_tls()?;
+        self.validate_auth()?;
+        if !(1..=100_000).contains(&self.market.speed) {
+            return Err(invalid("market.speed", "must be from 1 to 100000"));
+        }
+        self.validate_instruments()
+    }
+
+    fn extract(figment: Figment) -> Result<Config, ConfigError> {
+        let config: Config = figment.extract().map_err(from_figment)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate_server(&self) -> Result<(), ConfigError> {
+        let server = &self.server;
+        if !(1..=300).contains(&server.request_timeout_seconds) {
+            return Err(invalid(
+                "server.request_timeout_seconds",
+                "must be from 1 to 300",
+            ));
+        }
+        if server.shutdown_grace_seconds > 600 {
+            return Err(invalid(
+                "server.shutdown_grace_seconds",
+                "must be at most 600",
+            ));
+        }
+        if !(1024..=16 * 1024 * 1024).contains(&server.max_body_bytes) {
+            return Err(invalid(
+                "server.max_body_bytes",
+                "must be from 1024 to 16777216",
+            ));
+        }
+        if server.data_dir.as_os_str().is_empty() {
+            return Err(invalid("server.data_dir", "must not be empty"));
+        }
+        match &server.public_url {
+            Some(url) if !is_https_url(url) => {
+                Err(invalid("server.public_url", "must be an `https://` URL"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn validate_tls(&self) -> Result<(), ConfigError> {
+        match (&self.tls.cert_file, &self.tls.key_file) {
+            (Some(_), None) => Err(invalid("tls.key_file", "must be set with `tls.cert_file`")),
+            (None, Some(_)) => Err(invalid("tls.cert_file", "must be set with `tls.key_file`")),
+            _ => Ok(()),
+        }
+    }
+
+    fn validate_auth(&self) -> Result<(), ConfigError> {
+        let auth = &self.auth;
+        if auth.token_ttl_seconds == 0 {
+            return Err(invalid("auth.token_ttl_seconds", "must be at least 1"));
+        }
+        if auth.token_ttl_seconds > MAX_TOKEN_TTL_SECONDS {
+            return Err(invalid("auth.token_ttl_seconds", "must be at most 900"));
+        }
+        if auth.leeway_seconds > MAX_LEEWAY_SECONDS {
+            return Err(invalid("auth.leeway_seconds", "must be at most 30"));
+        }
+        if auth.audience.trim().is_empty() {
+            return Err(invalid("auth.audience", "must not be empty"));
+        }
+        match &auth.issuer {
+            Some(issuer) if issuer.trim().is_empty() => {
+                Err(invalid("auth.issuer", "must not be empty"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn validate_instruments(&self) -> Result<(), ConfigError> {
+        let Some(list) = &self.instruments else {
+            return Ok(());
+        };
+        if list.is_empty() {
+            return Err(invalid("instruments", "must list at least one instrument"));
+        }
+        for (index, instrument) in list.iter().enumerate() {
+            let key = |field: &str| format!("instruments[{index}].{field}");
+            if instrument.tick_size.is_zero() {
+                return Err(invalid(&key("tick_size"), "must be greater than zero"));
+            }
+            if instrument.lot_size.is_zero() {
+                return Err(invalid(&key("lot_size"), "must be greater than zero"));
+            }
+            if !is_currency_code(&instrument.currency) {
+                return Err(invalid(&key("currency"), "must be three capital letters"));
+            }
+            if list
+                .iter()
+                .take(index)
+                .any(|earlier| earlier.id == instrument.id)
+            {
+                return Err(invalid(&key("id"), "repeats an earlier instrument"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `RAMPART_SECTION__KEY` variables; prefixed names without `__` (such as `RAMPART_LOG`)
+/// belong to other tools and are left alone.
+fn environment() -> Env {
+    Env::prefixed(ENV_PREFIX)
+        .filter(|key| key.as_str().contains("__"))
+        .split("__")
+}
+
+/// The market data shipped with the repository, found from this crate's source directory.
+fn repository_market_data() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let in_repository = manifest.join("../../data/market");
+    if in_repository.is_dir() {
+        return in_repository;
+    }
+    manifest.join("../../../shared/data/market")
+}
+
+fn from_figment(error: figment::Error) -> ConfigError {
+    let mut path = error.path.clone();
+    let reason = match &error.kind {
+        figment::error::Kind::UnknownField(field, _) => {
+            push_once(&mut path, field);
+            "is not a known setting".to_owned()
+        }
+        figment::error::Kind::MissingField(field) => {
+            push_once(&mut path, field);
+            "is required".to_owned()
+        }
+        kind => kind.to_string(),
+    };
+    let key = if path.is_empty() {
+        "configuration".to_owned()
+    } else {
+        path.join(".")
+    };
+    ConfigError::Invalid { key, reason }
+}
+
+/// Appends `field` to `path` unless figment already put it there.
+fn push_once(path: &mut Vec<String>, field: &str) {
+    if path.last().is_none_or(|last| last != field) {
+        path.push(field.to_owned());
+    }
+}
+
+fn invalid(key: &str, reason: &str) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn is_https_url(url: &str) -> bool {
+    url.strip_prefix("https://")
+        .is_some_and(|rest| !rest.is_empty() && !rest.chars().any(char::is_whitespace))
+}
+
+fn is_currency_code(code: &str) -> bool {
+    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+#[cfg(test)]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment::Jail closures return figment's error"
+)]
+mod tests {
+    use figment::Jail;
+
+    use super::*;
+
+    fn key_of(error: ConfigError) -> String {
+        match error {
+            ConfigError::Invalid { key, .. } => key,
+            other => panic!("unexpected error {other}"),
+        }
+    }
+
+    #[test]
+    fn defaults_apply_without_a_file() {
+        Jail::expect_with(|_| {
+            let config = Config::load(None).unwrap();
+            assert_eq!(config.server.listen.to_string(), "127.0.0.1:8443");
+            assert_eq!(config.public_url(), "https://127.0.0.1:8443");
+            assert_eq!(config.issuer(), "https://127.0.0.1:8443");
+            assert_eq!(config.auth.token_ttl_seconds, 900);
+            assert_eq!(config.market.speed, 60);
+            assert!(config.instruments.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn file_in_working_directory_overrides_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_file(DEFAULT_FILE, "[server]\nlisten = \"0.0.0.0:9443\"\n")?;
+            let config = Config::load(None).unwrap();
+            assert_eq!(config.server.listen.to_string(), "0.0.0.0:9443");
+            assert_eq!(config.server.max_body_bytes, 65_536);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        Jail::expect_with(|jail| {
+            jail.create_file("custom.toml", "[auth]\naudience = \"from-file\"\n")?;
+            jail.set_env("RAMPART_AUTH__AUDIENCE", "from-env");
+            jail.set_env("RAMPART_LOG", "debug");
+            let config = Config::load(Some(Path::new("custom.toml"))).unwrap();
+            assert_eq!(config.auth.audience, "from-env");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn missing_explicit_file_is_an_error() {
+        Jail::expect_with(|_| {
+            let error = Config::load(Some(Path::new("absent.toml"))).unwrap_err();
+            assert_eq!(
+                error,
+                ConfigError::MissingFile(PathBuf::from("absent.toml"))
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_key_is_refused_by_name() {
+        Jail::expect_with(|_| {
+            let error = Config::from_toml("[server]\nlisten_addr = \"x\"\n").unwrap_err();
+            assert_eq!(key_of(error), "server.listen_addr");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_environment_key_is_refused_by_name() {
+        Jail::expect_with(|jail| {
+            jail.set_env("RAMPART_SERVER__LISTN", "127.0.0.1:1");
+            let error = Config::load(None).unwrap_err();
+            assert_eq!(key_of(error), "server.listn");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn token_lifetime_above_fifteen_minutes_is_refused() {
+        Jail::expect_with(|_| {
+            let error = Config::from_toml("[auth]\ntoken_ttl_seconds = 901\n").unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "`auth.token_ttl_seconds` must be at most 900"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn leeway_above_thirty_seconds_is_refused() {
+        Jail::expect_with(|_| {
+            let error = Config::from_toml("[auth]\nleeway_seconds = 31\n").unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "`auth.leeway_seconds` must be at most 30"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        Jail::expect_with(|_| {
+            let error = Config::from_toml("[server]\nmax_body_bytes = \"big\"\n").unwrap_err();
+            assert_eq!(key_of(error), "server.max_body_bytes");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn plain_http_public_url_is_refused() {
+        Jail::expect_with(|_| {
+            let error = Config::from_toml("[server]\npublic_url = \"http://x\"\n").unwrap_err();
+            assert_eq!(key_of(error), "server.public_url");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn certificate_without_key_is_refused() {
+        Jail::expect_with(|_| {
+            let error = Config::from_toml("[tls]\ncert_file = \"c.pem\"\n").unwrap_err();
+            assert_eq!(key_of(error), "tls.key_file");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn instruments_are_read_as_decimal_strings() {
+        Jail::expect_with(|_| {
+            let text = "[[instruments]]\nid = \"ETH-USD\"\ntick_size = \"0.01\"\n\
+                        lot_size = \"0.001\"\ncurrency = \"USD\"\n";
+            let config = Config::from_toml(text).unwrap();
+            let catalog = config.instrument_catalog().unwrap();
+            let eth = catalog.get(&"ETH-USD".parse().unwrap()).unwrap();
+            assert_eq!(eth.tick_size.to_string(), "0.01");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn instrument_with_numeric_tick_size_is_refused() {
+        Jail::expect_with(|_| {
+            let text = "[[instruments]]\nid = \"ETH-USD\"\ntick_size = 0.01\n\
+                        lot_size = \"0.001\"\ncurrency = \"USD\"\n";
+            assert!(Config::from_toml(text).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn market_start_is_read_as_rfc3339() {
+        Jail::expect_with(|_| {
+            let config = Config::from_toml("[market]\nstart = \"2022-01-10T00:00:00Z\"\n").unwrap();
+            assert_eq!(
+                config.market.start.unwrap().to_rfc3339(),
+                "2022-01-10T00:00:00+00:00"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn test_configuration_listens_on_a_free_loopback_port() {
+        let config = Config::for_tests(Path::new("/tmp/x"));
+        assert_eq!(config.server.listen.port(), 0);
+        assert!(config.server.listen.ip().is_loopback());
+        assert!(
+            config
+                .market
+                .data_dir
+                .join("btc-perp-2022-01-1m.csv")
+                .is_file()
+        );
+        config.validate().unwrap();
+    }
+}

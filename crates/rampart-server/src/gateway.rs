@@ -1,0 +1,411 @@
+//! Starting and stopping a gateway: wiring every crate together behind the TLS listener.
+//!
+//! Start prepares the data directory, loads keys and policies, starts the paper
+//! broker, its fill recorder and the kill switch reloader, re-submits the open
+//! orders, binds the listener and records `gateway.started`. Shutdown stops
+//! accepting, drains in-flight requests, stops the broker, records every fill
+//! it already reported, appends `gateway.stopped` and closes the store.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rampart_audit::{Outcome, action};
+use rampart_auth::{TokenConfig, TokenIssuer, TokenVerifier, authorization_server_metadata, jwks};
+use rampart_core::InstrumentCatalog;
+use rampart_policy::Authorizer;
+use rampart_store::Store;
+use rampart_trading::{MarketData, PaperBroker, ReplayConfig, default_instruments};
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, ConfigError};
+use crate::init::{self, DataDir, InitError, SYSTEM_ACTOR};
+use crate::service::killswitch::KillSwitchState;
+use crate::service::{audit, fills, orders};
+use crate::state::{AppState, Shared};
+use crate::tls::{self, TlsError};
+use crate::{request_id, routes, telemetry};
+
+/// How many fills may wait for the recorder before the broker waits.
+const FILL_QUEUE: usize = 1024;
+
+/// The largest header block accepted over HTTP/2 (HTTP/1.1 accepts as much).
+const MAX_HEADER_LIST_BYTES: u32 = 128 * 1024;
+
+/// How long a client may take to send its request headers (slow-client protection).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The data directory could not be prepared.
+    #[error(transparent)]
+    Init(#[from] InitError),
+    /// The certificate or key is unusable.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The token keys or settings were refused.
+    #[error("token settings are invalid: {0}")]
+    Token(#[from] rampart_auth::TokenError),
+    /// The policies could not be loaded.
+    #[error("policies could not be loaded: {0}")]
+    Policy(#[from] rampart_policy::PolicyError),
+    /// The market data could not be loaded.
+    #[error("market data could not be loaded from `{dir}`: {reason}")]
+    Market {
+        /// The directory.
+        dir: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The store failed while starting.
+    #[error(transparent)]
+    Store(#[from] rampart_store::StoreError),
+    /// The signal handlers could not be installed.
+    #[error("could not listen for shutdown signals: {0}")]
+    Signal(std::io::Error),
+    /// The listener could not be bound.
+    #[error("could not listen on `{addr}`: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// The entry point: starts gateways.
+#[derive(Debug, Clone, Copy)]
+pub struct Gateway;
+
+/// A gateway that is serving.
+pub struct RunningGateway {
+    addr: SocketAddr,
+    issuer: String,
+    data_dir: PathBuf,
+    ca_pem_path: Option<PathBuf>,
+    bootstrap_password: Option<secrecy::SecretString>,
+    state: AppState,
+    handle: Handle,
+    grace: Duration,
+    server: JoinHandle<std::io::Result<()>>,
+    background: Background,
+}
+
+impl Gateway {
+    /// Starts a gateway with `config` and returns once it is listening.
+    pub async fn start(config: Config) -> Result<RunningGateway, StartError> {
+        config.validate()?;
+        let data = init::ensure_data_dir(&config).await?;
+        let tls_config = tls::server_config(&data.tls.cert_file, &data.tls.key_file)?;
+        let (listener, addr) = bind(config.server.listen)?;
+        let issuer_url = issuer_url(&config, addr);
+
+        let market = load_market(&config.market.data_dir).await?;
+        let (fills_tx, fills_rx) = mpsc::channel(FILL_QUEUE);
+        let replay = ReplayConfig {
+            start: config.market.start,
+            speed: config.market.speed,
+        };
+        let broker = Arc::new(PaperBroker::new(market, replay, fills_tx));
+        let kill_switch = KillSwitchState::load(&data.store).await?;
+        let state = build_state(&config, &issuer_url, &data, broker, kill_switch)?;
+
+        let background = Background::spawn(&state, fills_rx);
+        let recovered = match orders::recover_open_orders(&state).await {
+            Ok(recovered) => recovered,
+            Err(error) => return Err(abandon(&state, background, error.into()).await),
+        };
+        if let Err(error) = record_started(&state, addr, &issuer_url, &data, recovered).await {
+            return Err(abandon(&state, background, error).await);
+        }
+
+        let handle = Handle::new();
+        let mut server =
+            axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(tls_config))
+                .handle(handle.clone());
+        limit_connections(server.http_builder());
+        let server = tokio::spawn(server.serve(routes::router(state.clone()).into_make_service()));
+
+        Ok(RunningGateway {
+            addr,
+            issuer: issuer_url,
+            data_dir: data.root.clone(),
+            ca_pem_path: data.tls.dev_ca_file.clone(),
+            bootstrap_password: data.bootstrap_password,
+            state,
+            handle,
+            grace: Duration::from_secs(config.server.shutdown_grace_seconds),
+            server,
+            background,
+        })
+    }
+}
+
+/// The tasks that run beside the listener: the replay, the fill recorder, the reloader.
+struct Background {
+    shutdown: CancellationToken,
+    recorder_stop: CancellationToken,
+    broker: JoinHandle<()>,
+    reloader: JoinHandle<()>,
+    recorder: JoinHandle<()>,
+}
+
+impl Background {
+    fn spawn(state: &AppState, fills: mpsc::Receiver<rampart_trading::Fill>) -> Self {
+        let shutdown = CancellationToken::new();
+        let recorder_stop = CancellationToken::new();
+        let recorder = fills::run_recorder(state.clone(), fills, recorder_stop.clone());
+        Self {
+            broker: spawn_broker(state, shutdown.clone()),
+            reloader: spawn_reloader(state, shutdown.clone()),
+            recorder: tokio::spawn(recorder),
+            shutdown,
+            recorder_stop,
+        }
+    }
+
+    /// Stops the replay first, then drains and records every fill it already reported.
+    async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = self.broker.await;
+        let _ = self.reloader.await;
+        self.recorder_stop.cancel();
+        let _ = self.recorder.await;
+    }
+}
+
+/// Undoes a start that failed after the background tasks were spawned.
+async fn abandon(state: &AppState, background: Background, error: StartError) -> StartError {
+    background.stop().await;
+    state.store.close().await;
+    error
+}
+
+/// The `iss` of tokens: configured, else the public URL, else the bound address.
+fn issuer_url(config: &Config, addr: SocketAddr) -> String {
+    match (&config.auth.issuer, &config.server.public_url) {
+        (Some(issuer), _) => issuer.clone(),
+        (None, Some(url)) => url.clone(),
+        (None, None) => format!("https://{addr}"),
+    }
+}
+
+impl RunningGateway {
+    /// The address the listener is bound to (the real port when 0 was configured).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The issuer URL of the tokens this gateway signs (its public URL unless configured).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The development CA certificate clients should trust, when it is in use.
+    pub fn ca_pem_path(&self) -> Option<&Path> {
+        self.ca_pem_path.as_deref()
+    }
+
+    /// The store, for the command line and tests.
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// The bootstrap administrator's one-time password, only on the start that created it.
+    pub fn take_bootstrap_password(&mut self) -> Option<secrecy::SecretString> {
+        self.bootstrap_password.take()
+    }
+
+    /// Waits until the listener stops on its own (an I/O failure).
+    pub async fn wait(&mut self) -> std::io::Result<()> {
+        match (&mut self.server).await {
+            Ok(result) => result,
+            Err(join) => Err(std::io::Error::other(join.to_string())),
+        }
+    }
+
+    /// Stops gracefully: drains requests, stops the broker, records pending fills, closes.
+    pub async fn shutdown(self) -> Result<(), StartError> {
+        self.state.begin_shutdown();
+        self.handle.graceful_shutdown(Some(self.grace));
+        if let Ok(Err(error)) = self.server.await {
+            tracing::error!(%error, "listener failed while stopping");
+        }
+        // Work that outlived its request (an order being executed, a cancellation)
+        // holds the order gate; waiting for it means its audit events are written.
+        let drained = tokio::time::timeout(self.grace, self.state.order_gate.write()).await;
+        if drained.is_err() {
+            tracing::error!("order work still running after the grace period");
+        }
+
+        self.background.stop().await;
+
+        let event = request_id::scope(request_id::generate(), async {
+            audit::event(
+                SYSTEM_ACTOR,
+                action::GATEWAY_STOPPED,
+                "gateway",
+                Outcome::Success,
+            )
+        })
+        .await;
+        audit::append(&self.state.store, event).await?;
+        self.state.store.close().await;
+        tracing::info!(addr = %self.addr, "gateway stopped");
+        Ok(())
+    }
+}
+
+/// Starts a gateway and shuts it down on SIGTERM or Ctrl-C.
+pub async fn run_until_signal(config: Config) -> Result<(), StartError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).map_err(StartError::Signal)?;
+    let mut gateway = Gateway::start(config).await?;
+    tracing::info!(addr = %gateway.addr(), "gateway listening");
+    tokio::select! {
+        _ = terminate.recv() => tracing::info!("SIGTERM received; shutting down"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received; shutting down"),
+        result = gateway.wait() => {
+            if let Err(error) = result {
+                tracing::error!(%error, "listener stopped");
+            }
+        }
+    }
+    gateway.shutdown().await
+}
+
+/// Connection limits: slow header senders are cut off, and oversized headers over
+/// HTTP/2 still reach the token checks and get a problem document, not a reset stream.
+fn limit_connections(builder: &mut hyper_util::server::conn::auto::Builder<TokioExecutor>) {
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http2().max_header_list_size(MAX_HEADER_LIST_BYTES);
+}
+
+fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let failed = |source| StartError::Bind { addr, source };
+    let listener = TcpListener::bind(addr).map_err(failed)?;
+    listener.set_nonblocking(true).map_err(failed)?;
+    let bound = listener.local_addr().map_err(failed)?;
+    Ok((listener, bound))
+}
+
+async fn load_market(dir: &Path) -> Result<MarketData, StartError> {
+    let owned = dir.to_path_buf();
+    let loaded = tokio::task::spawn_blocking(move || MarketData::load_dir(&owned)).await;
+    let failed = |reason: String| StartError::Market {
+        dir: dir.to_path_buf(),
+        reason,
+    };
+    loaded
+        .map_err(|e| failed(e.to_string()))?
+        .map_err(|e| failed(e.to_string()))
+}
+
+fn build_state(
+    config: &Config,
+    issuer_url: &str,
+    data: &DataDir,
+    broker: Arc<PaperBroker>,
+    kill_switch: KillSwitchState,
+) -> Result<AppState, StartError> {
+    let mut token_config = TokenConfig::new(issuer_url, config.auth.audience.clone());
+    token_config.ttl_seconds = u32::try_from(config.auth.token_ttl_seconds).unwrap_or(900);
+    token_config.leeway_seconds = u32::try_from(config.auth.leeway_seconds).unwrap_or(30);
+
+    let key = &data.signing_key;
+    let verifier = TokenVerifier::new([key.verifying_key()], token_config.clone())?;
+    let signing = rampart_auth::SigningKey::from_pkcs8_der(key.expose_pkcs8_der())
+        .map_err(|_| rampart_auth::TokenError::InvalidKeys("the signing key cannot be loaded"))?;
+    let issuer = TokenIssuer::new(signing, token_config.clone())?;
+    let authorizer = match &config.policy.dir {
+        Some(dir) => Authorizer::from_dir(dir)?,
+        None => Authorizer::with_default_policies()?,
+    };
+    let catalog = config
+        .instrument_catalog()
+        .unwrap_or_else(|| InstrumentCatalog::new(default_instruments()));
+
+    Ok(AppState::new(Shared {
+        store: data.store.clone(),
+        issuer,
+        verifier,
+        jwks: jwks(&[key]),
+        metadata: authorization_server_metadata(issuer_url),
+        authorizer,
+        catalog,
+        broker,
+        kill_switch,
+        order_gate: Arc::new(tokio::sync::RwLock::new(())),
+        account_locks: Default::default(),
+        metrics: telemetry::handle(),
+        max_body_bytes: config.server.max_body_bytes,
+        request_timeout: Duration::from_secs(config.server.request_timeout_seconds),
+        shutting_down: AtomicBool::new(false),
+    }))
+}
+
+fn spawn_broker(state: &AppState, shutdown: CancellationToken) -> JoinHandle<()> {
+    let broker = state.broker.clone();
+    tokio::spawn(async move { broker.run(shutdown).await })
+}
+
+fn spawn_reloader(state: &AppState, shutdown: CancellationToken) -> JoinHandle<()> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        state
+            .kill_switch
+            .run_reloader(state.store.clone(), shutdown)
+            .await;
+    })
+}
+
+async fn record_started(
+    state: &AppState,
+    addr: SocketAddr,
+    issuer_url: &str,
+    data: &DataDir,
+    recovered: usize,
+) -> Result<(), StartError> {
+    let details = json!({
+        "addr": addr.to_string(),
+        "issuer": issuer_url,
+        "policy_version": state.authorizer.version(),
+        "signing_key": data.signing_key.kid(),
+        "development_ca": data.tls.dev_ca_file.is_some(),
+        "recovered_open_orders": recovered,
+    });
+    let event = request_id::scope(request_id::generate(), async {
+        audit::event(
+            SYSTEM_ACTOR,
+            action::GATEWAY_STARTED,
+            "gateway",
+            Outcome::Success,
+        )
+        .policy(state.authorizer.version())
+        .details(details)
+    })
+    .await;
+    audit::append(&state.store, event).await?;
+    tracing::info!(%addr, "gateway started");
+    Ok(())
+}

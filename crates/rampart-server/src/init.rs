@@ -1,0 +1,291 @@
+//! The data directory: what a first start creates and every later start reuses.
+//!
+//! The directory is private (0700). On first start it receives the development
+//! CA and server certificate (unless the operator configured a certificate),
+//! the Ed25519 token-signing key (0600), the SQLite database and a bootstrap
+//! `admin` whose one-time password is handed back once, to be printed by the
+//! command line, and never logged. A later start creates nothing.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use rampart_audit::{NewEvent, Outcome, action};
+use rampart_auth::keys::{KeyError, SigningKey};
+use rampart_auth::secret::{generate_client_secret, hash_secret};
+use rampart_core::{Role, RoleSet};
+use rampart_store::{Store, StoreError, UserRecord};
+use secrecy::SecretString;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::devcert::{self, DevCertError, DevCertPaths};
+use crate::files::{self, PRIVATE_FILE};
+use crate::request_id;
+
+/// The actor of events the gateway records on its own behalf.
+pub const SYSTEM_ACTOR: &str = "system";
+
+/// The username of the bootstrap administrator.
+pub const BOOTSTRAP_ADMIN: &str = "admin";
+
+/// The database file inside the data directory.
+pub const DATABASE_FILE: &str = "rampart.db";
+
+/// The token-signing key inside the data directory.
+pub const SIGNING_KEY_FILE: &str = "keys/token-signing.p8";
+
+/// Why the data directory could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// A directory could not be created or made private.
+    #[error("could not prepare the directory `{path}`: {source}")]
+    Directory {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// The development certificates could not be created.
+    #[error(transparent)]
+    DevCert(#[from] DevCertError),
+    /// The token-signing key could not be read, generated or written.
+    #[error("the token-signing key `{path}` is unusable: {reason}")]
+    SigningKey {
+        /// The key file.
+        path: PathBuf,
+        /// What went wrong (never the key).
+        reason: String,
+    },
+    /// The database could not be opened or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The bootstrap password could not be hashed.
+    #[error("the bootstrap password could not be hashed")]
+    Hash,
+}
+
+/// The certificate and key the listener uses, and the CA file clients trust.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The PEM certificate chain.
+    pub cert_file: PathBuf,
+    /// The PEM private key.
+    pub key_file: PathBuf,
+    /// The development CA certificate, when the development certificate is in use.
+    pub dev_ca_file: Option<PathBuf>,
+}
+
+/// A prepared data directory and what was loaded from it.
+#[derive(Debug)]
+pub struct DataDir {
+    /// The directory.
+    pub root: PathBuf,
+    /// The open database.
+    pub store: Store,
+    /// The key that signs access tokens.
+    pub signing_key: SigningKey,
+    /// The listener's certificate files.
+    pub tls: TlsFiles,
+    /// The bootstrap administrator's one-time password, only on the start that created it.
+    pub bootstrap_password: Option<SecretString>,
+}
+
+/// Creates what is missing in the data directory and opens what exists.
+pub async fn ensure_data_dir(config: &Config) -> Result<DataDir, InitError> {
+    let root = config.server.data_dir.clone();
+    private_dir(&root)?;
+
+    let tls = ensure_tls(config, &root)?;
+    let signing_key = ensure_signing_key(&root.join(SIGNING_KEY_FILE))?;
+    let store = Store::open(&root.join(DATABASE_FILE)).await?;
+    let bootstrap_password = ensure_admin(&store).await?;
+
+    Ok(DataDir {
+        root,
+        store,
+        signing_key,
+        tls,
+        bootstrap_password,
+    })
+}
+
+fn private_dir(path: &Path) -> Result<(), InitError> {
+    files::private_dir(path).map_err(|source| InitError::Directory {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn ensure_tls(config: &Config, root: &Path) -> Result<TlsFiles, InitError> {
+    if let (Some(cert_file), Some(key_file)) = (&config.tls.cert_file, &config.tls.key_file) {
+        return Ok(TlsFiles {
+            cert_file: cert_file.clone(),
+            key_file: key_file.clone(),
+            dev_ca_file: None,
+        });
+    }
+
+    let tls_dir = root.join("tls");
+    private_dir(&tls_dir)?;
+    let paths = DevCertPaths::in_dir(&tls_dir);
+    if devcert::ensure(&paths)? {
+        tracing::info!(ca = %paths.ca_cert.display(), "development certificate authority created");
+    }
+    tracing::warn!(
+        ca = %paths.ca_cert.display(),
+        "DEVELOPMENT MODE: serving a certificate signed by a locally generated CA; \
+         configure `tls.cert_file` and `tls.key_file` for production"
+    );
+    Ok(TlsFiles {
+        cert_file: paths.server_cert,
+        key_file: paths.server_key,
+        dev_ca_file: Some(paths.ca_cert),
+    })
+}
+
+/// Loads the signing key, or generates and stores it (0600) on first start.
+pub fn ensure_signing_key(path: &Path) -> Result<SigningKey, InitError> {
+    let failed = |reason: String| InitError::SigningKey {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if let Some(parent) = path.parent() {
+        private_dir(parent)?;
+    }
+    if path.exists() {
+        let bytes =
+            zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| failed(e.to_string()))?);
+        return SigningKey::from_pkcs8_der(&bytes).map_err(|e: KeyError| failed(e.to_string()));
+    }
+
+    let key = SigningKey::generate().map_err(|e| failed(e.to_string()))?;
+    files::create_new(path, PRIVATE_FILE, key.expose_pkcs8_der())
+        .map_err(|e| failed(e.to_string()))?;
+    tracing::info!(kid = key.kid(), "token-signing key generated");
+    Ok(key)
+}
+
+/// Creates the bootstrap administrator if there is none; returns its one-time password.
+async fn ensure_admin(store: &Store) -> Result<Option<SecretString>, InitError> {
+    if store.user_by_username(BOOTSTRAP_ADMIN).await?.is_some() {
+        return Ok(None);
+    }
+
+    let password = generate_client_secret();
+    let hashed = password.clone();
+    let password_hash = tokio::task::spawn_blocking(move || hash_secret(&hashed))
+        .await
+        .map_err(|_| InitError::Hash)?
+        .map_err(|_| InitError::Hash)?;
+    let roles = RoleSet::new([Role::Admin]).map_err(|_| InitError::Hash)?;
+    let user = UserRecord {
+        id: Uuid::now_v7().to_string(),
+        username: BOOTSTRAP_ADMIN.to_owned(),
+        password_hash,
+        roles,
+        must_change_password: true,
+        created_at: Utc::now(),
+    };
+
+    let mut tx = store.begin().await?;
+    tx.insert_user(&user).await?;
+    let event = NewEvent::new(
+        SYSTEM_ACTOR,
+        action::ADMIN_BOOTSTRAPPED,
+        format!("user:{}", user.id),
+        Outcome::Success,
+        request_id::generate(),
+    )
+    .details(json!({ "username": BOOTSTRAP_ADMIN, "must_change_password": true }));
+    tx.append(event).await?;
+    tx.commit().await?;
+    tracing::info!(user = %user.id, "bootstrap administrator created");
+    Ok(Some(password))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use rampart_auth::secret::verify_secret;
+
+    use super::*;
+    use crate::files::{PRIVATE_DIR, mode_of};
+
+    fn config_in(dir: &Path) -> Config {
+        Config::for_tests(&dir.join("data"))
+    }
+
+    #[tokio::test]
+    async fn first_start_creates_private_files_and_a_bootstrap_admin() {
+        let temp = tempfile::tempdir().unwrap();
+        let data = ensure_data_dir(&config_in(temp.path())).await.unwrap();
+        assert_eq!(mode_of(&data.root).unwrap(), PRIVATE_DIR);
+        assert_eq!(
+            mode_of(&data.root.join(SIGNING_KEY_FILE)).unwrap(),
+            PRIVATE_FILE
+        );
+        assert_eq!(mode_of(&data.tls.key_file).unwrap(), PRIVATE_FILE);
+        assert_eq!(
+            mode_of(&data.root.join("tls/ca-key.pem")).unwrap(),
+            PRIVATE_FILE
+        );
+        assert!(data.tls.dev_ca_file.as_ref().unwrap().is_file());
+
+        let password = data.bootstrap_password.expect("a one-time password");
+        let admin = data
+            .store
+            .user_by_username(BOOTSTRAP_ADMIN)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(admin.must_change_password);
+        assert!(admin.roles.contains(Role::Admin));
+        assert!(verify_secret(&admin.password_hash, &password));
+        let events = data.store.audit_events(0, 10).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].event.action, action::ADMIN_BOOTSTRAPPED);
+    }
+
+    #[tokio::test]
+    async fn second_start_reuses_everything_and_creates_nothing() {
+        let temp = tempfile::tempdir().unwrap();
+        let config = config_in(temp.path());
+        let first = ensure_data_dir(&config).await.unwrap();
+        let kid = first.signing_key.kid().to_owned();
+        let cert = fs::read(&first.tls.cert_file).unwrap();
+        first.store.close().await;
+
+        let second = ensure_data_dir(&config).await.unwrap();
+        assert!(second.bootstrap_password.is_none());
+        assert_eq!(second.signing_key.kid(), kid);
+        assert_eq!(fs::read(&second.tls.cert_file).unwrap(), cert);
+        assert_eq!(second.store.audit_len().await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn configured_certificate_skips_the_development_ca() {
+        let temp = tempfile::tempdir().unwrap();
+        let mut config = config_in(temp.path());
+        config.tls.cert_file = Some(temp.path().join("cert.pem"));
+        config.tls.key_file = Some(temp.path().join("key.pem"));
+        let data = ensure_data_dir(&config).await.unwrap();
+        assert!(data.tls.dev_ca_file.is_none());
+        assert!(!data.root.join("tls").exists());
+    }
+
+    #[test]
+    fn damaged_signing_key_is_refused_not_replaced() {
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("keys/token-signing.p8");
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, b"not a key").unwrap();
+        assert!(matches!(
+            ensure_signing_key(&path),
+            Err(InitError::SigningKey { .. })
+        ));
+        assert_eq!(fs::read(&path).unwrap(), b"not a key");
+    }
+}

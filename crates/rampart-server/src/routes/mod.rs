@@ -1,0 +1,91 @@
+//! The HTTP API: every route, the middleware around them and the OpenAPI document.
+//!
+//! Unknown routes answer 404 and wrong methods 405, both as problem documents;
+//! every `/v1` route requires a bearer token (its handlers take `Authenticated`).
+
+pub mod killswitch;
+pub mod limits;
+pub mod oauth;
+pub mod ops;
+pub mod orders;
+pub mod schema;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::middleware;
+use crate::problem;
+use crate::state::AppState;
+
+/// The OpenAPI document of the gateway.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Rampart", description = "Security and compliance gateway for trading"),
+    paths(
+        oauth::token, oauth::jwks, oauth::metadata,
+        orders::place, orders::list, orders::read, orders::cancel,
+        limits::read, killswitch::engage, killswitch::list,
+        ops::healthz, ops::readyz, ops::metrics, ops::openapi,
+    ),
+    components(schemas(problem::Problem)),
+    modifiers(&BearerScheme),
+)]
+pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme the `/v1` routes use.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .build();
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The application with its middleware, ready to serve.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.max_body_bytes;
+    Router::new()
+        .route("/oauth/token", post(oauth::token))
+        .route("/.well-known/jwks.json", get(oauth::jwks))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oauth::metadata),
+        )
+        .route("/v1/orders", post(orders::place).get(orders::list))
+        .route("/v1/orders/{id}", get(orders::read))
+        .route("/v1/orders/{id}/cancel", post(orders::cancel))
+        .route("/v1/accounts/{id}/risk-limits", get(limits::read))
+        .route(
+            "/v1/kill-switch",
+            post(killswitch::engage).get(killswitch::list),
+        )
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .fallback(problem::not_found)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        // Layers run outermost last: identify ▶ observe ▶ catch panic ▶ guard ▶ timeout.
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::guard,
+        ))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(axum::middleware::from_fn(middleware::observe))
+        .layer(axum::middleware::from_fn(middleware::identify))
+        .with_state(state)
+}

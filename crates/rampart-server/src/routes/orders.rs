@@ -1,0 +1,235 @@
+//! `/v1/orders`: place, list, read and cancel orders.
+//!
+//! Every handler takes the verified principal first, so an unauthenticated
+//! request is answered 401 before its body is read. Traders see only the
+//! accounts assigned to them; an account they may not see answers 404.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use rampart_core::{AccountId, Order, OrderId, OrderRequest, OrderStatus, Principal};
+use rampart_policy::{Action, Resource};
+use rampart_store::OrderFilter;
+use serde::{Deserialize, Serialize};
+
+use crate::authn::Authenticated;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::problem::ApiError;
+use crate::routes::schema::{OrderPageSchema, OrderRequestSchema, OrderSchema};
+use crate::service::orders::{self, Placement};
+use crate::service::{authorize, internal};
+use crate::state::AppState;
+
+/// The most orders one page may hold.
+pub const MAX_PAGE: u32 = 500;
+
+/// The page size when none is asked for.
+pub const DEFAULT_PAGE: u32 = 100;
+
+/// The query parameters of `GET /v1/orders`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    account_id: Option<String>,
+    status: Option<String>,
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+/// One page of orders.
+#[derive(Debug, Serialize)]
+pub struct OrderPage {
+    /// The orders, oldest first.
+    pub orders: Vec<Order>,
+    /// The `after` value of the next page, when this page is full.
+    pub next_cursor: Option<OrderId>,
+}
+
+/// Places an order.
+#[utoipa::path(post, path = "/v1/orders", tag = "orders",
+    request_body = OrderRequestSchema,
+    responses(
+        (status = 201, description = "accepted", body = OrderSchema),
+        (status = 200, description = "the original order of a repeated `client_order_id`",
+            body = OrderSchema),
+        (status = 400, description = "invalid request", body = crate::problem::Problem),
+        (status = 401, description = "no valid token", body = crate::problem::Problem),
+        (status = 404, description = "unknown account", body = crate::problem::Problem),
+        (status = 409, description = "`client_order_id` reused", body = crate::problem::Problem),
+        (status = 422, description = "rejected by a control", body = crate::problem::Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn place(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiJson(request): ApiJson<OrderRequest>,
+) -> Result<Response, ApiError> {
+    Ok(match orders::place(&state, &principal, &request).await? {
+        Placement::Created(order) => (StatusCode::CREATED, Json(order)).into_response(),
+        Placement::Replayed(order) => (StatusCode::OK, Json(order)).into_response(),
+    })
+}
+
+/// Lists orders on the accounts the principal may read.
+#[utoipa::path(get, path = "/v1/orders", tag = "orders",
+    params(
+        ("account_id" = Option<String>, Query, description = "only this account"),
+        ("status" = Option<String>, Query, description = "rejected, open, filled or cancelled"),
+        ("limit" = Option<u32>, Query, description = "page size, 1 to 500 (default 100)"),
+        ("after" = Option<String>, Query, description = "the `next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "a page of orders", body = OrderPageSchema),
+        (status = 400, description = "invalid query", body = crate::problem::Problem),
+        (status = 401, description = "no valid token", body = crate::problem::Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<OrderPage>, ApiError> {
+    let mut filter = parse_filter(&query)?;
+    let accounts = readable_accounts(&state, &principal, query.account_id).await?;
+    if accounts.is_empty() {
+        return Ok(Json(OrderPage {
+            orders: Vec::new(),
+            next_cursor: None,
+        }));
+    }
+    filter.accounts = Some(accounts);
+
+    let orders = state
+        .store
+        .orders(&filter)
+        .await
+        .map_err(|e| internal("orders", &e))?;
+    let full = u32::try_from(orders.len()).is_ok_and(|n| n == filter.limit);
+    let next_cursor = if full {
+        orders.last().map(|o| o.id)
+    } else {
+        None
+    };
+    Ok(Json(OrderPage {
+        orders,
+        next_cursor,
+    }))
+}
+
+/// Reads one order.
+#[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders",
+    params(("id" = String, Path, description = "the order id")),
+    responses(
+        (status = 200, description = "the order", body = OrderSchema),
+        (status = 404, description = "unknown, or on an account not assigned",
+            body = crate::problem::Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn read(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Order>, ApiError> {
+    let id = parse_order_id(&id)?;
+    let order = state
+        .store
+        .order(id)
+        .await
+        .map_err(|e| internal("order", &e))?;
+    let order = order.ok_or(ApiError::NotFound)?;
+    let resource = Resource::Account(order.account_id.clone());
+    authorize(&state, &principal, Action::OrderRead, &resource).await?;
+    Ok(Json(order))
+}
+
+/// Cancels a working order.
+#[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders",
+    params(("id" = String, Path, description = "the order id")),
+    responses(
+        (status = 200, description = "the cancelled order", body = OrderSchema),
+        (status = 404, description = "unknown, or on an account not assigned",
+            body = crate::problem::Problem),
+        (status = 409, description = "not working any more", body = crate::problem::Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Order>, ApiError> {
+    let id = parse_order_id(&id)?;
+    orders::cancel(&state, &principal, id).await.map(Json)
+}
+
+fn parse_order_id(text: &str) -> Result<OrderId, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::invalid("id", "`id` must be an order id (a UUID)"))
+}
+
+fn parse_filter(query: &ListQuery) -> Result<OrderFilter, ApiError> {
+    let status = match &query.status {
+        Some(text) => Some(OrderStatus::parse(text).ok_or_else(|| {
+            ApiError::invalid(
+                "status",
+                "`status` must be one of rejected, open, filled, cancelled",
+            )
+        })?),
+        None => None,
+    };
+    let limit = match &query.limit {
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| ApiError::invalid("limit", "`limit` must be from 1 to 500"))?,
+        None => DEFAULT_PAGE,
+    };
+    let after = match &query.after {
+        Some(text) => Some(text.parse::<OrderId>().map_err(|_| {
+            ApiError::invalid(
+                "after",
+                "`after` must be the `next_cursor` of a previous page",
+            )
+        })?),
+        None => None,
+    };
+    Ok(OrderFilter {
+        accounts: None,
+        status,
+        limit,
+        after,
+    })
+}
+
+/// The accounts whose orders the principal may read: the one asked for, or every one allowed.
+async fn readable_accounts(
+    state: &AppState,
+    principal: &Principal,
+    asked: Option<String>,
+) -> Result<Vec<AccountId>, ApiError> {
+    if let Some(text) = asked {
+        let account: AccountId = text.parse().map_err(|e| ApiError::field(&e))?;
+        let resource = Resource::Account(account.clone());
+        authorize(state, principal, Action::OrderRead, &resource).await?;
+        return Ok(vec![account]);
+    }
+
+    let accounts = state
+        .store
+        .accounts()
+        .await
+        .map_err(|e| internal("accounts", &e))?;
+    let allowed: Vec<AccountId> = accounts
+        .into_iter()
+        .map(|account| account.id)
+        .filter(|id| {
+            let resource = Resource::Account(id.clone());
+            state
+                .authorizer
+                .authorize(principal, Action::OrderRead, &resource)
+                .allowed
+        })
+        .collect();
+    Ok(allowed)
+}

@@ -1,0 +1,88 @@
+//! The state every request handler shares: store, token keys, policies, broker.
+//!
+//! Built once by the gateway at start and cloned cheaply into each request
+//! (one `Arc`). Nothing in here is mutable except through its own locks.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use rampart_auth::{TokenIssuer, TokenVerifier};
+use rampart_core::InstrumentCatalog;
+use rampart_policy::Authorizer;
+use rampart_store::Store;
+use rampart_trading::{Broker, PaperBroker};
+use tokio::sync::RwLock;
+
+use crate::service::killswitch::KillSwitchState;
+
+/// The shared state of one gateway.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] holds.
+pub struct Shared {
+    /// The database.
+    pub store: Store,
+    /// Signs access tokens.
+    pub issuer: TokenIssuer,
+    /// Verifies bearer tokens.
+    pub verifier: TokenVerifier,
+    /// The JSON Web Key Set published at `/.well-known/jwks.json`.
+    pub jwks: serde_json::Value,
+    /// The RFC 8414 metadata document.
+    pub metadata: serde_json::Value,
+    /// The Cedar policies.
+    pub authorizer: Authorizer,
+    /// The instruments traded.
+    pub catalog: InstrumentCatalog,
+    /// The paper broker.
+    pub broker: Arc<PaperBroker>,
+    /// The kill switch in force.
+    pub kill_switch: KillSwitchState,
+    /// Held shared while an order is decided and submitted, exclusively while the
+    /// kill switch is engaged, so that no order slips past an engagement.
+    pub order_gate: Arc<RwLock<()>>,
+    /// Serialises the order path per account.
+    pub account_locks: crate::service::locks::AccountLocks,
+    /// The Prometheus handle.
+    pub metrics: PrometheusHandle,
+    /// The largest request body accepted.
+    pub max_body_bytes: usize,
+    /// How long a request may take.
+    pub request_timeout: Duration,
+    /// Set once shutdown begins.
+    pub shutting_down: AtomicBool,
+}
+
+impl AppState {
+    /// Wraps the shared parts.
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+
+    /// Whether the gateway is shutting down (new requests get 503).
+    pub fn is_shutting_down(&self) -> bool {
+        self.0.shutting_down.load(Ordering::Acquire)
+    }
+
+    /// Marks the gateway as shutting down.
+    pub fn begin_shutdown(&self) {
+        self.0.shutting_down.store(true, Ordering::Release);
+    }
+
+    /// The broker as the trait the order path uses.
+    pub fn broker(&self) -> &dyn Broker {
+        self.0.broker.as_ref()
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}

@@ -1,0 +1,388 @@
+//! The reads shared by the store's reader pool and the write transaction.
+//!
+//! Each read takes a connection, so that a pre-trade check inside a write
+//! transaction sees exactly the state that transaction will change.
+
+use chrono::{DateTime, Duration, Utc};
+use rampart_core::{AccountId, ClientOrderId, InstrumentId, Order, OrderId, OrderStatus};
+use rust_decimal::Decimal;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use crate::codec::{self, RowKey};
+use crate::error::StoreError;
+use crate::records::{
+    AccountRecord, AccountSnapshot, ClientRecord, KillSwitchRecord, OrderFilter, Position,
+    UserRecord,
+};
+use crate::rows;
+
+/// The account `id`, if it exists.
+pub(crate) async fn account(
+    conn: &mut SqliteConnection,
+    id: &AccountId,
+) -> Result<Option<AccountRecord>, StoreError> {
+    let row = sqlx::query("SELECT * FROM accounts WHERE id = ?")
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(rows::account).transpose()
+}
+
+/// Every account, by id.
+pub(crate) async fn accounts(
+    conn: &mut SqliteConnection,
+) -> Result<Vec<AccountRecord>, StoreError> {
+    let found = sqlx::query("SELECT * FROM accounts ORDER BY id")
+        .fetch_all(conn)
+        .await?;
+    found.iter().map(rows::account).collect()
+}
+
+/// The client `id` with its assigned accounts, if it exists.
+pub(crate) async fn client(
+    conn: &mut SqliteConnection,
+    id: &str,
+) -> Result<Option<ClientRecord>, StoreError> {
+    let Some(row) = sqlx::query("SELECT * FROM clients WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let accounts = client_accounts(conn, id).await?;
+    rows::client(&row, &accounts).map(Some)
+}
+
+/// Every client, by id.
+pub(crate) async fn clients(conn: &mut SqliteConnection) -> Result<Vec<ClientRecord>, StoreError> {
+    let found = sqlx::query("SELECT * FROM clients ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut clients = Vec::with_capacity(found.len());
+    for row in &found {
+        let id = rows::key_of(row, "id", "clients")?;
+        let accounts = client_accounts(conn, &id).await?;
+        clients.push(rows::client(row, &accounts)?);
+    }
+    Ok(clients)
+}
+
+async fn client_accounts(conn: &mut SqliteConnection, id: &str) -> Result<Vec<String>, StoreError> {
+    let accounts = sqlx::query_scalar(
+        "SELECT account_id FROM client_accounts WHERE client_id = ? ORDER BY account_id",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    Ok(accounts)
+}
+
+/// The user signing in as `username`, if any.
+pub(crate) async fn user_by_username(
+    conn: &mut SqliteConnection,
+    username: &str,
+) -> Result<Option<UserRecord>, StoreError> {
+    let row = sqlx::query("SELECT * FROM users WHERE username = ?")
+        .bind(username)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(rows::user).transpose()
+}
+
+/// The order `id`, if it exists.
+pub(crate) async fn order(
+    conn: &mut SqliteConnection,
+    id: OrderId,
+) -> Result<Option<Order>, StoreError> {
+    let sql = format!("SELECT {} FROM orders WHERE id = ?", rows::ORDER_COLUMNS);
+    let row = sqlx::query(&sql)
+        .bind(id.to_string())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(rows::order).transpose()
+}
+
+/// The order placed on `account` under the client's own id, if any.
+pub(crate) async fn order_by_client_order_id(
+    conn: &mut SqliteConnection,
+    account: &AccountId,
+    client_order_id: &ClientOrderId,
+) -> Result<Option<Order>, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM orders WHERE account_id = ? AND client_order_id = ?",
+        rows::ORDER_COLUMNS
+    );
+    let row = sqlx::query(&sql)
+        .bind(account.as_str())
+        .bind(client_order_id.as_str())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(rows::order).transpose()
+}
+
+/// The orders `filter` selects, oldest (lowest id) first.
+pub(crate) async fn orders(
+    conn: &mut SqliteConnection,
+    filter: &OrderFilter,
+) -> Result<Vec<Order>, StoreError> {
+    if filter.limit == 0 || filter.accounts.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Vec::new());
+    }
+    let mut query = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT {} FROM orders WHERE 1 = 1",
+        rows::ORDER_COLUMNS
+    ));
+    if let Some(accounts) = &filter.accounts {
+        query.push(" AND account_id IN (");
+        let mut list = query.separated(", ");
+        for account in accounts {
+            list.push_bind(account.as_str().to_owned());
+        }
+        query.push(")");
+    }
+    if let Some(status) = filter.status {
+        query.push(" AND status = ").push_bind(status.as_str());
+    }
+    if let Some(after) = filter.after {
+        query.push(" AND id > ").push_bind(after.to_string());
+    }
+    query
+        .push(" ORDER BY id LIMIT ")
+        .push_bind(i64::from(filter.limit));
+
+    let found = query.build().fetch_all(conn).await?;
+    found.iter().map(rows::order).collect()
+}
+
+/// Every order still working at the broker, oldest first.
+pub(crate) async fn open_orders(conn: &mut SqliteConnection) -> Result<Vec<Order>, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM orders WHERE status = ? ORDER BY id",
+        rows::ORDER_COLUMNS
+    );
+    let found = sqlx::query(&sql)
+        .bind(OrderStatus::Open.as_str())
+        .fetch_all(conn)
+        .await?;
+    found.iter().map(rows::order).collect()
+}
+
+/// The positions of `account` with their stored costs, by instrument.
+pub(crate) async fn positions_with_cost(
+    conn: &mut SqliteConnection,
+    account: &AccountId,
+) -> Result<Vec<(Position, Decimal)>, StoreError> {
+    let found = sqlx::query("SELECT * FROM positions WHERE account_id = ? ORDER BY instrument")
+        .bind(account.as_str())
+        .fetch_all(conn)
+        .await?;
+    found.iter().map(rows::position).collect()
+}
+
+/// The kill switch engagements, oldest first; only unreleased ones if `active_only`.
+pub(crate) async fn kill_switches(
+    conn: &mut SqliteConnection,
+    active_only: bool,
+) -> Result<Vec<KillSwitchRecord>, StoreError> {
+    let sql = match active_only {
+        true => "SELECT * FROM kill_switches WHERE released_at IS NULL ORDER BY engaged_at, id",
+        false => "SELECT * FROM kill_switches ORDER BY engaged_at, id",
+    };
+    let found = sqlx::query(sql).fetch_all(conn).await?;
+    found.iter().map(rows::kill_switch).collect()
+}
+
+/// The cash of `account`, or `NotFound` if the account does not exist.
+pub(crate) async fn cash(
+    conn: &mut SqliteConnection,
+    account: &AccountId,
+) -> Result<Decimal, StoreError> {
+    let amount: Option<String> = sqlx::query_scalar("SELECT amount FROM cash WHERE account_id = ?")
+        .bind(account.as_str())
+        .fetch_optional(conn)
+        .await?;
+    let amount = amount.ok_or_else(|| StoreError::NotFound {
+        what: "account",
+        key: account.to_string(),
+    })?;
+    RowKey {
+        table: "cash",
+        key: account.as_str(),
+    }
+    .decimal(&amount)
+}
+
+/// The figures the pre-trade controls need about `account` at `now`.
+pub(crate) async fn account_state(
+    conn: &mut SqliteConnection,
+    account: &AccountId,
+    instrument: &InstrumentId,
+    now: DateTime<Utc>,
+) -> Result<AccountSnapshot, StoreError> {
+    let cash = cash(conn, account).await?;
+    let positions: Vec<Position> = positions_with_cost(conn, account)
+        .await?
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    let position_in_instrument = positions
+        .iter()
+        .find(|p| &p.instrument == instrument)
+        .map_or(Decimal::ZERO, |p| p.quantity);
+
+    Ok(AccountSnapshot {
+        cash,
+        positions,
+        position_in_instrument,
+        daily_notional: daily_notional(conn, account, now).await?,
+        orders_in_last_second: orders_in_last_second(conn, account, now).await?,
+    })
+}
+
+// The notional of an accepted limit order is its quantity at its limit
+// price. A market order has no price of its own: what it filled counts at its
+// average fill price, and while it is open the rest counts at the reference
+// price the controls used (`check_price`), so that an order accepted but not
+// yet filled is not missed by a concurrent check.
+async fn daily_notional(
+    conn: &mut SqliteConnection,
+    account: &AccountId,
+    now: DateTime<Utc>,
+) -> Result<Decimal, StoreError> {
+    let by_instrument = daily_notional_by_instrument(conn, account, now).await?;
+    by_instrument
+        .iter()
+        .try_fold(Decimal::ZERO, |total, (_, notional)| {
+            total.checked_add(*notional)
+        })
+        .ok_or(overflow_of("daily_notional"))
+}
+
+/// The notional of `account`'s orders accepted on the UTC day of `now`, per instrument.
+///
+/// Each sum is in its instrument's currency, for conversion into the account's.
+pub(crate) async fn daily_notional_by_instrument(
+    conn: &mut SqliteConnection,
+    account: &AccountId,
+    now: DateTime<Utc>,
+) -> Result<Vec<(InstrumentId, Decimal)>, StoreError> {
+    let mut totals: Vec<(InstrumentId, Decimal)> = Vec::new();
+    // INVARIANT: rows come in instrument order, so each instrument's rows are adjacent.
+    for row in &notional_rows(conn, account, now).await? {
+        let (instrument, notional) = order_notional(row)?;
+        let notional = notional.ok_or_else(|| overflow_of("daily_notional"))?;
+        match totals.last_mut() {
+            Some((last, total)) if *last == instrument => {
+                *total = total
+                    .checked_add(notional)
+                    .ok_or(overflow_of("daily_notional"))?;
+            }
+            _ => totals.push((instrument, notional)),
+        }
+    }
+    Ok(totals)
+}
+
+/// The orders of `account` accepted on the UTC day of `now`, by instrument.
+async fn notional_rows(
+    conn: &mut SqliteConnection,
+    account: &AccountId,
+    now: DateTime<Utc>,
+) -> Result<Vec<NotionalRow>, StoreError> {
+    let start = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+    let end = start
+        .checked_add_signed(Duration::days(1))
+        .ok_or(StoreError::Overflow { field: "now" })?;
+    let rows = sqlx::query_as(
+        "SELECT id, instrument, status, quantity, limit_price, filled_quantity, \
+         average_fill_price, check_price FROM orders \
+         WHERE account_id = ? AND created_at >= ? AND created_at < ? AND status <> 'rejected' \
+         ORDER BY instrument",
+    )
+    .bind(account.as_str())
+    .bind(codec::time(&start))
+    .bind(codec::time(&end))
+    .fetch_all(conn)
+    .await?;
+    Ok(rows)
+}
+
+/// `id, instrument, status, quantity, limit_price, filled_quantity,
+/// average_fill_price, check_price` of an order.
+type NotionalRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+/// The instrument of an order and the notional it committed (`None` if it overflows).
+fn order_notional(row: &NotionalRow) -> Result<(InstrumentId, Option<Decimal>), StoreError> {
+    let (id, instrument, status, quantity, limit_price, filled, average, check_price) = row;
+    let key = RowKey {
+        table: "orders",
+        key: id,
+    };
+    let instrument = key.parse::<InstrumentId>(instrument)?;
+    let quantity = key.decimal(quantity)?;
+    let check_price = key.opt_decimal(check_price.as_deref())?;
+    if let Some(price) = key.opt_decimal(limit_price.as_deref())? {
+        return Ok((instrument, quantity.checked_mul(price)));
+    }
+    let filled = key.decimal(filled)?;
+    let average = key.opt_decimal(average.as_deref())?;
+    let executed = filled.checked_mul(average.unwrap_or(Decimal::ZERO));
+    let pending = match key.named(status, OrderStatus::parse)? {
+        OrderStatus::Open => unfilled_notional(quantity, filled, check_price),
+        _ => Some(Decimal::ZERO),
+    };
+    Ok((
+        instrument,
+        executed.zip(pending).and_then(|(a, b)| a.checked_add(b)),
+    ))
+}
+
+/// What is left of an open market order, at the price its controls used.
+///
+/// An order recorded without a check price counts only what it filled.
+fn unfilled_notional(
+    quantity: Decimal,
+    filled: Decimal,
+    check_price: Option<Decimal>,
+) -> Option<Decimal> {
+    let Some(price) = check_price else {
+        return Some(Decimal::ZERO);
+    };
+    let left = quantity.checked_sub(filled)?.max(Decimal::ZERO);
+    left.checked_mul(price)
+}
+
+fn overflow_of(field: &'static str) -> StoreError {
+    StoreError::Overflow { field }
+}
+
+async fn orders_in_last_second(
+    conn: &mut SqliteConnection,
+    account: &AccountId,
+    now: DateTime<Utc>,
+) -> Result<u32, StoreError> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM orders WHERE account_id = ? AND created_at > ? AND created_at <= ?",
+    )
+    .bind(account.as_str())
+    .bind(codec::time(&second_before(now)?))
+    .bind(codec::time(&now))
+    .fetch_one(conn)
+    .await?;
+    Ok(u32::try_from(count).unwrap_or(u32::MAX))
+}
+
+fn second_before(now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
+    now.checked_sub_signed(Duration::seconds(1))
+        .ok_or(StoreError::Overflow { field: "now" })
+}

@@ -1,0 +1,274 @@
+//! The day's notional of market orders between acceptance and fill, and fills in another currency.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![allow(missing_docs)]
+
+mod common;
+
+use chrono::Duration;
+use common::{account, account_id, at, open_store, order};
+use rampart_core::{OrderId, OrderStatus, Side};
+use rampart_store::{FillRecord, StoreError};
+use rust_decimal_macros::dec;
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    at(2026, 3, 10, 12, 0, 0, 0)
+}
+
+fn btc() -> rampart_core::InstrumentId {
+    "BTC-USD".parse().unwrap()
+}
+
+#[tokio::test]
+async fn an_open_market_order_counts_at_its_check_price_before_it_fills() {
+    let (_dir, _path, store) = open_store().await;
+    let market = order(
+        "ACC-1",
+        None,
+        Side::Buy,
+        dec!(2),
+        None,
+        OrderStatus::Open,
+        now(),
+    );
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_account(&account("ACC-1", dec!(0))).await.unwrap();
+    tx.insert_order_checked(&market, dec!(40000)).await.unwrap();
+
+    let state = tx
+        .account_state(&account_id("ACC-1"), &btc(), now())
+        .await
+        .unwrap();
+
+    assert_eq!(state.daily_notional, dec!(80000));
+}
+
+#[tokio::test]
+async fn a_filled_market_order_counts_at_its_fill_price_and_not_twice() {
+    let (_dir, _path, store) = open_store().await;
+    let mut market = order(
+        "ACC-1",
+        None,
+        Side::Buy,
+        dec!(2),
+        None,
+        OrderStatus::Open,
+        now(),
+    );
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_account(&account("ACC-1", dec!(0))).await.unwrap();
+    tx.insert_order_checked(&market, dec!(40000)).await.unwrap();
+    market.status = OrderStatus::Filled;
+    market.filled_quantity = dec!(2);
+    market.average_fill_price = Some(dec!(40100));
+    tx.update_order(&market).await.unwrap();
+
+    let state = tx
+        .account_state(&account_id("ACC-1"), &btc(), now())
+        .await
+        .unwrap();
+
+    assert_eq!(state.daily_notional, dec!(80200));
+}
+
+#[tokio::test]
+async fn a_market_order_cancelled_unfilled_counts_nothing() {
+    let (_dir, _path, store) = open_store().await;
+    let mut market = order(
+        "ACC-1",
+        None,
+        Side::Buy,
+        dec!(2),
+        None,
+        OrderStatus::Open,
+        now(),
+    );
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_account(&account("ACC-1", dec!(0))).await.unwrap();
+    tx.insert_order_checked(&market, dec!(40000)).await.unwrap();
+    market.status = OrderStatus::Cancelled;
+    tx.update_order(&market).await.unwrap();
+
+    let state = tx
+        .account_state(&account_id("ACC-1"), &btc(), now())
+        .await
+        .unwrap();
+
+    assert_eq!(state.daily_notional, dec!(0));
+}
+
+#[tokio::test]
+async fn a_concurrent_check_sees_the_unfilled_market_order_committed_before_it() {
+    let (_dir, _path, store) = open_store().await;
+    let market = order(
+        "ACC-1",
+        None,
+        Side::Buy,
+        dec!(3),
+        None,
+        OrderStatus::Open,
+        now(),
+    );
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_account(&account("ACC-1", dec!(0))).await.unwrap();
+    tx.insert_order_checked(&market, dec!(100)).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let later = now() + Duration::seconds(5);
+    let mut next = store.begin().await.unwrap();
+    let state = next
+        .account_state(&account_id("ACC-1"), &btc(), later)
+        .await
+        .unwrap();
+
+    assert_eq!(state.daily_notional, dec!(300));
+}
+
+#[tokio::test]
+async fn daily_notional_by_instrument_sums_each_instrument_in_its_own_currency() {
+    let (_dir, _path, store) = open_store().await;
+    let mut fx = order(
+        "ACC-1",
+        None,
+        Side::Buy,
+        dec!(1000),
+        Some(dec!(150)),
+        OrderStatus::Open,
+        now(),
+    );
+    fx.instrument = "USD-JPY".parse().unwrap();
+    let btc_limit = order(
+        "ACC-1",
+        None,
+        Side::Sell,
+        dec!(1),
+        Some(dec!(40000)),
+        OrderStatus::Open,
+        now(),
+    );
+    let btc_market = order(
+        "ACC-1",
+        None,
+        Side::Buy,
+        dec!(0.5),
+        None,
+        OrderStatus::Open,
+        now(),
+    );
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_account(&account("ACC-1", dec!(0))).await.unwrap();
+    tx.insert_order(&fx).await.unwrap();
+    tx.insert_order(&btc_limit).await.unwrap();
+    tx.insert_order_checked(&btc_market, dec!(40000))
+        .await
+        .unwrap();
+
+    let by_instrument = tx
+        .daily_notional_by_instrument(&account_id("ACC-1"), now())
+        .await
+        .unwrap();
+    let state = tx
+        .account_state(&account_id("ACC-1"), &btc(), now())
+        .await
+        .unwrap();
+
+    assert_eq!(
+        by_instrument,
+        vec![
+            (btc(), dec!(60000)),
+            ("USD-JPY".parse().unwrap(), dec!(150000))
+        ]
+    );
+    assert_eq!(state.daily_notional, dec!(210000));
+}
+
+#[tokio::test]
+async fn a_check_price_must_be_positive_and_name_a_stored_order() {
+    let (_dir, _path, store) = open_store().await;
+    let market = order(
+        "ACC-1",
+        None,
+        Side::Buy,
+        dec!(1),
+        None,
+        OrderStatus::Open,
+        now(),
+    );
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_account(&account("ACC-1", dec!(0))).await.unwrap();
+    tx.insert_order(&market).await.unwrap();
+
+    let zero = tx.set_check_price(market.id, dec!(0)).await;
+    let unknown = tx.set_check_price(OrderId::generate(), dec!(1)).await;
+
+    assert!(matches!(
+        zero,
+        Err(StoreError::Invalid {
+            field: "check_price",
+            ..
+        })
+    ));
+    assert!(matches!(
+        unknown,
+        Err(StoreError::NotFound { what: "order", .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_converted_usd_jpy_fill_moves_dollar_cash_by_the_dollar_notional() {
+    let (_dir, _path, store) = open_store().await;
+    let fill = FillRecord {
+        order_id: OrderId::generate(),
+        account_id: account_id("ACC-1"),
+        instrument: "USD-JPY".parse().unwrap(),
+        side: Side::Buy,
+        quantity: dec!(1000),
+        price: dec!(150),
+        time: now(),
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_account(&account("ACC-1", dec!(5000)))
+        .await
+        .unwrap();
+    tx.apply_fill_converted(&fill, dec!(1000)).await.unwrap();
+    let state = tx
+        .account_state(&account_id("ACC-1"), &fill.instrument, now())
+        .await
+        .unwrap();
+
+    assert_eq!(state.cash, dec!(4000));
+    assert_eq!(state.position_in_instrument, dec!(1000));
+    assert_eq!(state.positions[0].average_price, Some(dec!(150)));
+}
+
+#[tokio::test]
+async fn a_converted_fill_of_zero_notional_is_refused() {
+    let (_dir, _path, store) = open_store().await;
+    let fill = FillRecord {
+        order_id: OrderId::generate(),
+        account_id: account_id("ACC-1"),
+        instrument: btc(),
+        side: Side::Sell,
+        quantity: dec!(1),
+        price: dec!(1),
+        time: now(),
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_account(&account("ACC-1", dec!(5000)))
+        .await
+        .unwrap();
+
+    let refused = tx.apply_fill_converted(&fill, dec!(0)).await;
+
+    assert!(matches!(
+        refused,
+        Err(StoreError::Invalid {
+            field: "account_notional",
+            ..
+        })
+    ));
+}

@@ -1,0 +1,274 @@
+//! The kill switch (MiFID II RTS 6, Article 12): engagements that stop trading.
+//!
+//! `KillSwitch` owns the engagements in force, in memory, shared by every task
+//! of the gateway (it is cheap to clone; clones share state). The store keeps
+//! the durable record; at start-up the gateway restores the active engagements
+//! with [`KillSwitch::with_engagements`]. A new order is refused while any
+//! engagement covers its account.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use chrono::{DateTime, Utc};
+use rampart_core::AccountId;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The longest reason accepted, in characters.
+pub const MAX_REASON_LEN: usize = 500;
+
+/// What an engagement stops.
+///
+/// More scopes (instrument, client, trader) may be added; match with a
+/// wildcard arm and use [`KillSwitchScope::covers`] to decide what is blocked.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum KillSwitchScope {
+    /// Every account.
+    Global,
+    /// One account.
+    Account(AccountId),
+}
+
+impl KillSwitchScope {
+    /// Whether this scope blocks orders on `account`.
+    pub fn covers(&self, account: &AccountId) -> bool {
+        match self {
+            Self::Global => true,
+            Self::Account(id) => id == account,
+        }
+    }
+
+    /// The kind of scope as used on the wire: `global` or `account`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Global => "global",
+            Self::Account(_) => "account",
+        }
+    }
+
+    /// The account of an account scope.
+    pub fn account(&self) -> Option<&AccountId> {
+        match self {
+            Self::Global => None,
+            Self::Account(id) => Some(id),
+        }
+    }
+}
+
+/// Written as `global` or `account:<account id>`, the form stored and audited.
+impl fmt::Display for KillSwitchScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Global => f.write_str("global"),
+            Self::Account(id) => write!(f, "account:{id}"),
+        }
+    }
+}
+
+impl FromStr for KillSwitchScope {
+    type Err = KillSwitchError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.split_once(':') {
+            None if text == "global" => Ok(Self::Global),
+            Some(("account", id)) => id
+                .parse()
+                .map(Self::Account)
+                .map_err(|_| KillSwitchError::InvalidScope),
+            _ => Err(KillSwitchError::InvalidScope),
+        }
+    }
+}
+
+impl Serialize for KillSwitchScope {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for KillSwitchScope {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The id of an engagement: a time-ordered UUID (version 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EngagementId(Uuid);
+
+impl EngagementId {
+    /// A new, unique, time-ordered id.
+    pub fn generate() -> Self {
+        Self(Uuid::now_v7())
+    }
+
+    /// Wraps an existing UUID.
+    pub fn from_uuid(uuid: Uuid) -> Self {
+        Self(uuid)
+    }
+
+    /// The id as a UUID.
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl fmt::Display for EngagementId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.hyphenated(), f)
+    }
+}
+
+impl FromStr for EngagementId {
+    type Err = KillSwitchError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Uuid::try_parse(text)
+            .map(Self)
+            .map_err(|_| KillSwitchError::InvalidId)
+    }
+}
+
+/// One engagement of the kill switch, in force until released.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Engagement {
+    /// The engagement's id.
+    pub id: EngagementId,
+    /// What it stops.
+    pub scope: KillSwitchScope,
+    /// Why, as given by the person who engaged it.
+    pub reason: String,
+    /// The opaque id of the person or client who engaged it.
+    pub engaged_by: String,
+    /// When it was engaged (UTC).
+    pub engaged_at: DateTime<Utc>,
+}
+
+/// What went wrong with a kill-switch request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KillSwitchError {
+    /// The reason is empty, too long or holds control characters.
+    #[error("`reason` must be 1 to {MAX_REASON_LEN} printable characters")]
+    InvalidReason,
+    /// The scope is not `global` or `account:<account id>`.
+    #[error("`scope` must be `global` or an account")]
+    InvalidScope,
+    /// The id is not a UUID.
+    #[error("`id` must be a UUID")]
+    InvalidId,
+    /// The scope is already covered by an engagement in force.
+    #[error("the kill switch is already engaged for this scope as `{0}`")]
+    AlreadyEngaged(EngagementId),
+    /// No engagement in force has this id or scope.
+    #[error("no engagement of the kill switch is in force for this id or scope")]
+    NotEngaged,
+}
+
+/// The engagements in force, shared across tasks.
+#[derive(Debug, Clone, Default)]
+pub struct KillSwitch {
+    engagements: Arc<RwLock<Vec<Engagement>>>,
+}
+
+impl KillSwitch {
+    /// A kill switch with nothing engaged.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A kill switch holding engagements restored from the store.
+    pub fn with_engagements(engagements: impl IntoIterator<Item = Engagement>) -> Self {
+        let mut engagements: Vec<Engagement> = engagements.into_iter().collect();
+        engagements.sort_by_key(|e| (e.engaged_at, e.id));
+        Self {
+            engagements: Arc::new(RwLock::new(engagements)),
+        }
+    }
+
+    /// Engages the kill switch for `scope`; refuses a scope already engaged.
+    pub fn engage(
+        &self,
+        scope: KillSwitchScope,
+        reason: &str,
+        engaged_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Engagement, KillSwitchError> {
+        check_reason(reason)?;
+        let mut engagements = self
+            .engagements
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(existing) = engagements.iter().find(|e| e.scope == scope) {
+            return Err(KillSwitchError::AlreadyEngaged(existing.id));
+        }
+
+        let engagement = Engagement {
+            id: EngagementId::generate(),
+            scope,
+            reason: reason.to_owned(),
+            engaged_by: engaged_by.to_owned(),
+            engaged_at: now,
+        };
+        engagements.push(engagement.clone());
+        Ok(engagement)
+    }
+
+    /// Releases the engagement with `id` and returns it.
+    pub fn release(&self, id: EngagementId) -> Result<Engagement, KillSwitchError> {
+        self.remove(|e| e.id == id)
+    }
+
+    /// Releases the engagement of `scope` and returns it.
+    pub fn release_scope(&self, scope: &KillSwitchScope) -> Result<Engagement, KillSwitchError> {
+        self.remove(|e| e.scope == *scope)
+    }
+
+    /// The oldest engagement in force that blocks orders on `account`, if any.
+    pub fn blocking(&self, account: &AccountId) -> Option<Engagement> {
+        let engagements = self
+            .engagements
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        engagements
+            .iter()
+            .find(|e| e.scope.covers(account))
+            .cloned()
+    }
+
+    /// Every engagement in force, oldest first.
+    pub fn engaged(&self) -> Vec<Engagement> {
+        self.engagements
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn remove(&self, matches: impl Fn(&Engagement) -> bool) -> Result<Engagement, KillSwitchError> {
+        let mut engagements = self
+            .engagements
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let index = engagements
+            .iter()
+            .position(matches)
+            .ok_or(KillSwitchError::NotEngaged)?;
+        Ok(engagements.remove(index))
+    }
+}
+
+fn check_reason(reason: &str) -> Result<(), KillSwitchError> {
+    let length = reason.chars().count();
+    let printable = !reason.chars().any(char::is_control);
+    if (1..=MAX_REASON_LEN).contains(&length) && printable && !reason.trim().is_empty() {
+        return Ok(());
+    }
+    Err(KillSwitchError::InvalidReason)
+}
+
+#[cfg(test)]
+#[path = "killswitch_tests.rs"]
+mod tests;

@@ -1,0 +1,185 @@
+//! The command-line grammar: global options and every subcommand's flags.
+//!
+//! Parsing only; what a command does lives in `commands`. Values that carry a
+//! domain meaning (roles, accounts, decimals) are parsed again by the domain
+//! types, so that the command line accepts exactly what the API accepts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::limits::LimitFlags;
+
+/// Rampart: a security and compliance gateway for trading systems.
+#[derive(Debug, Parser)]
+#[command(name = "rampart", version, propagate_version = true)]
+pub struct Cli {
+    /// The configuration file; `./rampart.toml` is read when present.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// How log lines are written to standard error.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable on a terminal, JSON otherwise.
+    Auto,
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+#[expect(clippy::large_enum_variant, reason = "parsed once per process")]
+pub enum Command {
+    /// Runs the gateway until SIGINT or SIGTERM.
+    Serve,
+    /// Creates the data directory (database, TLS, keys, bootstrap admin) without serving.
+    Init,
+    /// Manages API clients (algorithms and services).
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manages trading accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Operates the kill switch.
+    #[command(subcommand, name = "killswitch")]
+    KillSwitch(KillSwitchCommand),
+    /// Works with the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Replays real market data as two algorithms' order flow through a live gateway.
+    Demo(DemoArgs),
+    /// Benchmarks the gateway: N orders at concurrency C over HTTPS, every control on.
+    Load(LoadArgs),
+}
+
+/// `rampart client ...`.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Registers a client and prints its id and secret, once.
+    Add(ClientAddArgs),
+    /// Lists the registered clients (never a secret).
+    List,
+    /// Disables a client; its tokens are refused from then on.
+    Disable {
+        /// The client id.
+        id: String,
+    },
+}
+
+/// `rampart client add`.
+#[derive(Debug, Args)]
+pub struct ClientAddArgs {
+    /// A human-readable name, such as `momentum-algo`.
+    #[arg(long)]
+    pub name: String,
+    /// Roles, comma separated: trader, risk_manager, compliance_officer, auditor, admin.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub roles: Vec<String>,
+    /// Accounts the client may act on, comma separated.
+    #[arg(long, value_delimiter = ',')]
+    pub accounts: Vec<String>,
+}
+
+/// `rampart account ...`.
+#[derive(Debug, Subcommand)]
+#[expect(clippy::large_enum_variant, reason = "parsed once per process")]
+pub enum AccountCommand {
+    /// Creates an account with its cash and risk limits.
+    Add(AccountAddArgs),
+    /// Lists the accounts.
+    List,
+}
+
+/// `rampart account add`.
+#[derive(Debug, Args)]
+pub struct AccountAddArgs {
+    /// The account id, such as `ACC-1`.
+    pub id: String,
+    /// The account currency (ISO 4217), such as `USD`.
+    #[arg(long, default_value = "USD")]
+    pub currency: String,
+    /// The starting cash, as a decimal.
+    #[arg(long, default_value = "1000000")]
+    pub cash: String,
+    /// A TOML or JSON file of risk limits; flags below override its values.
+    #[arg(long, value_name = "FILE")]
+    pub limits: Option<PathBuf>,
+    /// One flag per limit.
+    #[command(flatten)]
+    pub limit_flags: LimitFlags,
+}
+
+/// `rampart killswitch ...`.
+#[derive(Debug, Subcommand)]
+pub enum KillSwitchCommand {
+    /// Lists the kill-switch engagements still in force.
+    List,
+    /// Releases one engagement, or every active one with `--all`.
+    Release(ReleaseArgs),
+}
+
+/// `rampart killswitch release`.
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// The engagement id.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub id: Option<String>,
+    /// Release every active engagement.
+    #[arg(long)]
+    pub all: bool,
+    /// Why trading may resume; recorded in the audit log.
+    #[arg(long)]
+    pub reason: String,
+}
+
+/// `rampart audit ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recomputes every hash of the audit chain and names the first bad event.
+    Verify,
+}
+
+/// `rampart demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Orders each algorithm sends before the kill switch, and again after its release.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(6..=5000))]
+    pub orders: u32,
+    /// The folder holding the market-data CSV files.
+    #[arg(long, value_name = "DIR")]
+    pub market_data: Option<PathBuf>,
+    /// Keep the temporary data directory and print where it is.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// `rampart load`.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// How many orders to send in all.
+    #[arg(long, short = 'n', default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub orders: u64,
+    /// How many requests are in flight at once.
+    #[arg(long, short = 'c', default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: u32,
+    /// How many trader clients (and accounts) share the load.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub clients: u32,
+    /// The folder holding the market-data CSV files.
+    #[arg(long, value_name = "DIR")]
+    pub market_data: Option<PathBuf>,
+}

@@ -1,0 +1,182 @@
+//! `rampart client`: register, list and disable API clients.
+//!
+//! A client's secret is generated here, printed once and stored only as its
+//! argon2id hash; the record and its `client.created` audit event are written
+//! in one transaction. Listing never shows a secret or a hash. Roles go
+//! through `RoleSet`, so segregation-of-duties conflicts are refused.
+
+use comfy_table::Table;
+use rampart_audit::{NewEvent, Outcome, action};
+use rampart_auth::secret::{generate_client_secret, hash_secret};
+use rampart_core::{AccountId, Role, RoleSet};
+use rampart_store::{ClientRecord, Store};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+use crate::cli::{ClientAddArgs, ClientCommand};
+use crate::context::{Context, OPERATOR, request_id};
+
+/// Why a client command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// A role name is unknown.
+    #[error("{0}")]
+    Role(rampart_core::FieldError),
+    /// The roles break segregation of duties.
+    #[error("segregation of duties: {0}")]
+    Conflict(#[from] rampart_core::SodConflict),
+    /// An account id is malformed.
+    #[error("{0}")]
+    Account(rampart_core::FieldError),
+    /// A named account does not exist.
+    #[error("account `{0}` does not exist; create it with `rampart account add`")]
+    UnknownAccount(AccountId),
+    /// The client name is empty or too long.
+    #[error("`name` must be 1 to 100 printable characters")]
+    Name,
+    /// The client does not exist.
+    #[error("client `{0}` does not exist")]
+    UnknownClient(String),
+    /// The secret could not be hashed.
+    #[error("{0}")]
+    Secret(#[from] rampart_auth::secret::SecretError),
+    /// The store failed.
+    #[error("{0}")]
+    Store(#[from] rampart_store::StoreError),
+}
+
+/// A client just registered: its id and the secret, which exists nowhere else.
+pub struct NewClient {
+    /// The client id.
+    pub id: String,
+    /// The client secret, in clear, to hand to its owner once.
+    pub secret: SecretString,
+}
+
+/// Runs `rampart client ...`.
+pub async fn run(context: &Context, command: &ClientCommand) -> Result<(), crate::commands::Error> {
+    match command {
+        ClientCommand::Add(args) => add_command(context, args).await?,
+        ClientCommand::List => list(&context.open_store().await?).await?,
+        ClientCommand::Disable { id } => disable(&context.open_store().await?, id).await?,
+    }
+    Ok(())
+}
+
+async fn add_command(
+    context: &Context,
+    args: &ClientAddArgs,
+) -> Result<(), crate::commands::Error> {
+    // Refuse bad roles and accounts before touching the data directory.
+    let roles = parse_roles(&args.roles)?;
+    let accounts = parse_accounts(&args.accounts)?;
+    let store = context.open_store().await?;
+    let client = add(&store, &args.name, roles, accounts).await?;
+    println!("client_id:     {}", client.id);
+    println!("client_secret: {}", client.secret.expose_secret());
+    eprintln!("The secret is shown only this once; Rampart keeps only its hash.");
+    Ok(())
+}
+
+/// Parses role names into a set that respects segregation of duties.
+pub fn parse_roles(names: &[String]) -> Result<RoleSet, ClientError> {
+    let roles: Result<Vec<Role>, _> = names.iter().map(|n| n.trim().parse()).collect();
+    Ok(RoleSet::new(roles.map_err(ClientError::Role)?)?)
+}
+
+fn parse_accounts(ids: &[String]) -> Result<Vec<AccountId>, ClientError> {
+    ids.iter()
+        .filter(|id| !id.trim().is_empty())
+        .map(|id| id.trim().parse().map_err(ClientError::Account))
+        .collect()
+}
+
+/// Registers a client: generates its secret, stores the hash and the audit event together.
+pub async fn add(
+    store: &Store,
+    name: &str,
+    roles: RoleSet,
+    accounts: Vec<AccountId>,
+) -> Result<NewClient, ClientError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ClientError::Name);
+    }
+    let secret = generate_client_secret();
+    let record = ClientRecord {
+        id: format!("cl-{}", uuid::Uuid::new_v4().simple()),
+        name: name.to_owned(),
+        secret_hash: hash_secret(&secret)?,
+        roles,
+        accounts,
+        disabled: false,
+        created_at: chrono::Utc::now(),
+    };
+
+    let mut tx = store.begin().await?;
+    for account in &record.accounts {
+        if tx.account(account).await?.is_none() {
+            return Err(ClientError::UnknownAccount(account.clone()));
+        }
+    }
+    tx.insert_client(&record).await?;
+    tx.append(created_event(&record)).await?;
+    tx.commit().await?;
+    tracing::info!(client_id = %record.id, action = action::CLIENT_CREATED, "client registered");
+    Ok(NewClient {
+        id: record.id,
+        secret,
+    })
+}
+
+fn created_event(record: &ClientRecord) -> NewEvent {
+    let roles: Vec<&str> = record.roles.iter().map(Role::as_str).collect();
+    let accounts: Vec<&str> = record.accounts.iter().map(AccountId::as_str).collect();
+    NewEvent::new(
+        OPERATOR,
+        action::CLIENT_CREATED,
+        &record.id,
+        Outcome::Success,
+        request_id(),
+    )
+    .details(json!({ "name": record.name, "roles": roles, "accounts": accounts }))
+}
+
+async fn list(store: &Store) -> Result<(), ClientError> {
+    let mut table = Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(["id", "name", "roles", "accounts", "disabled"]);
+    for client in store.clients().await? {
+        let roles: Vec<&str> = client.roles.iter().map(Role::as_str).collect();
+        let accounts: Vec<&str> = client.accounts.iter().map(AccountId::as_str).collect();
+        let disabled = if client.disabled { "yes" } else { "no" };
+        table.add_row([
+            &client.id,
+            &client.name,
+            &roles.join(","),
+            &accounts.join(","),
+            disabled,
+        ]);
+    }
+    println!("{table}");
+    Ok(())
+}
+
+async fn disable(store: &Store, id: &str) -> Result<(), ClientError> {
+    let mut tx = store.begin().await?;
+    if !tx.set_client_disabled(id, true).await? {
+        // Dropping the transaction rolls it back.
+        return Err(ClientError::UnknownClient(id.to_owned()));
+    }
+    let event = NewEvent::new(
+        OPERATOR,
+        action::CLIENT_DISABLED,
+        id,
+        Outcome::Success,
+        request_id(),
+    );
+    tx.append(event).await?;
+    tx.commit().await?;
+    println!("client `{id}` disabled");
+    Ok(())
+}

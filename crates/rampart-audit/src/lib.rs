@@ -10,7 +10,9 @@
 pub mod action;
 pub mod chain;
 pub mod event;
+pub mod merkle;
 pub mod time;
 
 pub use chain::{ChainHead, ChainVerifier, Fault, GENESIS, StoredEvent, VerifyError, chain_hash};
 pub use event::{AuditEvent, MAX_SAFE_INTEGER, NewEvent, Outcome, ParseOutcomeError};
+pub use merkle::{MerkleAccumulator, MerkleError};

@@ -7,7 +7,7 @@
 //! `rampart client add`, before the gateway starts.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rampart_core::RoleSet;
 use rampart_server::config::Config;
@@ -97,6 +97,11 @@ impl Sandbox {
             ca_file,
             store: data_dir.store,
         })
+    }
+
+    /// The temporary data directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
     }
 
     /// The configuration in force.

@@ -24,6 +24,7 @@ use secrecy::SecretString;
 use crate::api::{Api, ApiError, Placement};
 use crate::cli::LoadArgs;
 use crate::commands::account::NewAccount;
+use crate::commands::baseline;
 use crate::commands::demo::locate_market_data;
 use crate::context::Context;
 use crate::logging::stderr_is_terminal;
@@ -41,6 +42,9 @@ pub enum LoadError {
     /// A request failed outright (not a refusal: a transport or TLS failure).
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// The storage baseline could not be measured.
+    #[error("storage baseline: {0}")]
+    Baseline(String),
     /// The latency histogram could not be built.
     #[error("latency histogram: {0}")]
     Histogram(String),
@@ -66,6 +70,7 @@ async fn load(context: &Context, args: &LoadArgs) -> Result<(), LoadError> {
     let reference = reference_price(&market_dir)?;
     let sandbox = Sandbox::create(context.config(), market_dir, 1).await?;
     let traders = set_up(&sandbox, args.clients).await?;
+    let baseline = storage_baseline(sandbox.path()).await?;
     let running = sandbox.start().await?;
 
     let mut tokens = Vec::with_capacity(traders.len());
@@ -85,7 +90,18 @@ async fn load(context: &Context, args: &LoadArgs) -> Result<(), LoadError> {
     let measured = drive(&running.api, Arc::new(tokens), reference, args).await?;
     let elapsed = started.elapsed();
     running.stop().await?;
-    report(args, elapsed, &measured)
+    report(args, elapsed, &measured, baseline)
+}
+
+/// The data directory's durable writes per second, measured before the orders flow.
+async fn storage_baseline(dir: &std::path::Path) -> Result<f64, LoadError> {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || {
+        baseline::durable_writes_per_second(&dir, Duration::from_secs(2))
+    })
+    .await
+    .map_err(|e| LoadError::Baseline(e.to_string()))?
+    .map_err(|e| LoadError::Baseline(e.to_string()))
 }
 
 /// The first BTC-USD price of the replay, which holds for the first minute of data.
@@ -234,7 +250,12 @@ fn histogram() -> Result<Histogram<u64>, LoadError> {
     Histogram::new_with_bounds(1, 60_000_000, 3).map_err(|e| LoadError::Histogram(e.to_string()))
 }
 
-fn report(args: &LoadArgs, elapsed: Duration, measured: &Measured) -> Result<(), LoadError> {
+fn report(
+    args: &LoadArgs,
+    elapsed: Duration,
+    measured: &Measured,
+    baseline: f64,
+) -> Result<(), LoadError> {
     let latency = &measured.latency;
     let rate = latency.len() as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
     let ms = |quantile: f64| {
@@ -254,6 +275,14 @@ fn report(args: &LoadArgs, elapsed: Duration, measured: &Measured) -> Result<(),
         format!("{:.2} s", elapsed.as_secs_f64()),
     ]);
     table.add_row(["throughput".to_owned(), format!("{rate:.0} orders/s")]);
+    table.add_row([
+        "storage baseline".to_owned(),
+        format!("{baseline:.0} durable writes/s"),
+    ]);
+    table.add_row([
+        "orders per durable write".to_owned(),
+        format!("{:.2}", rate / baseline.max(f64::EPSILON)),
+    ]);
     for (label, quantile) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("max", 1.0)] {
         table.add_row([format!("latency {label}"), ms(quantile)]);
     }

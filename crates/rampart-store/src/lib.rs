@@ -10,6 +10,7 @@
 mod audit;
 mod codec;
 mod error;
+mod notional;
 mod position;
 mod pretrade;
 mod queries;

@@ -9,9 +9,11 @@
 use chrono::{DateTime, Utc};
 use rampart_core::{AccountId, InstrumentId, Order, OrderId};
 use rust_decimal::Decimal;
+use sqlx::Connection;
 
 use crate::codec;
 use crate::error::StoreError;
+use crate::notional;
 use crate::queries;
 use crate::tx::WriteTx;
 
@@ -30,7 +32,7 @@ impl WriteTx<'_> {
         self.set_check_price(order.id, check_price).await
     }
 
-    /// Sets the reference price the controls used for order `id`.
+    /// Sets the reference price the controls used for order `id`, and moves the day's notional.
     pub async fn set_check_price(
         &mut self,
         id: OrderId,
@@ -42,18 +44,20 @@ impl WriteTx<'_> {
                 rule: "must be greater than zero",
             });
         }
-        let done = sqlx::query("UPDATE orders SET check_price = ? WHERE id = ?")
-            .bind(codec::decimal(check_price))
-            .bind(id.to_string())
-            .execute(&mut *self.tx)
-            .await?;
-        match done.rows_affected() {
-            1 => Ok(()),
-            _ => Err(StoreError::NotFound {
+        let mut step = self.tx.begin().await?;
+        let before = notional::contribution(&mut step, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
                 what: "order",
                 key: id.to_string(),
-            }),
-        }
+            })?;
+        sqlx::query("UPDATE orders SET check_price = ? WHERE id = ?")
+            .bind(codec::decimal(check_price))
+            .bind(id.to_string())
+            .execute(&mut *step)
+            .await?;
+        notional::apply_change(&mut step, Some(before), id).await?;
+        step.commit().await.map_err(StoreError::from)
     }
 
     /// The notional of `account`'s orders accepted on the UTC day of `now`, per instrument.

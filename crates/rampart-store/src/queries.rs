@@ -10,6 +10,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::codec::{self, RowKey};
 use crate::error::StoreError;
+use crate::notional;
 use crate::records::{
     AccountRecord, AccountSnapshot, ClientRecord, KillSwitchRecord, OrderFilter, Position,
     UserRecord,
@@ -95,7 +96,10 @@ pub(crate) async fn order(
     conn: &mut SqliteConnection,
     id: OrderId,
 ) -> Result<Option<Order>, StoreError> {
-    let sql = format!("SELECT {} FROM orders WHERE id = ?", rows::ORDER_COLUMNS);
+    let sql = format!(
+        "SELECT {} FROM orders WHERE id = ?",
+        rows::ORDER_READ_COLUMNS
+    );
     let row = sqlx::query(&sql)
         .bind(id.to_string())
         .fetch_optional(conn)
@@ -111,7 +115,7 @@ pub(crate) async fn order_by_client_order_id(
 ) -> Result<Option<Order>, StoreError> {
     let sql = format!(
         "SELECT {} FROM orders WHERE account_id = ? AND client_order_id = ?",
-        rows::ORDER_COLUMNS
+        rows::ORDER_READ_COLUMNS
     );
     let row = sqlx::query(&sql)
         .bind(account.as_str())
@@ -131,7 +135,7 @@ pub(crate) async fn orders(
     }
     let mut query = QueryBuilder::<Sqlite>::new(format!(
         "SELECT {} FROM orders WHERE 1 = 1",
-        rows::ORDER_COLUMNS
+        rows::ORDER_READ_COLUMNS
     ));
     if let Some(accounts) = &filter.accounts {
         query.push(" AND account_id IN (");
@@ -159,7 +163,7 @@ pub(crate) async fn orders(
 pub(crate) async fn open_orders(conn: &mut SqliteConnection) -> Result<Vec<Order>, StoreError> {
     let sql = format!(
         "SELECT {} FROM orders WHERE status = ? ORDER BY id",
-        rows::ORDER_COLUMNS
+        rows::ORDER_READ_COLUMNS
     );
     let found = sqlx::query(&sql)
         .bind(OrderStatus::Open.as_str())
@@ -240,11 +244,7 @@ pub(crate) async fn account_state(
     })
 }
 
-// The notional of an accepted limit order is its quantity at its limit
-// price. A market order has no price of its own: what it filled counts at its
-// average fill price, and while it is open the rest counts at the reference
-// price the controls used (`check_price`), so that an order accepted but not
-// yet filled is not missed by a concurrent check.
+// The sum of the running totals kept per instrument (see `notional`).
 async fn daily_notional(
     conn: &mut SqliteConnection,
     account: &AccountId,
@@ -267,99 +267,7 @@ pub(crate) async fn daily_notional_by_instrument(
     account: &AccountId,
     now: DateTime<Utc>,
 ) -> Result<Vec<(InstrumentId, Decimal)>, StoreError> {
-    let mut totals: Vec<(InstrumentId, Decimal)> = Vec::new();
-    // INVARIANT: rows come in instrument order, so each instrument's rows are adjacent.
-    for row in &notional_rows(conn, account, now).await? {
-        let (instrument, notional) = order_notional(row)?;
-        let notional = notional.ok_or_else(|| overflow_of("daily_notional"))?;
-        match totals.last_mut() {
-            Some((last, total)) if *last == instrument => {
-                *total = total
-                    .checked_add(notional)
-                    .ok_or(overflow_of("daily_notional"))?;
-            }
-            _ => totals.push((instrument, notional)),
-        }
-    }
-    Ok(totals)
-}
-
-/// The orders of `account` accepted on the UTC day of `now`, by instrument.
-async fn notional_rows(
-    conn: &mut SqliteConnection,
-    account: &AccountId,
-    now: DateTime<Utc>,
-) -> Result<Vec<NotionalRow>, StoreError> {
-    let start = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
-    let end = start
-        .checked_add_signed(Duration::days(1))
-        .ok_or(StoreError::Overflow { field: "now" })?;
-    let rows = sqlx::query_as(
-        "SELECT id, instrument, status, quantity, limit_price, filled_quantity, \
-         average_fill_price, check_price FROM orders \
-         WHERE account_id = ? AND created_at >= ? AND created_at < ? AND status <> 'rejected' \
-         ORDER BY instrument",
-    )
-    .bind(account.as_str())
-    .bind(codec::time(&start))
-    .bind(codec::time(&end))
-    .fetch_all(conn)
-    .await?;
-    Ok(rows)
-}
-
-/// `id, instrument, status, quantity, limit_price, filled_quantity,
-/// average_fill_price, check_price` of an order.
-type NotionalRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-);
-
-/// The instrument of an order and the notional it committed (`None` if it overflows).
-fn order_notional(row: &NotionalRow) -> Result<(InstrumentId, Option<Decimal>), StoreError> {
-    let (id, instrument, status, quantity, limit_price, filled, average, check_price) = row;
-    let key = RowKey {
-        table: "orders",
-        key: id,
-    };
-    let instrument = key.parse::<InstrumentId>(instrument)?;
-    let quantity = key.decimal(quantity)?;
-    let check_price = key.opt_decimal(check_price.as_deref())?;
-    if let Some(price) = key.opt_decimal(limit_price.as_deref())? {
-        return Ok((instrument, quantity.checked_mul(price)));
-    }
-    let filled = key.decimal(filled)?;
-    let average = key.opt_decimal(average.as_deref())?;
-    let executed = filled.checked_mul(average.unwrap_or(Decimal::ZERO));
-    let pending = match key.named(status, OrderStatus::parse)? {
-        OrderStatus::Open => unfilled_notional(quantity, filled, check_price),
-        _ => Some(Decimal::ZERO),
-    };
-    Ok((
-        instrument,
-        executed.zip(pending).and_then(|(a, b)| a.checked_add(b)),
-    ))
-}
-
-/// What is left of an open market order, at the price its controls used.
-///
-/// An order recorded without a check price counts only what it filled.
-fn unfilled_notional(
-    quantity: Decimal,
-    filled: Decimal,
-    check_price: Option<Decimal>,
-) -> Option<Decimal> {
-    let Some(price) = check_price else {
-        return Some(Decimal::ZERO);
-    };
-    let left = quantity.checked_sub(filled)?.max(Decimal::ZERO);
-    left.checked_mul(price)
+    notional::totals(conn, account, now.date_naive()).await
 }
 
 fn overflow_of(field: &'static str) -> StoreError {

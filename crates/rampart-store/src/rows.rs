@@ -23,6 +23,13 @@ pub(crate) const ORDER_COLUMNS: &str = "id, client_order_id, account_id, instrum
     order_type, quantity, limit_price, time_in_force, status, filled_quantity, \
     average_fill_price, reject_code, reject_reason, placed_by, created_at, updated_at";
 
+/// The columns [`order`] reads: those of [`ORDER_COLUMNS`] and the check price,
+/// which is not part of the record but is checked so a corrupt one is reported.
+pub(crate) const ORDER_READ_COLUMNS: &str = "id, client_order_id, account_id, instrument, side, \
+    order_type, quantity, limit_price, time_in_force, status, filled_quantity, \
+    average_fill_price, reject_code, reject_reason, placed_by, created_at, updated_at, \
+    check_price";
+
 /// Reads column `name` of `row`, or reports the row as corrupt.
 pub(crate) fn get<'r, T>(row: &'r SqliteRow, name: &str, key: RowKey<'_>) -> Result<T, StoreError>
 where
@@ -58,6 +65,7 @@ pub(crate) fn order(row: &SqliteRow) -> Result<Order, StoreError> {
         Some(price) => Some(Price::new(price).ok_or_else(|| key.corrupt())?),
         None => None,
     };
+    key.opt_decimal(opt_text("check_price")?.as_deref())?;
     let client_order_id = match opt_text("client_order_id")? {
         Some(coid) => Some(key.parse::<ClientOrderId>(&coid)?),
         None => None,

@@ -20,6 +20,7 @@ use sqlx::sqlite::{
 };
 
 use crate::error::StoreError;
+use crate::notional;
 use crate::queries;
 use crate::records::{
     AccountRecord, ClientRecord, KillSwitchRecord, OrderFilter, Position, UserRecord,
@@ -74,6 +75,7 @@ impl Store {
             .connect_with(options.clone().journal_mode(SqliteJournalMode::Wal))
             .await?;
         MIGRATOR.run(&writer).await?;
+        notional::rebuild_if_missing(&writer).await?;
 
         let readers = SqlitePoolOptions::new()
             .max_connections(READERS)

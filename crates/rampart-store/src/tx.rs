@@ -11,11 +11,12 @@ use chrono::{DateTime, Utc};
 use rampart_audit::{AuditEvent, NewEvent};
 use rampart_core::{AccountId, ClientOrderId, InstrumentId, Order, Side};
 use rust_decimal::Decimal;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Connection, Sqlite, SqliteConnection, Transaction};
 use uuid::Uuid;
 
 use crate::codec;
 use crate::error::StoreError;
+use crate::notional;
 use crate::position::next_position;
 use crate::queries;
 use crate::records::{
@@ -134,58 +135,23 @@ impl WriteTx<'_> {
         Ok(())
     }
 
-    /// Records a new order, accepted or rejected.
+    /// Records a new order, accepted or rejected, and what it adds to the day's notional.
     pub async fn insert_order(&mut self, order: &Order) -> Result<(), StoreError> {
-        let sql = format!(
-            "INSERT INTO orders ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            crate::rows::ORDER_COLUMNS
-        );
-        sqlx::query(&sql)
-            .bind(order.id.to_string())
-            .bind(order.client_order_id.as_ref().map(ClientOrderId::as_str))
-            .bind(order.account_id.as_str())
-            .bind(order.instrument.as_str())
-            .bind(order.side.as_str())
-            .bind(order.order_type.as_str())
-            .bind(codec::decimal(order.quantity.value()))
-            .bind(codec::opt_decimal(order.limit_price.map(|p| p.value())))
-            .bind(order.time_in_force.as_str())
-            .bind(order.status.as_str())
-            .bind(codec::decimal(order.filled_quantity))
-            .bind(codec::opt_decimal(order.average_fill_price))
-            .bind(order.reject_code.as_deref())
-            .bind(order.reject_reason.as_deref())
-            .bind(&order.placed_by)
-            .bind(codec::time(&order.created_at))
-            .bind(codec::time(&order.updated_at))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| StoreError::on_insert(e, "order", &order_key(order)))?;
-        Ok(())
+        let mut step = self.tx.begin().await?;
+        insert_order_row(&mut step, order).await?;
+        notional::apply_change(&mut step, None, order.id).await?;
+        step.commit().await.map_err(StoreError::from)
     }
 
     /// Records the progress of an order: status, executions, rejection and time of change.
     pub async fn update_order(&mut self, order: &Order) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE orders SET status = ?, filled_quantity = ?, average_fill_price = ?, \
-             reject_code = ?, reject_reason = ?, updated_at = ? WHERE id = ?",
-        )
-        .bind(order.status.as_str())
-        .bind(codec::decimal(order.filled_quantity))
-        .bind(codec::opt_decimal(order.average_fill_price))
-        .bind(order.reject_code.as_deref())
-        .bind(order.reject_reason.as_deref())
-        .bind(codec::time(&order.updated_at))
-        .bind(order.id.to_string())
-        .execute(&mut *self.tx)
-        .await?;
-        match done.rows_affected() {
-            1 => Ok(()),
-            _ => Err(StoreError::NotFound {
-                what: "order",
-                key: order.id.to_string(),
-            }),
-        }
+        let mut step = self.tx.begin().await?;
+        let before = notional::contribution(&mut step, order.id)
+            .await?
+            .ok_or_else(|| order_not_found(order))?;
+        update_order_row(&mut step, order).await?;
+        notional::apply_change(&mut step, Some(before), order.id).await?;
+        step.commit().await.map_err(StoreError::from)
     }
 
     /// Books an execution: moves the position (buys positive) and the account's cash.
@@ -339,6 +305,62 @@ impl WriteTx<'_> {
             .map_or((Decimal::ZERO, Decimal::ZERO), |(p, cost)| {
                 (p.quantity, cost)
             }))
+    }
+}
+
+async fn insert_order_row(conn: &mut SqliteConnection, order: &Order) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO orders ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        crate::rows::ORDER_COLUMNS
+    );
+    sqlx::query(&sql)
+        .bind(order.id.to_string())
+        .bind(order.client_order_id.as_ref().map(ClientOrderId::as_str))
+        .bind(order.account_id.as_str())
+        .bind(order.instrument.as_str())
+        .bind(order.side.as_str())
+        .bind(order.order_type.as_str())
+        .bind(codec::decimal(order.quantity.value()))
+        .bind(codec::opt_decimal(order.limit_price.map(|p| p.value())))
+        .bind(order.time_in_force.as_str())
+        .bind(order.status.as_str())
+        .bind(codec::decimal(order.filled_quantity))
+        .bind(codec::opt_decimal(order.average_fill_price))
+        .bind(order.reject_code.as_deref())
+        .bind(order.reject_reason.as_deref())
+        .bind(&order.placed_by)
+        .bind(codec::time(&order.created_at))
+        .bind(codec::time(&order.updated_at))
+        .execute(conn)
+        .await
+        .map_err(|e| StoreError::on_insert(e, "order", &order_key(order)))?;
+    Ok(())
+}
+
+async fn update_order_row(conn: &mut SqliteConnection, order: &Order) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "UPDATE orders SET status = ?, filled_quantity = ?, average_fill_price = ?, \
+         reject_code = ?, reject_reason = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(order.status.as_str())
+    .bind(codec::decimal(order.filled_quantity))
+    .bind(codec::opt_decimal(order.average_fill_price))
+    .bind(order.reject_code.as_deref())
+    .bind(order.reject_reason.as_deref())
+    .bind(codec::time(&order.updated_at))
+    .bind(order.id.to_string())
+    .execute(conn)
+    .await?;
+    match done.rows_affected() {
+        1 => Ok(()),
+        _ => Err(order_not_found(order)),
+    }
+}
+
+fn order_not_found(order: &Order) -> StoreError {
+    StoreError::NotFound {
+        what: "order",
+        key: order.id.to_string(),
     }
 }
 

@@ -1,9 +1,9 @@
 //! Strict decimal parsing for prices and quantities.
 //!
 //! Only plain decimal strings are accepted: digits with an optional fraction,
-//! no sign, no exponent, no whitespace, no `NaN` or infinities. The rule is
-//! applied before `rust_decimal` sees the text, so that no lenient parse can
-//! let a surprising value through.
+//! no superfluous leading zero, no sign, no exponent, no whitespace, no `NaN`
+//! or infinities. The rule is applied before `rust_decimal` sees the text, so
+//! that no lenient parse can let a surprising value through.
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,26 +21,43 @@ pub const MAX_SCALE: u32 = 12;
 
 /// Parses a plain, non-negative decimal string such as `"43000.10"`.
 ///
-/// `field` names the input in the error.
+/// `field` names the input in the error. A whole part of more than one digit
+/// may not start with `0` (`"0.5"` is accepted, `"00.5"` and `"007"` are not),
+/// so that every accepted value has one spelling of its whole part. A leading
+/// `-` before an otherwise valid decimal is reported as not positive.
 pub fn parse_decimal(field: &'static str, text: &str) -> Result<Decimal, FieldError> {
     let err = |kind| FieldError::new(field, kind);
     if text.is_empty() || text.len() > MAX_DECIMAL_LEN {
         return Err(err(FieldErrorKind::NotADecimal));
     }
+    if let Some(magnitude) = text.strip_prefix('-') {
+        return Err(match check_plain(magnitude) {
+            Ok(()) => err(FieldErrorKind::NotPositive),
+            Err(kind) => err(kind),
+        });
+    }
 
+    check_plain(text).map_err(err)?;
+    Decimal::from_str_exact(text).map_err(|_| err(FieldErrorKind::TooPrecise))
+}
+
+/// Checks that `text` is digits with an optional fraction and no superfluous leading zero.
+fn check_plain(text: &str) -> Result<(), FieldErrorKind> {
     let (whole, fraction) = match text.split_once('.') {
         Some((whole, fraction)) => (whole, Some(fraction)),
         None => (text, None),
     };
     let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if !all_digits(whole) || fraction.is_some_and(|f| !all_digits(f)) {
-        return Err(err(FieldErrorKind::NotADecimal));
+        return Err(FieldErrorKind::NotADecimal);
+    }
+    if whole.len() > 1 && whole.starts_with('0') {
+        return Err(FieldErrorKind::NotADecimal);
     }
     if fraction.is_some_and(|f| f.len() > MAX_SCALE as usize) {
-        return Err(err(FieldErrorKind::TooPrecise));
+        return Err(FieldErrorKind::TooPrecise);
     }
-
-    Decimal::from_str_exact(text).map_err(|_| err(FieldErrorKind::TooPrecise))
+    Ok(())
 }
 
 /// Parses a decimal string that must be greater than zero.

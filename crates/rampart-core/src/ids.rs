@@ -116,11 +116,29 @@ impl OrderId {
 impl FromStr for OrderId {
     type Err = FieldError;
 
+    /// Accepts only the canonical form that `Display` writes: 36 characters,
+    /// lowercase hex, hyphenated. Braced, `urn:uuid:`, simple and uppercase
+    /// forms are refused, so one order has exactly one spelling.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Uuid::try_parse(text)
-            .map(Self)
-            .map_err(|_| FieldError::new("order_id", FieldErrorKind::Invalid("a UUID")))
+        let invalid = || FieldError::new("order_id", FieldErrorKind::Invalid("a lowercase UUID"));
+        if !is_canonical_uuid(text) {
+            return Err(invalid());
+        }
+        Uuid::try_parse(text).map(Self).map_err(|_| invalid())
     }
+}
+
+/// Whether `text` is `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in lowercase hex.
+fn is_canonical_uuid(text: &str) -> bool {
+    const HYPHENS: [usize; 4] = [8, 13, 18, 23];
+    text.len() == 36
+        && text.bytes().enumerate().all(|(index, byte)| {
+            if HYPHENS.contains(&index) {
+                byte == b'-'
+            } else {
+                matches!(byte, b'0'..=b'9' | b'a'..=b'f')
+            }
+        })
 }
 
 impl fmt::Display for OrderId {

@@ -42,7 +42,7 @@ proptest! {
 
     #[test]
     fn accepted_decimals_round_trip(
-        whole in "[0-9]{1,16}",
+        whole in "0|[1-9][0-9]{0,15}",
         fraction in proptest::option::of("[0-9]{1,12}"),
     ) {
         let text = match &fraction {
@@ -52,15 +52,34 @@ proptest! {
         let value = parse_decimal("amount", &text).unwrap();
         prop_assert_eq!(parse_decimal("amount", &value.to_string()).unwrap(), value);
         prop_assert_eq!(parse_decimal("amount", &value.normalize().to_string()).unwrap(), value);
-        let canonical_whole = match whole.trim_start_matches('0') {
-            "" => "0",
-            digits => digits,
+        prop_assert_eq!(value.to_string(), text);
+    }
+
+    #[test]
+    fn a_whole_part_with_a_superfluous_leading_zero_is_never_accepted(
+        zeros in "0{1,3}",
+        rest in "[0-9]{1,8}",
+        fraction in proptest::option::of("[0-9]{1,6}"),
+    ) {
+        let text = match fraction {
+            Some(fraction) => format!("{zeros}{rest}.{fraction}"),
+            None => format!("{zeros}{rest}"),
         };
-        let canonical = match &fraction {
-            Some(fraction) => format!("{canonical_whole}.{fraction}"),
-            None => canonical_whole.to_owned(),
+        prop_assert_eq!(kind(parse_decimal("amount", &text)), FieldErrorKind::NotADecimal);
+        prop_assert_eq!(kind(parse_positive("amount", &text)), FieldErrorKind::NotADecimal);
+    }
+
+    #[test]
+    fn a_leading_minus_is_refused_as_not_positive(
+        whole in "0|[1-9][0-9]{0,10}",
+        fraction in proptest::option::of("[0-9]{1,6}"),
+    ) {
+        let text = match fraction {
+            Some(fraction) => format!("-{whole}.{fraction}"),
+            None => format!("-{whole}"),
         };
-        prop_assert_eq!(value.to_string(), canonical);
+        prop_assert_eq!(kind(parse_decimal("amount", &text)), FieldErrorKind::NotPositive);
+        prop_assert_eq!(kind(parse_positive("amount", &text)), FieldErrorKind::NotPositive);
     }
 
     #[test]
@@ -75,8 +94,8 @@ proptest! {
     }
 
     #[test]
-    fn a_sign_is_never_accepted(sign in "[-+]", digits in "[0-9]{1,10}") {
-        let text = format!("{sign}{digits}");
+    fn a_plus_sign_is_never_accepted(digits in "[0-9]{1,10}") {
+        let text = format!("+{digits}");
         prop_assert_eq!(kind(parse_decimal("amount", &text)), FieldErrorKind::NotADecimal);
     }
 
@@ -157,7 +176,7 @@ fn more_digits_than_a_decimal_holds_are_refused_as_too_precise() {
 
 #[test]
 fn zero_is_a_decimal_but_not_a_positive_one() {
-    for text in ["0", "0.0", "000.000"] {
+    for text in ["0", "0.0", "0.000"] {
         assert_eq!(parse_decimal("amount", text), Ok(Decimal::ZERO));
         assert_eq!(
             kind(parse_positive("amount", text)),
@@ -167,8 +186,41 @@ fn zero_is_a_decimal_but_not_a_positive_one() {
 }
 
 #[test]
-fn leading_zeros_and_trailing_zeros_keep_the_value() {
-    assert_eq!(parse_decimal("amount", "007.50"), Ok(dec!(7.5)));
+fn trailing_zeros_keep_the_value() {
+    assert_eq!(parse_decimal("amount", "7.50"), Ok(dec!(7.5)));
+    assert_eq!(parse_decimal("amount", "0.50"), Ok(dec!(0.5)));
+}
+
+#[test]
+fn superfluous_leading_zeros_are_refused_as_not_a_decimal() {
+    for text in ["00.01", "007", "007.50", "00", "000.000", "01"] {
+        assert_eq!(
+            kind(parse_decimal("amount", text)),
+            FieldErrorKind::NotADecimal,
+            "{text}"
+        );
+    }
+    assert_eq!(parse_decimal("amount", "0.5"), Ok(dec!(0.5)));
+}
+
+#[test]
+fn minus_one_is_refused_as_not_positive_rather_than_not_a_decimal() {
+    for text in ["-1", "-0.5", "-0"] {
+        assert_eq!(
+            kind(parse_positive("amount", text)),
+            FieldErrorKind::NotPositive,
+            "{text}"
+        );
+    }
+    for text in ["-", "--1", "-1e2", "-007", "- 1"] {
+        assert_eq!(
+            kind(parse_positive("amount", text)),
+            FieldErrorKind::NotADecimal,
+            "{text}"
+        );
+    }
+    let error = "-1".parse::<Quantity>().unwrap_err();
+    assert_eq!(error.to_string(), "`quantity` must be greater than zero");
 }
 
 #[test]

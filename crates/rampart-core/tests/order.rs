@@ -171,7 +171,7 @@ fn unknown_fields_are_refused() {
 #[test]
 fn exponents_signs_and_special_values_name_their_field() {
     for field in ["quantity", "limit_price"] {
-        for text in ["1e2", "-1", "+1", "NaN", "inf", " 1", "1 ", "0x1"] {
+        for text in ["1e2", "+1", "NaN", "inf", " 1", "1 ", "0x1", "01"] {
             let result = refused(with(field, json!(text)));
             assert_eq!(
                 result,
@@ -179,6 +179,16 @@ fn exponents_signs_and_special_values_name_their_field() {
                 "{field} = {text:?}"
             );
         }
+    }
+}
+
+#[test]
+fn a_negative_value_names_its_field_as_not_positive() {
+    for field in ["quantity", "limit_price"] {
+        assert_eq!(
+            refused(with(field, json!("-1"))),
+            (field, FieldErrorKind::NotPositive)
+        );
     }
 }
 

@@ -79,6 +79,10 @@ pub struct ServerConfig {
     pub shutdown_grace_seconds: u64,
     /// The largest request body accepted.
     pub max_body_bytes: usize,
+    /// How many connections are served at once; more are closed at accept.
+    pub max_connections: usize,
+    /// How long a connection may move no byte before it is closed.
+    pub idle_timeout_seconds: u64,
 }
 
 /// The `[tls]` section; the development certificate in the data directory when empty.
@@ -155,6 +159,8 @@ impl Default for ServerConfig {
             request_timeout_seconds: 10,
             shutdown_grace_seconds: 30,
             max_body_bytes: 65_536,
+            max_connections: 1024,
+            idle_timeout_seconds: 60,
         }
     }
 }
@@ -279,6 +285,13 @@ impl Config {
                 "must be from 1024 to 16777216",
             ));
         }
+        if !(1..=65_536).contains(&server.max_connections) {
+            return Err(invalid("server.max_connections", "must be from 1 to 65536"));
+        }
+        if !(server.request_timeout_seconds..=3600).contains(&server.idle_timeout_seconds) {
+            let rule = "must be from `server.request_timeout_seconds` to 3600";
+            return Err(invalid("server.idle_timeout_seconds", rule));
+        }
         if server.data_dir.as_os_str().is_empty() {
             return Err(invalid("server.data_dir", "must not be empty"));
         }
@@ -379,7 +392,7 @@ fn from_figment(error: figment::Error) -> ConfigError {
             push_once(&mut path, field);
             "is required".to_owned()
         }
-        kind => kind.to_string(),
+        kind => reason_of(kind),
     };
     let key = if path.is_empty() {
         "configuration".to_owned()
@@ -387,6 +400,50 @@ fn from_figment(error: figment::Error) -> ConfigError {
         path.join(".")
     };
     ConfigError::Invalid { key, reason }
+}
+
+/// What is wrong with a key, naming the expected type and never the value found.
+///
+/// figment's own messages quote the value (`found string "..."`); a secret put
+/// under the wrong key would be echoed to a terminal or a log.
+fn reason_of(kind: &figment::error::Kind) -> String {
+    use figment::error::Kind;
+    match kind {
+        Kind::InvalidType(_, expected)
+        | Kind::InvalidValue(_, expected)
+        | Kind::InvalidLength(_, expected) => format!("must be {}", expected_type(expected)),
+        Kind::UnknownVariant(_, variants) => {
+            let names: Vec<String> = variants.iter().map(|v| format!("`{v}`")).collect();
+            format!("must be one of {}", names.join(", "))
+        }
+        Kind::DuplicateField(_) => "appears more than once".to_owned(),
+        Kind::ISizeOutOfRange(_) | Kind::USizeOutOfRange(_) => "is out of range".to_owned(),
+        Kind::Unsupported(_) | Kind::UnsupportedKey(..) => "has an unsupported type".to_owned(),
+        _ => "does not hold a valid value".to_owned(),
+    }
+}
+
+/// serde's "expected" phrase in the terms of a TOML file, without Rust type names.
+fn expected_type(expected: &str) -> &str {
+    const INTEGERS: [&str; 12] = [
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+    ];
+    let first = expected.split_whitespace().next().unwrap_or_default();
+    if INTEGERS.contains(&first) {
+        return "a whole number";
+    }
+    match first {
+        "struct" | "map" => "a table",
+        "tuple" | "sequence" => "an array",
+        "f32" | "f64" => "a number",
+        "bool" | "boolean" => "`true` or `false`",
+        _ if expected.starts_with("a map") => "a table",
+        _ if expected.starts_with("a sequence") => "an array",
+        _ if expected.contains("::") || expected.chars().any(char::is_uppercase) => {
+            "of the documented form"
+        }
+        _ => expected,
+    }
 }
 
 /// Appends `field` to `path` unless figment already put it there.
@@ -526,6 +583,35 @@ mod tests {
         Jail::expect_with(|_| {
             let error = Config::from_toml("[server]\nmax_body_bytes = \"big\"\n").unwrap_err();
             assert_eq!(key_of(error), "server.max_body_bytes");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn value_under_a_wrong_key_type_is_never_echoed() {
+        Jail::expect_with(|_| {
+            for text in [
+                "[server]\nmax_body_bytes = \"s3cr3t-canary\"\n",
+                "[server]\nlisten = \"s3cr3t-canary\"\n",
+                "[server]\ndata_dir = [\"s3cr3t-canary\"]\n",
+                "[auth]\ntoken_ttl_seconds = { s3cr3t-canary = 1 }\n",
+            ] {
+                let message = Config::from_toml(text).unwrap_err().to_string();
+                assert!(!message.contains("s3cr3t"), "{message}");
+                assert!(message.starts_with("`server.") || message.starts_with("`auth."));
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn wrong_type_names_the_key_and_the_expected_type_only() {
+        Jail::expect_with(|_| {
+            let error = Config::from_toml("[server]\nmax_body_bytes = \"big\"\n").unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "`server.max_body_bytes` must be a whole number"
+            );
             Ok(())
         });
     }

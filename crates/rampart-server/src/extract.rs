@@ -193,12 +193,45 @@ fn named_field<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
     message.strip_prefix(prefix)?.split('`').next()
 }
 
-/// What serde says was expected, which comes from Rampart's types, not the input.
+/// What serde says was expected, in the client's terms: JSON kinds, never Rust type names.
 fn expected_part(message: &str) -> String {
     message.rsplit_once("expected ").map_or_else(
         || "of the documented form".to_owned(),
-        |(_, e)| e.to_owned(),
+        |(_, expected)| in_user_terms(expected),
     )
+}
+
+/// serde's "expected" phrase with Rust types (`struct OrderRequest`, `u32`) named as JSON.
+fn in_user_terms(expected: &str) -> String {
+    const NUMBERS: [&str; 12] = [
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+    ];
+    let first = expected.split_whitespace().next().unwrap_or_default();
+    let phrase = match first {
+        "struct" | "map" => "a JSON object",
+        "a" if expected.starts_with("a map") => "a JSON object",
+        "a" if expected.starts_with("a sequence") => "a JSON array",
+        "tuple" | "sequence" => "a JSON array",
+        "enum" => "one of the documented values",
+        "unit" => "`null`",
+        "f32" | "f64" => "a number",
+        "bool" | "boolean" => "`true` or `false`",
+        "a" if expected.starts_with("a boolean") => "`true` or `false`",
+        _ if NUMBERS.contains(&first) => "a whole number",
+        _ if looks_like_rust(expected) => "of the documented form",
+        _ => expected,
+    };
+    phrase.to_owned()
+}
+
+/// Whether a phrase outside backticks carries a Rust path or a type name (a capital
+/// letter in any word but `JSON`).
+fn looks_like_rust(phrase: &str) -> bool {
+    phrase
+        .split('`')
+        .step_by(2)
+        .flat_map(str::split_whitespace)
+        .any(|word| word != "JSON" && (word.contains("::") || word.chars().any(char::is_uppercase)))
 }
 
 /// serde_json's message without its "at line .. column .." suffix.
@@ -299,6 +332,38 @@ mod tests {
         let error = parse_json::<OrderRequest>(body).unwrap_err();
         assert!(!error.to_string().contains("sideways"));
         assert_eq!(field_of(error), Some("side".to_owned()));
+    }
+
+    #[test]
+    fn array_body_is_answered_as_a_json_object_expected_without_rust_type_names() {
+        let error = parse_json::<OrderRequest>(b"[]").unwrap_err();
+        assert_eq!(error.to_string(), "the body must be a JSON object");
+    }
+
+    #[test]
+    fn null_body_is_answered_as_a_json_object_expected_without_rust_type_names() {
+        let error = parse_json::<OrderRequest>(b"null").unwrap_err();
+        assert_eq!(error.to_string(), "the body must be a JSON object");
+    }
+
+    #[test]
+    fn wrong_number_type_is_named_as_a_whole_number() {
+        let error = parse_json::<Outer>(br#"{"inner": {"name": "x"}, "count": "1"}"#).unwrap_err();
+        assert_eq!(error.to_string(), "`count` must be a whole number");
+    }
+
+    #[test]
+    fn no_expected_phrase_names_a_rust_type() {
+        for expected in [
+            "struct OrderRequest with 8 elements",
+            "enum Side",
+            "Decimal",
+            "a::B",
+        ] {
+            let phrase = in_user_terms(expected);
+            assert!(!looks_like_rust(&phrase), "{expected} became {phrase}");
+        }
+        assert_eq!(in_user_terms("a decimal string"), "a decimal string");
     }
 
     #[test]

@@ -20,14 +20,16 @@ use rampart_auth::{TokenConfig, TokenIssuer, TokenVerifier, authorization_server
 use rampart_core::InstrumentCatalog;
 use rampart_policy::Authorizer;
 use rampart_store::Store;
-use rampart_trading::{MarketData, PaperBroker, ReplayConfig, default_instruments};
+use rampart_trading::{PaperBroker, ReplayConfig, default_instruments};
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, ConfigError};
+use crate::connection::LimitedAcceptor;
 use crate::init::{self, DataDir, InitError, SYSTEM_ACTOR};
+use crate::inputs::{self, InputError, Inputs};
 use crate::service::killswitch::KillSwitchState;
 use crate::service::{audit, fills, orders};
 use crate::state::{AppState, Shared};
@@ -42,6 +44,12 @@ const MAX_HEADER_LIST_BYTES: u32 = 128 * 1024;
 
 /// How long a client may take to send its request headers (slow-client protection).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a client may take to complete the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often an HTTP/2 connection is pinged, and how long the answer may take.
+const HTTP2_KEEP_ALIVE: Duration = Duration::from_secs(20);
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -58,17 +66,9 @@ pub enum StartError {
     /// The token keys or settings were refused.
     #[error("token settings are invalid: {0}")]
     Token(#[from] rampart_auth::TokenError),
-    /// The policies could not be loaded.
-    #[error("policies could not be loaded: {0}")]
-    Policy(#[from] rampart_policy::PolicyError),
-    /// The market data could not be loaded.
-    #[error("market data could not be loaded from `{dir}`: {reason}")]
-    Market {
-        /// The directory.
-        dir: PathBuf,
-        /// What went wrong.
-        reason: String,
-    },
+    /// The market data or the policies could not be loaded.
+    #[error(transparent)]
+    Inputs(#[from] InputError),
     /// The store failed while starting.
     #[error(transparent)]
     Store(#[from] rampart_store::StoreError),
@@ -107,12 +107,14 @@ impl Gateway {
     /// Starts a gateway with `config` and returns once it is listening.
     pub async fn start(config: Config) -> Result<RunningGateway, StartError> {
         config.validate()?;
-        let data = init::ensure_data_dir(&config).await?;
+        // Loaded before the data directory is touched: a start bound to fail creates nothing.
+        let Inputs { market, authorizer } = inputs::load(&config).await?;
+        let data = init::create_data_dir(&config).await?;
+        warn_if_development(&data);
         let tls_config = tls::server_config(&data.tls.cert_file, &data.tls.key_file)?;
         let (listener, addr) = bind(config.server.listen)?;
         let issuer_url = issuer_url(&config, addr);
 
-        let market = load_market(&config.market.data_dir).await?;
         let (fills_tx, fills_rx) = mpsc::channel(FILL_QUEUE);
         let replay = ReplayConfig {
             start: config.market.start,
@@ -120,7 +122,12 @@ impl Gateway {
         };
         let broker = Arc::new(PaperBroker::new(market, replay, fills_tx));
         let kill_switch = KillSwitchState::load(&data.store).await?;
-        let state = build_state(&config, &issuer_url, &data, broker, kill_switch)?;
+        let parts = Parts {
+            broker,
+            kill_switch,
+            authorizer,
+        };
+        let state = build_state(&config, &issuer_url, &data, parts)?;
 
         let background = Background::spawn(&state, fills_rx);
         let recovered = match orders::recover_open_orders(&state).await {
@@ -132,8 +139,14 @@ impl Gateway {
         }
 
         let handle = Handle::new();
+        let idle = Duration::from_secs(config.server.idle_timeout_seconds);
+        let max_connections = config.server.max_connections;
         let mut server =
             axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(tls_config))
+                .map(|tls| {
+                    let tls = tls.handshake_timeout(TLS_HANDSHAKE_TIMEOUT);
+                    LimitedAcceptor::new(tls, max_connections, idle)
+                })
                 .handle(handle.clone());
         limit_connections(server.http_builder());
         let server = tokio::spawn(server.serve(routes::router(state.clone()).into_make_service()));
@@ -298,7 +311,12 @@ fn limit_connections(builder: &mut hyper_util::server::conn::auto::Builder<Tokio
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
-    builder.http2().max_header_list_size(MAX_HEADER_LIST_BYTES);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(HTTP2_KEEP_ALIVE)
+        .keep_alive_timeout(HTTP2_KEEP_ALIVE)
+        .max_header_list_size(MAX_HEADER_LIST_BYTES);
 }
 
 fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
@@ -309,25 +327,35 @@ fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
     Ok((listener, bound))
 }
 
-async fn load_market(dir: &Path) -> Result<MarketData, StartError> {
-    let owned = dir.to_path_buf();
-    let loaded = tokio::task::spawn_blocking(move || MarketData::load_dir(&owned)).await;
-    let failed = |reason: String| StartError::Market {
-        dir: dir.to_path_buf(),
-        reason,
-    };
-    loaded
-        .map_err(|e| failed(e.to_string()))?
-        .map_err(|e| failed(e.to_string()))
+/// Warns, once per start, that the development certificate is being served.
+fn warn_if_development(data: &DataDir) {
+    if let Some(ca) = &data.tls.dev_ca_file {
+        tracing::warn!(
+            ca = %ca.display(),
+            "DEVELOPMENT MODE: serving a certificate signed by a locally generated CA; \
+             configure `tls.cert_file` and `tls.key_file` for production"
+        );
+    }
+}
+
+/// The parts of the state built before it: the broker, the kill switch, the policies.
+struct Parts {
+    broker: Arc<PaperBroker>,
+    kill_switch: KillSwitchState,
+    authorizer: Authorizer,
 }
 
 fn build_state(
     config: &Config,
     issuer_url: &str,
     data: &DataDir,
-    broker: Arc<PaperBroker>,
-    kill_switch: KillSwitchState,
+    parts: Parts,
 ) -> Result<AppState, StartError> {
+    let Parts {
+        broker,
+        kill_switch,
+        authorizer,
+    } = parts;
     let mut token_config = TokenConfig::new(issuer_url, config.auth.audience.clone());
     token_config.ttl_seconds = u32::try_from(config.auth.token_ttl_seconds).unwrap_or(900);
     token_config.leeway_seconds = u32::try_from(config.auth.leeway_seconds).unwrap_or(30);
@@ -337,10 +365,6 @@ fn build_state(
     let signing = rampart_auth::SigningKey::from_pkcs8_der(key.expose_pkcs8_der())
         .map_err(|_| rampart_auth::TokenError::InvalidKeys("the signing key cannot be loaded"))?;
     let issuer = TokenIssuer::new(signing, token_config.clone())?;
-    let authorizer = match &config.policy.dir {
-        Some(dir) => Authorizer::from_dir(dir)?,
-        None => Authorizer::with_default_policies()?,
-    };
     let catalog = config
         .instrument_catalog()
         .unwrap_or_else(|| InstrumentCatalog::new(default_instruments()));

@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::config::Config;
 use crate::devcert::{self, DevCertError, DevCertPaths};
 use crate::files::{self, PRIVATE_FILE};
+use crate::inputs::{self, InputError};
 use crate::request_id;
 
 /// The actor of events the gateway records on its own behalf.
@@ -64,6 +65,9 @@ pub enum InitError {
     /// The bootstrap password could not be hashed.
     #[error("the bootstrap password could not be hashed")]
     Hash,
+    /// The market data or the policies could not be loaded; nothing was created.
+    #[error(transparent)]
+    Inputs(#[from] InputError),
 }
 
 /// The certificate and key the listener uses, and the CA file clients trust.
@@ -93,7 +97,16 @@ pub struct DataDir {
 }
 
 /// Creates what is missing in the data directory and opens what exists.
+///
+/// The market data and the policies are loaded first: when either is missing
+/// or broken, nothing is created and no one-time password is shown.
 pub async fn ensure_data_dir(config: &Config) -> Result<DataDir, InitError> {
+    inputs::load(config).await?;
+    create_data_dir(config).await
+}
+
+/// Creates what is missing in the data directory, the inputs having been loaded already.
+pub(crate) async fn create_data_dir(config: &Config) -> Result<DataDir, InitError> {
     let root = config.server.data_dir.clone();
     private_dir(&root)?;
 
@@ -133,11 +146,6 @@ fn ensure_tls(config: &Config, root: &Path) -> Result<TlsFiles, InitError> {
     if devcert::ensure(&paths)? {
         tracing::info!(ca = %paths.ca_cert.display(), "development certificate authority created");
     }
-    tracing::warn!(
-        ca = %paths.ca_cert.display(),
-        "DEVELOPMENT MODE: serving a certificate signed by a locally generated CA; \
-         configure `tls.cert_file` and `tls.key_file` for production"
-    );
     Ok(TlsFiles {
         cert_file: paths.server_cert,
         key_file: paths.server_key,

@@ -9,11 +9,13 @@
 
 pub mod authn;
 pub mod config;
+pub mod connection;
 pub mod devcert;
 pub mod extract;
 mod files;
 mod gateway;
 pub mod init;
+pub mod inputs;
 pub mod middleware;
 pub mod problem;
 pub mod request_id;

@@ -1,8 +1,9 @@
 //! The guards every request passes before a handler: id, limits, timeout, metrics, headers.
 //!
-//! Each request gets an id (echoed as `x-request-id`) and a tracing span that
-//! carries it, a size limit and a timeout that answer with problem documents,
-//! and the security headers on every response. A panic in a handler becomes a
+//! Each request gets the gateway's own id (sent as `x-request-id`), a tracing
+//! span that carries it and the client's own reference when well-formed, a size
+//! limit and a timeout that answer with problem documents, and the security
+//! headers on every response. A panic in a handler becomes a
 //! logged 500 problem, never a dropped connection. No token is ever logged.
 
 use std::any::Any;
@@ -27,10 +28,12 @@ pub async fn identify(request: Request, next: Next) -> Response {
         .headers()
         .get(request_id::HEADER)
         .and_then(|v| v.to_str().ok());
-    let id = request_id::accept_or_generate(incoming);
+    let client = request_id::client_reference(incoming);
+    let id = request_id::generate();
     let span = tracing::info_span!(
         "request",
         request_id = %id,
+        client_request_id = client.as_deref(),
         method = %request.method(),
         route = tracing::field::Empty,
         principal = tracing::field::Empty,
@@ -39,7 +42,8 @@ pub async fn identify(request: Request, next: Next) -> Response {
         status = tracing::field::Empty,
     );
 
-    let mut response = request_id::scope(id.clone(), next.run(request).instrument(span)).await;
+    let work = next.run(request).instrument(span);
+    let mut response = request_id::scope_with_client(id.clone(), client, work).await;
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert(HeaderName::from_static(request_id::HEADER), value);

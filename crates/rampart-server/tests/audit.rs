@@ -220,7 +220,7 @@ async fn refused_order_body_is_audited_once_naming_the_field() {
     let events = gw.audit_events().await;
     let invalid: Vec<_> = events
         .iter()
-        .filter(|e| e.request_id == "audit-invalid-1")
+        .filter(|e| e.details["client_request_id"] == "audit-invalid-1")
         .collect();
     assert_eq!(invalid.len(), 1, "one event for the refused request");
     assert_eq!(invalid[0].action, action::REQUEST_INVALID);

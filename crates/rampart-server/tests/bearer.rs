@@ -102,7 +102,10 @@ async fn assert_every_route_refuses_over(
     for request_id in request_ids {
         let found = events
             .iter()
-            .filter(|e| e.request_id == request_id && e.action == action::AUTH_BEARER_REJECTED)
+            .filter(|e| {
+                e.details["client_request_id"] == request_id
+                    && e.action == action::AUTH_BEARER_REJECTED
+            })
             .count();
         assert_eq!(
             found, 1,

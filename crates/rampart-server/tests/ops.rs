@@ -13,6 +13,7 @@ use rampart_core::Role;
 use rampart_testkit::market::BTC;
 use rampart_testkit::{Answer, TestGateway, generous_limits, order};
 use reqwest::Method;
+use serde_json::json;
 
 fn assert_security_headers(what: &str, answer: &Answer) {
     let header = |name: &str| {
@@ -67,6 +68,78 @@ async fn openapi_document_describes_every_v1_route() {
     ] {
         assert!(paths.contains_key(path), "`{path}` is documented");
     }
+}
+
+#[tokio::test]
+async fn openapi_document_declares_problem_json_bearer_security_and_the_error_statuses() {
+    let gw = TestGateway::shared().await;
+    let document = gw.api().get("/openapi.json", None).await;
+    let doc = document.assert_json(200);
+    let scheme = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(scheme["scheme"], "bearer", "{scheme}");
+
+    let expected: [(&str, &str, &[&str]); 7] = [
+        (
+            "/v1/orders",
+            "post",
+            &["400", "401", "403", "404", "415", "422"],
+        ),
+        ("/v1/orders", "get", &["400", "401", "403"]),
+        ("/v1/orders/{id}", "get", &["400", "401", "403", "404"]),
+        (
+            "/v1/orders/{id}/cancel",
+            "post",
+            &["400", "401", "403", "404", "415"],
+        ),
+        (
+            "/v1/accounts/{id}/risk-limits",
+            "get",
+            &["400", "401", "403", "404"],
+        ),
+        (
+            "/v1/kill-switch",
+            "post",
+            &["400", "401", "403", "404", "415"],
+        ),
+        ("/v1/kill-switch", "get", &["401", "403"]),
+    ];
+    for (path, method, statuses) in expected {
+        let operation = &doc["paths"][path][method];
+        assert_eq!(
+            operation["security"][0]["bearer"],
+            json!([]),
+            "{method} {path}"
+        );
+        for status in statuses {
+            let content = &operation["responses"][status]["content"];
+            assert!(
+                content["application/problem+json"]["schema"]["$ref"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with("/Problem")),
+                "{method} {path} {status}: {content}"
+            );
+            assert!(
+                content.get("application/json").is_none(),
+                "{method} {path} {status}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn openapi_document_gives_order_ids_the_uuid_format() {
+    let gw = TestGateway::shared().await;
+    let document = gw.api().get("/openapi.json", None).await;
+    let doc = document.assert_json(200);
+    for (path, method) in [
+        ("/v1/orders/{id}", "get"),
+        ("/v1/orders/{id}/cancel", "post"),
+    ] {
+        let parameter = &doc["paths"][path][method]["parameters"][0];
+        assert_eq!(parameter["schema"]["format"], "uuid", "{method} {path}");
+    }
+    let order = &doc["components"]["schemas"]["Order"]["properties"];
+    assert_eq!(order["id"]["format"], "uuid", "{order}");
 }
 
 #[tokio::test]
@@ -140,7 +213,7 @@ async fn every_kind_of_answer_carries_the_security_headers() {
 }
 
 #[tokio::test]
-async fn well_formed_request_id_is_echoed_and_a_hostile_one_replaced() {
+async fn client_request_id_is_never_echoed_as_the_gateway_id() {
     let gw = TestGateway::shared().await;
     let api = gw.api();
     let kept = Answer::of(
@@ -148,7 +221,9 @@ async fn well_formed_request_id_is_echoed_and_a_hostile_one_replaced() {
             .header("x-request-id", "abc-123"),
     )
     .await;
-    assert_eq!(kept.headers["x-request-id"], "abc-123");
+    let own = kept.headers["x-request-id"].to_str().unwrap();
+    assert_ne!(own, "abc-123");
+    assert_eq!(uuid::Uuid::parse_str(own).unwrap().get_version_num(), 7);
     let hostile = "a\"b<script>".to_owned() + &"x".repeat(100);
     let replaced = Answer::of(
         api.request(Method::GET, "/nowhere", None)
@@ -165,6 +240,42 @@ async fn well_formed_request_id_is_echoed_and_a_hostile_one_replaced() {
         echoed.as_str(),
         "the problem names the same id"
     );
+}
+
+#[tokio::test]
+async fn two_orders_with_the_same_client_request_id_get_different_audit_request_ids() {
+    let gw = TestGateway::start().await;
+    let account = gw.add_account(generous_limits()).await;
+    let token = gw.bearer(&[Role::Trader], &[&account]).await;
+    let api = gw.api();
+    let mut gateway_ids = Vec::new();
+    for _ in 0..2 {
+        let body = order::market(&account, BTC, "buy", "0.01");
+        let request = api
+            .request(Method::POST, "/v1/orders", Some(&token))
+            .header("x-request-id", "same-client-id")
+            .json(&body);
+        let answer = Answer::of(request).await;
+        assert!([200, 201].contains(&answer.status), "{}", answer.text);
+        gateway_ids.push(answer.headers["x-request-id"].to_str().unwrap().to_owned());
+    }
+    gw.shutdown().await;
+
+    let events = gw.audit_events().await;
+    let accepted: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == rampart_audit::action::ORDER_ACCEPTED)
+        .collect();
+    assert_eq!(accepted.len(), 2, "two accepted orders");
+    assert_ne!(accepted[0].request_id, accepted[1].request_id);
+    for event in accepted {
+        assert!(
+            gateway_ids.contains(&event.request_id),
+            "gateway id {}",
+            event.request_id
+        );
+        assert_eq!(event.details["client_request_id"], "same-client-id");
+    }
 }
 
 #[tokio::test]

@@ -26,10 +26,12 @@ enum Expect {
     Allowed,
     /// 403 `policy.denied` or 404 `not_found`.
     Denied,
+    /// Exactly 403 `policy.denied`: the caller may see the resource but not do this.
+    Forbidden,
     /// Exactly 404: the caller must not learn that the resource exists.
     Hidden,
 }
-use Expect::{Allowed, Denied, Hidden};
+use Expect::{Allowed, Denied, Forbidden, Hidden};
 
 /// An account with a trader, two resting orders on it, and an account for kill-switch tests.
 struct Fixture {
@@ -136,6 +138,9 @@ fn assert_answer(route: &str, answer: &Answer, expect: Expect) {
             };
             assert_eq!(answer.code(), code, "{route}: {}", answer.text);
         }
+        Forbidden => {
+            answer.assert_problem(403, "policy.denied");
+        }
         Hidden => {
             let context = format!("{route} should be hidden");
             assert_eq!(answer.status, 404, "{context}: {}", answer.text);
@@ -200,7 +205,9 @@ async fn risk_manager_reads_every_account_and_engages_the_kill_switch_but_never_
     let token = fx.gw.bearer(&[Role::RiskManager], &[]).await;
     fx.check(
         &token,
-        [Denied, Allowed, Allowed, Denied, Allowed, Allowed, Allowed],
+        [
+            Forbidden, Allowed, Allowed, Forbidden, Allowed, Allowed, Allowed,
+        ],
     )
     .await;
 }
@@ -211,7 +218,9 @@ async fn compliance_officer_reads_every_account_and_engages_the_kill_switch_but_
     let token = fx.gw.bearer(&[Role::ComplianceOfficer], &[]).await;
     fx.check(
         &token,
-        [Denied, Allowed, Allowed, Denied, Allowed, Allowed, Allowed],
+        [
+            Forbidden, Allowed, Allowed, Forbidden, Allowed, Allowed, Allowed,
+        ],
     )
     .await;
 }
@@ -222,7 +231,9 @@ async fn auditor_only_reads() {
     let token = fx.gw.bearer(&[Role::Auditor], &[]).await;
     fx.check(
         &token,
-        [Denied, Allowed, Allowed, Denied, Allowed, Denied, Allowed],
+        [
+            Forbidden, Allowed, Allowed, Forbidden, Allowed, Forbidden, Allowed,
+        ],
     )
     .await;
 }
@@ -233,7 +244,9 @@ async fn admin_can_neither_trade_nor_read_orders_limits_or_the_kill_switch() {
     let token = fx.gw.bearer(&[Role::Admin], &[]).await;
     fx.check(
         &token,
-        [Denied, Denied, Denied, Denied, Denied, Denied, Denied],
+        [
+            Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden,
+        ],
     )
     .await;
 }
@@ -262,7 +275,10 @@ async fn policy_denial_is_audited_with_the_deciding_policy_and_the_policy_versio
     let events = fx.gw.audit_events().await;
     let denied: Vec<_> = events
         .iter()
-        .filter(|e| e.request_id == "roles-admin-denied" && e.action == action::POLICY_DENIED)
+        .filter(|e| {
+            e.details["client_request_id"] == "roles-admin-denied"
+                && e.action == action::POLICY_DENIED
+        })
         .collect();
     assert_eq!(denied.len(), 1, "one `policy.denied` event");
     let version = Authorizer::with_default_policies()
@@ -293,7 +309,10 @@ async fn unassigned_trader_denial_is_audited_with_the_policy_version() {
     let events = fx.gw.audit_events().await;
     let denied: Vec<_> = events
         .iter()
-        .filter(|e| e.request_id == "roles-unassigned-denied" && e.action == action::POLICY_DENIED)
+        .filter(|e| {
+            e.details["client_request_id"] == "roles-unassigned-denied"
+                && e.action == action::POLICY_DENIED
+        })
         .collect();
     assert_eq!(denied.len(), 1, "one `policy.denied` event");
     let version = Authorizer::with_default_policies()
@@ -309,16 +328,68 @@ async fn unassigned_trader_denial_is_audited_with_the_policy_version() {
 }
 
 #[tokio::test]
-async fn unknown_order_id_is_not_found_for_every_role() {
+async fn unknown_order_id_is_not_found_for_every_role_that_reads_orders() {
     let gw = TestGateway::shared().await;
     let api = gw.api();
     let id = uuid::Uuid::now_v7();
-    for role in [Role::Trader, Role::RiskManager, Role::Auditor, Role::Admin] {
+    for role in [Role::Trader, Role::RiskManager, Role::Auditor] {
         let token = gw.bearer(&[role], &[]).await;
         api.order(&token, &id.to_string())
             .await
             .assert_problem(404, "not_found");
     }
+}
+
+#[tokio::test]
+async fn admin_reading_an_unknown_order_id_is_forbidden_without_a_lookup() {
+    let gw = TestGateway::shared().await;
+    let token = gw.bearer(&[Role::Admin], &[]).await;
+    let id = uuid::Uuid::now_v7().to_string();
+    gw.api()
+        .order(&token, &id)
+        .await
+        .assert_problem(403, "policy.denied");
+}
+
+#[tokio::test]
+async fn risk_manager_cancelling_an_order_it_may_read_is_forbidden_not_hidden() {
+    let fx = fixture().await;
+    let token = fx.gw.bearer(&[Role::RiskManager], &[]).await;
+    fx.api.order(&token, &fx.resting).await.assert_json(200);
+    fx.api
+        .cancel(&token, &fx.resting)
+        .await
+        .assert_problem(403, "policy.denied");
+}
+
+#[tokio::test]
+async fn admin_listing_all_orders_is_forbidden_not_an_empty_list() {
+    let fx = fixture().await;
+    let token = fx.gw.bearer(&[Role::Admin], &[]).await;
+    fx.api
+        .get("/v1/orders", Some(&token))
+        .await
+        .assert_problem(403, "policy.denied");
+}
+
+#[tokio::test]
+async fn cancel_with_a_non_empty_body_is_refused_and_the_order_stays_open() {
+    let fx = fixture().await;
+    let token = fx.gw.bearer(&[Role::Trader], &[&fx.account]).await;
+    let path = format!("/v1/orders/{}/cancel", fx.resting);
+    for body in [r#"{"reason":"x"}"#, "[]", "null", "junk"] {
+        fx.api
+            .post_raw(&path, Some(&token), "application/json", body)
+            .await
+            .assert_problem(400, "request.invalid");
+    }
+    let still = fx.gw.stored_order(fx.resting.parse().unwrap()).await;
+    assert_eq!(still.unwrap().status.as_str(), "open");
+    let empty = fx
+        .api
+        .post_raw(&path, Some(&token), "application/json", "")
+        .await;
+    assert_eq!(empty.assert_json(200)["status"], "cancelled");
 }
 
 #[tokio::test]
@@ -359,12 +430,12 @@ async fn operator_policies_replace_the_defaults_and_their_version_is_audited() {
         .header("x-request-id", "operator-policy")
         .json(&resting_buy(&gw, &account));
     let answer = Answer::of(request).await;
-    assert!([403, 404].contains(&answer.status), "{}", answer.text);
+    answer.assert_problem(403, "policy.denied");
 
     let events = gw.audit_events().await;
     let denied = events
         .iter()
-        .find(|e| e.request_id == "operator-policy")
+        .find(|e| e.details["client_request_id"] == "operator-policy")
         .unwrap();
     assert_eq!(denied.action, action::POLICY_DENIED);
     assert_eq!(denied.policy_version.as_deref(), Some(version.as_str()));

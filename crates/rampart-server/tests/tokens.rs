@@ -91,7 +91,10 @@ async fn issuing_a_token_is_audited_once() {
     let events = gw.audit_events().await;
     let issued: Vec<_> = events
         .iter()
-        .filter(|e| e.request_id == "token-issued-audit" && e.action == action::AUTH_TOKEN_ISSUED)
+        .filter(|e| {
+            e.details["client_request_id"] == "token-issued-audit"
+                && e.action == action::AUTH_TOKEN_ISSUED
+        })
         .collect();
     assert_eq!(issued.len(), 1);
     assert_eq!(issued[0].actor, client.id);

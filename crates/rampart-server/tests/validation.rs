@@ -382,3 +382,15 @@ async fn refused_values_are_never_echoed() {
         );
     }
 }
+
+#[tokio::test]
+async fn array_or_null_order_body_is_answered_without_rust_type_names() {
+    let desk = desk().await;
+    for body in [json!([]), Value::Null, json!("x"), json!(1)] {
+        let answer = desk.place(&body).await;
+        answer.assert_problem(400, "request.invalid");
+        let detail = answer.json["detail"].as_str().unwrap_or_default();
+        assert_eq!(detail, "the body must be a JSON object", "{}", answer.text);
+        assert!(!answer.text.contains("OrderRequest"), "{}", answer.text);
+    }
+}

@@ -136,6 +136,76 @@ fn empty_long_or_control_character_reasons_are_refused() {
 }
 
 #[test]
+fn bidi_controls_in_a_reason_are_refused_so_the_listing_cannot_be_spoofed() {
+    let switch = KillSwitch::new();
+    let hidden = [
+        '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+        '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
+    ];
+    for c in hidden {
+        let reason = format!("released by risk {c}1-ksir");
+        let result = switch.engage(KillSwitchScope::Global, &reason, "risk-1", at(0));
+        assert_eq!(
+            result,
+            Err(KillSwitchError::InvalidReason),
+            "U+{:04X}",
+            c as u32
+        );
+    }
+    assert!(switch.engaged().is_empty());
+}
+
+#[test]
+fn format_and_control_characters_in_a_reason_are_refused() {
+    let hidden = [
+        '\u{0000}',
+        '\u{001B}',
+        '\u{007F}',
+        '\u{0085}',
+        '\u{009B}',
+        '\u{00AD}',
+        '\u{0600}',
+        '\u{180E}',
+        '\u{200B}',
+        '\u{200D}',
+        '\u{2028}',
+        '\u{2029}',
+        '\u{2060}',
+        '\u{2064}',
+        '\u{206F}',
+        '\u{FEFF}',
+        '\u{FFFB}',
+        '\u{110BD}',
+        '\u{1343F}',
+        '\u{1D173}',
+        '\u{E0001}',
+        '\u{E0041}',
+        '\u{E007F}',
+    ];
+    for c in hidden {
+        let reason = format!("halt{c}now");
+        assert_eq!(
+            check_reason(&reason),
+            Err(KillSwitchError::InvalidReason),
+            "U+{:04X}",
+            c as u32
+        );
+    }
+}
+
+#[test]
+fn visible_non_ascii_reasons_are_accepted() {
+    for reason in [
+        "Störung im Handel",
+        "取引停止",
+        "سبب",
+        "runaway algo — halt",
+    ] {
+        assert_eq!(check_reason(reason), Ok(()), "{reason}");
+    }
+}
+
+#[test]
 fn scopes_round_trip_through_their_text_form() {
     for scope in [
         KillSwitchScope::Global,

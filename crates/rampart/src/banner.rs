@@ -17,8 +17,8 @@ pub struct FirstStart<'a> {
     pub password: &'a SecretString,
     /// The development CA clients must trust; none when a configured certificate is served.
     pub ca_file: Option<&'a Path>,
-    /// The gateway's URL.
-    pub url: &'a str,
+    /// The gateway's URL; none while it is not known (listening on port 0, not yet bound).
+    pub url: Option<&'a str>,
 }
 
 /// Writes the notice to standard error.
@@ -26,8 +26,8 @@ pub fn print_first_start(notice: &FirstStart<'_>) {
     eprint!("{}", render(notice));
 }
 
-/// Writes where the CA file is and how to call the gateway (every start).
-pub fn print_reach(ca_file: Option<&Path>, url: &str) {
+/// Writes where the CA file is and, when the URL is known, how to call the gateway.
+pub fn print_reach(ca_file: Option<&Path>, url: Option<&str>) {
     eprintln!("{}", reach_lines(ca_file, url));
 }
 
@@ -47,14 +47,26 @@ fn render(notice: &FirstStart<'_>) -> String {
     text
 }
 
-fn reach_lines(ca_file: Option<&Path>, url: &str) -> String {
+fn reach_lines(ca_file: Option<&Path>, url: Option<&str>) -> String {
+    let first = match ca_file {
+        Some(ca) => format!("CA certificate for clients: {}", ca.display()),
+        None => "Serving the configured certificate.".to_owned(),
+    };
+    match url {
+        Some(url) => format!("{first}\n{}", check_line(ca_file, url)),
+        None => first,
+    }
+}
+
+/// Writes only how to call the gateway, for when the CA line was shown already.
+pub fn print_check(ca_file: Option<&Path>, url: &str) {
+    eprintln!("{}", check_line(ca_file, url));
+}
+
+fn check_line(ca_file: Option<&Path>, url: &str) -> String {
     match ca_file {
-        Some(ca) => format!(
-            "CA certificate for clients: {ca}\n\
-             Check it:  curl --cacert {ca} {url}/healthz",
-            ca = ca.display()
-        ),
-        None => format!("Serving the configured certificate.\nCheck it:  curl {url}/healthz"),
+        Some(ca) => format!("Check it:  curl --cacert {} {url}/healthz", ca.display()),
+        None => format!("Check it:  curl {url}/healthz"),
     }
 }
 
@@ -81,7 +93,7 @@ mod tests {
             username: "admin",
             password: &password,
             ca_file: Some(Path::new("rampart-data/tls/ca.pem")),
-            url: "https://127.0.0.1:8443",
+            url: Some("https://127.0.0.1:8443"),
         };
         let text = render(&notice);
         assert_eq!(text.matches("correct-horse-battery").count(), 1);
@@ -91,5 +103,12 @@ mod tests {
         assert!(
             text.contains("curl --cacert rampart-data/tls/ca.pem https://127.0.0.1:8443/healthz")
         );
+    }
+
+    #[test]
+    fn no_health_check_hint_is_shown_while_the_address_is_unknown() {
+        let text = reach_lines(Some(Path::new("rampart-data/tls/ca.pem")), None);
+        assert_eq!(text, "CA certificate for clients: rampart-data/tls/ca.pem");
+        assert!(!text.contains("healthz"));
     }
 }

@@ -97,3 +97,50 @@ async fn serve_answers_over_verified_tls_and_stops_cleanly_on_sigterm() {
         verified.all()
     );
 }
+
+#[tokio::test]
+async fn serve_on_port_0_shows_the_port_it_really_listens_on() {
+    use std::io::BufRead;
+
+    let work = Workdir::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .current_dir(work.path())
+        .arg("serve")
+        .env("RAMPART_SERVER__LISTEN", "127.0.0.1:0")
+        .env("RAMPART_MARKET__DATA_DIR", support::market_data())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let hint = tokio::task::spawn_blocking(move || {
+        stderr
+            .lines()
+            .map_while(Result::ok)
+            .find(|line| line.contains("/healthz"))
+    });
+    let hint = tokio::time::timeout(Duration::from_secs(60), hint).await;
+    let hint = hint.ok().and_then(|joined| joined.ok()).flatten();
+    let port = hint.as_deref().and_then(|hint| {
+        let url = hint.split_whitespace().last()?;
+        let port = url
+            .strip_prefix("https://127.0.0.1:")?
+            .strip_suffix("/healthz")?;
+        port.parse::<u16>().ok()
+    });
+    // The gateway is still running: the port shown is the one it answers on.
+    let reachable = port
+        .is_some_and(|port| port != 0 && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+
+    let hint = hint.expect("a health-check hint");
+    assert!(!hint.contains("127.0.0.1:0/"), "{hint}");
+    assert!(reachable, "{hint}");
+    assert!(status.success(), "serve exited with {status}");
+}

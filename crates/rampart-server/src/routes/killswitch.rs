@@ -74,6 +74,7 @@ pub struct EngagementList {
         (status = 201, description = "engaged", body = EngagedSchema),
         (status = 400, description = "invalid request", body = crate::problem::Problem),
         (status = 403, description = "not allowed", body = crate::problem::Problem),
+        (status = 404, description = "unknown account", body = crate::problem::Problem),
         (status = 409, description = "already engaged", body = crate::problem::Problem),
     ),
     security(("bearer" = [])))]
@@ -194,7 +195,7 @@ async fn persist(
             "account_id": engagement.scope.account(),
             "reason": engagement.reason,
         }));
-        tx.append(event).await?;
+        tx.append(audit::stamp(event)).await?;
         tx.commit().await
     };
     let outcome = state

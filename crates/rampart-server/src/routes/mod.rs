@@ -6,6 +6,7 @@
 pub mod killswitch;
 pub mod limits;
 pub mod oauth;
+pub mod openapi;
 pub mod ops;
 pub mod orders;
 pub mod schema;
@@ -14,11 +15,11 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 
 use crate::middleware;
 use crate::problem;
+use crate::routes::openapi::{BearerScheme, ProblemResponses};
 use crate::state::AppState;
 
 /// The OpenAPI document of the gateway.
@@ -32,23 +33,9 @@ use crate::state::AppState;
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     components(schemas(problem::Problem)),
-    modifiers(&BearerScheme),
+    modifiers(&BearerScheme, &ProblemResponses),
 )]
 pub struct ApiDoc;
-
-/// Declares the `bearer` security scheme the `/v1` routes use.
-struct BearerScheme;
-
-impl Modify for BearerScheme {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let scheme = HttpBuilder::new()
-            .scheme(HttpAuthScheme::Bearer)
-            .bearer_format("JWT")
-            .build();
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
-    }
-}
 
 /// The application with its middleware, ready to serve.
 pub fn router(state: AppState) -> Router {

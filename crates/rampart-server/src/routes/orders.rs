@@ -2,9 +2,11 @@
 //!
 //! Every handler takes the verified principal first, so an unauthenticated
 //! request is answered 401 before its body is read. Traders see only the
-//! accounts assigned to them; an account they may not see answers 404.
+//! accounts assigned to them; an account they may not see answers 404. A
+//! principal with no order access at all, such as an administrator, gets 403.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -16,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::authn::Authenticated;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::problem::ApiError;
-use crate::routes::schema::{OrderPageSchema, OrderRequestSchema, OrderSchema};
+use crate::routes::schema::{CancelBodySchema, OrderPageSchema, OrderRequestSchema, OrderSchema};
 use crate::service::orders::{self, Placement};
-use crate::service::{authorize, internal};
+use crate::service::{authorize, internal, require_order_access};
 use crate::state::AppState;
 
 /// The most orders one page may hold.
@@ -77,7 +79,8 @@ pub async fn place(
         ("account_id" = Option<String>, Query, description = "only this account"),
         ("status" = Option<String>, Query, description = "rejected, open, filled or cancelled"),
         ("limit" = Option<u32>, Query, description = "page size, 1 to 500 (default 100)"),
-        ("after" = Option<String>, Query, description = "the `next_cursor` of the previous page"),
+        ("after" = Option<uuid::Uuid>, Query,
+            description = "the `next_cursor` of the previous page"),
     ),
     responses(
         (status = 200, description = "a page of orders", body = OrderPageSchema),
@@ -90,6 +93,7 @@ pub async fn list(
     Authenticated(principal): Authenticated,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<OrderPage>, ApiError> {
+    require_order_access(&state, &principal, Action::OrderRead).await?;
     let mut filter = parse_filter(&query)?;
     let accounts = readable_accounts(&state, &principal, query.account_id).await?;
     if accounts.is_empty() {
@@ -119,7 +123,7 @@ pub async fn list(
 
 /// Reads one order.
 #[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders",
-    params(("id" = String, Path, description = "the order id")),
+    params(("id" = uuid::Uuid, Path, description = "the order id (UUIDv7)")),
     responses(
         (status = 200, description = "the order", body = OrderSchema),
         (status = 404, description = "unknown, or on an account not assigned",
@@ -132,6 +136,7 @@ pub async fn read(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Order>, ApiError> {
     let id = parse_order_id(&id)?;
+    require_order_access(&state, &principal, Action::OrderRead).await?;
     let order = state
         .store
         .order(id)
@@ -145,7 +150,9 @@ pub async fn read(
 
 /// Cancels a working order.
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders",
-    params(("id" = String, Path, description = "the order id")),
+    params(("id" = uuid::Uuid, Path, description = "the order id (UUIDv7)")),
+    request_body(content = Option<CancelBodySchema>, content_type = "application/json",
+        description = "empty, or the empty object `{}`"),
     responses(
         (status = 200, description = "the cancelled order", body = OrderSchema),
         (status = 404, description = "unknown, or on an account not assigned",
@@ -157,9 +164,25 @@ pub async fn cancel(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     ApiPath(id): ApiPath<String>,
+    body: Bytes,
 ) -> Result<Json<Order>, ApiError> {
     let id = parse_order_id(&id)?;
+    require_empty_body(&body)?;
     orders::cancel(&state, &principal, id).await.map(Json)
+}
+
+/// A cancel carries nothing: its body must be empty or the empty object `{}`.
+fn require_empty_body(body: &[u8]) -> Result<(), ApiError> {
+    let blank = body.iter().all(u8::is_ascii_whitespace);
+    let empty_object = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body)
+        .is_ok_and(|members| members.is_empty());
+    if blank || empty_object {
+        return Ok(());
+    }
+    Err(ApiError::invalid(
+        "body",
+        "the body of a cancel must be empty or `{}`",
+    ))
 }
 
 fn parse_order_id(text: &str) -> Result<OrderId, ApiError> {

@@ -31,11 +31,17 @@ pub struct OrderRequestSchema {
     pub client_order_id: Option<String>,
 }
 
+/// The body of a cancel: nothing, or the empty object.
+#[derive(Serialize, ToSchema)]
+#[schema(as = CancelBody)]
+pub struct CancelBodySchema {}
+
 /// The gateway's record of an order.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Order)]
 pub struct OrderSchema {
     /// The gateway's id (UUIDv7).
+    #[schema(format = Uuid)]
     pub id: String,
     /// The client's own id.
     pub client_order_id: Option<String>,
@@ -79,6 +85,7 @@ pub struct OrderPageSchema {
     /// The orders.
     pub orders: Vec<OrderSchema>,
     /// Pass as `after` for the next page.
+    #[schema(format = Uuid)]
     pub next_cursor: Option<String>,
 }
 
@@ -153,6 +160,7 @@ pub struct EngagedSchema {
     /// The engagement.
     pub engagement: EngagementSchema,
     /// The ids of the orders cancelled at the broker.
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub cancelled_orders: Vec<String>,
 }
 

@@ -18,7 +18,7 @@ pub const ANONYMOUS: &str = "anonymous";
 /// Appends one event in its own transaction.
 pub async fn append(store: &Store, event: NewEvent) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
-    tx.append(event).await?;
+    tx.append(stamp(event)).await?;
     tx.commit().await
 }
 
@@ -32,6 +32,23 @@ pub async fn append_or_log(store: &Store, event: NewEvent) {
 /// An event by `principal` for the current request.
 pub fn event(principal: &str, action: &str, target: &str, outcome: Outcome) -> NewEvent {
     NewEvent::new(principal, action, target, outcome, request_id::current())
+}
+
+/// The event with the client's own request id, if it sent one, in its details.
+///
+/// The event's `request_id` is always the gateway's; the client's reference is
+/// kept beside it, so that a client can find its requests but never name one.
+pub fn stamp(mut event: NewEvent) -> NewEvent {
+    let Some(client) = request_id::client() else {
+        return event;
+    };
+    if event.details.is_null() {
+        event.details = json!({});
+    }
+    if let Some(details) = event.details.as_object_mut() {
+        details.insert("client_request_id".to_owned(), client.into());
+    }
+    event
 }
 
 /// The `policy.denied` event of a decision.

@@ -206,7 +206,7 @@ async fn insert(
             "control": rejection.map(|r| r.code.as_str()),
             "check_price": verdict.as_ref().ok().map(|p| p.normalize().to_string()),
         }));
-    tx.append(event).await?;
+    tx.append(audit::stamp(event)).await?;
     Ok(())
 }
 

@@ -80,7 +80,7 @@ pub async fn record_fill(
         "account_currency": account.currency,
         "time": rampart_audit::time::format(&fill.time),
     }));
-    tx.append(event).await?;
+    tx.append(audit::stamp(event)).await?;
     tx.commit().await?;
     telemetry::count_order("filled");
     Ok(order)
@@ -106,7 +106,7 @@ pub async fn record_cancel(
         Outcome::Success,
     )
     .details(json!({ "account_id": order.account_id, "reason": reason }));
-    tx.append(event).await?;
+    tx.append(audit::stamp(event)).await?;
     tx.commit().await?;
     telemetry::count_order("cancelled");
     Ok(order)

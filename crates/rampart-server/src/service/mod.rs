@@ -11,15 +11,26 @@ pub mod locks;
 pub mod orders;
 pub mod pretrade;
 
-use rampart_core::Principal;
+use rampart_core::{Principal, Role};
 use rampart_policy::{Action, Decision, Resource};
 
 use crate::middleware::record_decision;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-/// Asks the policies; a denial is audited and answered with 403, or with 404 for an
-/// account the principal is not assigned to, so that its existence is not revealed.
+/// The roles that read orders on some account (the roles matrix in the design).
+///
+/// A principal holding none of them has no order access at all: a denial tells
+/// it so with 403 rather than hiding an account behind 404.
+const ORDER_READERS: [Role; 4] = [
+    Role::Trader,
+    Role::RiskManager,
+    Role::ComplianceOfficer,
+    Role::Auditor,
+];
+
+/// Asks the policies; a denial is audited and answered with 403, or with 404 when the
+/// principal may not even read the account's orders, so that its existence is not revealed.
 pub async fn authorize(
     state: &AppState,
     principal: &Principal,
@@ -32,15 +43,62 @@ pub async fn authorize(
         return Ok(decision);
     }
 
-    record_decision(action.as_str(), "denied");
-    let target = target_of(resource);
-    audit::append(&state.store, audit::denied(principal, &target, &decision))
-        .await
-        .map_err(|error| internal("policy.denied event", &error))?;
-    match resource {
-        Resource::Account(account) if !principal.is_assigned(account) => Err(ApiError::NotFound),
-        _ => Err(ApiError::PolicyDenied),
+    deny(state, principal, resource, &decision).await?;
+    if hides_account(state, principal, resource) {
+        return Err(ApiError::NotFound);
     }
+    Err(ApiError::PolicyDenied)
+}
+
+/// Refuses with an audited 403 a principal that has no access to orders at all.
+///
+/// Checked before an order is looked up, so that such a principal learns
+/// nothing about which orders exist.
+pub async fn require_order_access(
+    state: &AppState,
+    principal: &Principal,
+    action: Action,
+) -> Result<(), ApiError> {
+    if reads_orders(principal) {
+        return Ok(());
+    }
+    let decision = state
+        .authorizer
+        .authorize(principal, action, &Resource::Gateway);
+    deny(state, principal, &Resource::Gateway, &decision).await?;
+    Err(ApiError::PolicyDenied)
+}
+
+/// Whether the principal holds a role that reads orders on some account.
+pub fn reads_orders(principal: &Principal) -> bool {
+    ORDER_READERS.iter().any(|role| principal.has_role(*role))
+}
+
+/// Whether a denial on `resource` must look like an unknown account: the principal
+/// reads orders, but not this account's.
+fn hides_account(state: &AppState, principal: &Principal, resource: &Resource) -> bool {
+    let Resource::Account(_) = resource else {
+        return false;
+    };
+    reads_orders(principal)
+        && !state
+            .authorizer
+            .authorize(principal, Action::OrderRead, resource)
+            .allowed
+}
+
+/// Records a denial on the span and in the audit log.
+async fn deny(
+    state: &AppState,
+    principal: &Principal,
+    resource: &Resource,
+    decision: &Decision,
+) -> Result<(), ApiError> {
+    record_decision(decision.action.as_str(), "denied");
+    let target = target_of(resource);
+    audit::append(&state.store, audit::denied(principal, &target, decision))
+        .await
+        .map_err(|error| internal("policy.denied event", &error))
 }
 
 /// The audit target naming a resource.
@@ -60,7 +118,11 @@ where
     T: Send + 'static,
     F: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
 {
-    let task = tokio::spawn(crate::request_id::scope(crate::request_id::current(), work));
+    let task = tokio::spawn(crate::request_id::scope_with_client(
+        crate::request_id::current(),
+        crate::request_id::client(),
+        work,
+    ));
     task.await
         .map_err(|error| internal("detached task", &error))?
 }

@@ -20,7 +20,7 @@ use crate::init::SYSTEM_ACTOR;
 use crate::problem::ApiError;
 use crate::service::decision::{Decided, decide, working_quantity};
 use crate::service::fills::{RecordError, record_cancel, record_fill};
-use crate::service::{audit, authorize, detach, internal};
+use crate::service::{audit, authorize, detach, internal, require_order_access};
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -99,6 +99,7 @@ pub async fn cancel(
     principal: &Principal,
     id: OrderId,
 ) -> Result<Order, ApiError> {
+    require_order_access(state, principal, Action::OrderCancel).await?;
     let order = state
         .store
         .order(id)

@@ -9,7 +9,7 @@ use chrono::Utc;
 use comfy_table::Table;
 use rampart_audit::{NewEvent, Outcome, action};
 use rampart_store::{KillSwitchRecord, KillSwitchScopeRecord, Store};
-use rampart_trading::killswitch::MAX_REASON_LEN;
+use rampart_trading::killswitch::{MAX_REASON_LEN, check_reason, is_hidden_char};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -22,8 +22,8 @@ pub enum KillSwitchError {
     /// The engagement id is not a UUID.
     #[error("`id` must be an engagement id (a UUID)")]
     Id,
-    /// The reason is empty or too long.
-    #[error("`reason` must be 1 to {MAX_REASON_LEN} characters")]
+    /// The reason is empty, too long or holds control or format characters.
+    #[error("`reason` must be 1 to {MAX_REASON_LEN} printable characters")]
     Reason,
     /// No active engagement has that id.
     #[error("no active kill-switch engagement `{0}`")]
@@ -85,9 +85,7 @@ pub async fn release(
     reason: &str,
 ) -> Result<Vec<KillSwitchRecord>, KillSwitchError> {
     let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON_LEN {
-        return Err(KillSwitchError::Reason);
-    }
+    check_reason(reason).map_err(|_| KillSwitchError::Reason)?;
     let active = store.kill_switches(true).await?;
     let chosen: Vec<KillSwitchRecord> = match selection {
         Selection::All => active,
@@ -142,7 +140,7 @@ async fn print_active(store: &Store) -> Result<(), KillSwitchError> {
         table.add_row([
             record.id.to_string(),
             scope_text(&record.scope),
-            record.reason.clone(),
+            shown(&record.reason),
             record.engaged_by.clone(),
             record
                 .engaged_at
@@ -153,9 +151,36 @@ async fn print_active(store: &Store) -> Result<(), KillSwitchError> {
     Ok(())
 }
 
+/// The reason as it is safe to print: control and format characters, which
+/// could reorder or hide what the operator reads, are shown as `\u{...}`.
+fn shown(reason: &str) -> String {
+    reason
+        .chars()
+        .map(|c| {
+            if is_hidden_char(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn scope_text(scope: &KillSwitchScopeRecord) -> String {
     match scope {
         KillSwitchScopeRecord::Global => "global".to_owned(),
         KillSwitchScopeRecord::Account(account) => format!("account {account}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_reason_with_bidi_controls_is_listed_with_them_escaped() {
+        let listed = shown("halt \u{202E}1-ksir\u{202C} now");
+        assert_eq!(listed, "halt \\u{202e}1-ksir\\u{202c} now");
+        assert!(!listed.chars().any(is_hidden_char));
     }
 }

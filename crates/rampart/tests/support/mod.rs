@@ -72,7 +72,8 @@ impl Workdir {
         self.data_dir().join("rampart.db")
     }
 
-    /// Runs `rampart <args>` here, with no standard input and no `RAMPART_*` settings.
+    /// Runs `rampart <args>` here, with no standard input and no `RAMPART_*` settings
+    /// but the market data directory.
     pub fn run(&self, args: &[&str]) -> Run {
         let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
         command
@@ -84,6 +85,10 @@ impl Workdir {
                 command.env_remove(key);
             }
         }
+        // The gateway refuses to prepare a data directory without its market data,
+        // which is found relative to the working directory unless configured.
+        let market = market_data().canonicalize().unwrap();
+        command.env("RAMPART_MARKET__DATA_DIR", market);
         command.env("RUST_LOG", "warn");
         Run::from(command.output().unwrap())
     }

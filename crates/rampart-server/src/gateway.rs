@@ -288,20 +288,26 @@ impl RunningGateway {
 
 /// Starts a gateway and shuts it down on SIGTERM or Ctrl-C.
 pub async fn run_until_signal(config: Config) -> Result<(), StartError> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = signal(SignalKind::terminate()).map_err(StartError::Signal)?;
-    let mut gateway = Gateway::start(config).await?;
-    tracing::info!(addr = %gateway.addr(), "gateway listening");
-    tokio::select! {
-        _ = terminate.recv() => tracing::info!("SIGTERM received; shutting down"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received; shutting down"),
-        result = gateway.wait() => {
-            if let Err(error) = result {
-                tracing::error!(%error, "listener stopped");
+    Gateway::start(config).await?.run_until_signal().await
+}
+
+impl RunningGateway {
+    /// Serves until SIGTERM or Ctrl-C, or until the listener fails, then shuts down gracefully.
+    pub async fn run_until_signal(mut self) -> Result<(), StartError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate()).map_err(StartError::Signal)?;
+        tracing::info!(addr = %self.addr(), "gateway listening");
+        tokio::select! {
+            _ = terminate.recv() => tracing::info!("SIGTERM received; shutting down"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received; shutting down"),
+            result = self.wait() => {
+                if let Err(error) = result {
+                    tracing::error!(%error, "listener stopped");
+                }
             }
         }
+        self.shutdown().await
     }
-    gateway.shutdown().await
 }
 
 /// Connection limits: slow header senders are cut off, and oversized headers over

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use rampart_server::init::{BOOTSTRAP_ADMIN, DataDir};
-use rampart_server::{Config, Gateway, RunningGateway};
+use rampart_server::{Config, Gateway};
 
 use crate::banner::{FirstStart, print_check, print_first_start, print_reach};
 use crate::context::Context;
@@ -45,7 +45,7 @@ pub async fn run(context: Context) -> Result<(), crate::commands::Error> {
         .map_err(gateway_error)?;
     let url = reach_url(context.config(), Some(gateway.addr()));
     show_reach(first_start, ca_file.as_deref(), url.as_deref());
-    serve_until_signal(gateway).await?;
+    gateway.run_until_signal().await.map_err(gateway_error)?;
     Ok(())
 }
 
@@ -82,25 +82,6 @@ fn reach_url(config: &Config, bound: Option<SocketAddr>) -> Option<String> {
     }
     let addr = bound.unwrap_or(config.server.listen);
     (addr.port() != 0).then(|| format!("https://{addr}"))
-}
-
-/// Serves until SIGINT or SIGTERM, or until the listener fails, then shuts down gracefully.
-async fn serve_until_signal(mut gateway: RunningGateway) -> Result<(), ServeError> {
-    use tokio::signal::unix::{SignalKind, signal};
-
-    let mut terminate =
-        signal(SignalKind::terminate()).map_err(|error| ServeError::Gateway(error.to_string()))?;
-    tracing::info!(addr = %gateway.addr(), "gateway listening");
-    tokio::select! {
-        _ = terminate.recv() => tracing::info!("SIGTERM received; shutting down"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received; shutting down"),
-        result = gateway.wait() => {
-            if let Err(error) = result {
-                tracing::error!(%error, "listener stopped");
-            }
-        }
-    }
-    gateway.shutdown().await.map_err(gateway_error)
 }
 
 fn gateway_error(error: rampart_server::StartError) -> ServeError {

@@ -174,13 +174,37 @@ impl AuditEvent {
     /// Numbers are written as IEEE 754 doubles, so details holding `1` and
     /// `1.0` encode (and hash) alike: they are one number. The store keeps
     /// these canonical bytes, so an event read back is the event that was hashed.
+    ///
+    /// The envelope's keys are fixed, so it is written directly in their RFC 8785
+    /// order (strings escaped as RFC 8785 asks, which is serde_json's escaping);
+    /// only the details go through the general canonicaliser. A property test
+    /// holds this equal to canonicalising the whole event.
     pub fn canonical_json(&self) -> Vec<u8> {
-        #[expect(
-            clippy::expect_used,
-            reason = "the event holds only strings, integers and a JSON value, which have no \
-                      unencodable values (JSON values cannot hold NaN or infinities)"
-        )]
-        serde_json_canonicalizer::to_vec(self).expect("an audit event always encodes")
+        if self.seq > MAX_SAFE_INTEGER {
+            return canonical_value(self);
+        }
+        let mut out = Vec::with_capacity(320);
+        out.extend_from_slice(b"{\"action\":");
+        push_str(&mut out, &self.action);
+        out.extend_from_slice(b",\"actor\":");
+        push_str(&mut out, &self.actor);
+        out.extend_from_slice(b",\"details\":");
+        out.extend_from_slice(&canonical_value(&self.details));
+        out.extend_from_slice(b",\"outcome\":");
+        push_str(&mut out, self.outcome.as_str());
+        out.extend_from_slice(b",\"policy_version\":");
+        match &self.policy_version {
+            Some(version) => push_str(&mut out, version),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"request_id\":");
+        push_str(&mut out, &self.request_id);
+        out.extend_from_slice(format!(",\"seq\":{},\"target\":", self.seq).as_bytes());
+        push_str(&mut out, &self.target);
+        out.extend_from_slice(b",\"time\":");
+        push_str(&mut out, &crate::time::format(&self.time));
+        out.push(b'}');
+        out
     }
 
     /// The RFC 9162 leaf hash: `SHA-256(0x00 || canonical JSON)`.
@@ -195,6 +219,24 @@ impl AuditEvent {
     pub fn is_exactly_encodable(&self) -> bool {
         self.seq <= MAX_SAFE_INTEGER && numbers_are_exact(&self.details)
     }
+}
+
+/// The RFC 8785 canonical JSON of `value`.
+fn canonical_value<T: Serialize>(value: &T) -> Vec<u8> {
+    #[expect(
+        clippy::expect_used,
+        reason = "events and JSON values hold only strings, integers and JSON values, which \
+                  have no unencodable values (JSON values cannot hold NaN or infinities)"
+    )]
+    serde_json_canonicalizer::to_vec(value).expect("an audit event always encodes")
+}
+
+/// Appends `text` as a JSON string with RFC 8785 escaping (`"`, `\\`, and control
+/// characters, `\b \t \n \f \r` short and the rest as lowercase `\u00xx`), which is
+/// exactly serde_json's string escaping.
+fn push_str(out: &mut Vec<u8>, text: &str) {
+    // Writing a string into a vector cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
 }
 
 fn numbers_are_exact(value: &Value) -> bool {

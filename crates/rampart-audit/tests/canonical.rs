@@ -7,7 +7,7 @@
 )]
 #![allow(missing_docs)]
 
-use chrono::{TimeZone, Utc};
+use chrono::{SubsecRound, TimeZone, Utc};
 use proptest::prelude::*;
 use rampart_audit::{AuditEvent, NewEvent, Outcome};
 use serde_json::{Value, json};
@@ -64,6 +64,24 @@ proptest! {
         let event = event_with(&entries, &actor);
         let parsed: AuditEvent = serde_json::from_slice(&event.canonical_json()).unwrap();
         prop_assert_eq!(parsed, event);
+    }
+
+    #[test]
+    fn direct_encoding_equals_canonicalising_the_whole_event(
+        entries in details_entries(),
+        actor in "\\PC{0,20}|[\\x00-\\x1f\"\\\\\u{7f}\u{2028}]{1,8}",
+        target in any::<String>(),
+        seq in 0u64..(1 << 53),
+        nanos in 0u32..1_000_000_000,
+        policy in proptest::option::of(any::<String>()),
+    ) {
+        let mut event = event_with(&entries, &actor);
+        event.target = target;
+        event.seq = seq;
+        event.time = Utc.timestamp_opt(1_764_000_000, nanos).unwrap().trunc_subsecs(6);
+        event.policy_version = policy;
+        let general = serde_json_canonicalizer::to_vec(&event).unwrap();
+        prop_assert_eq!(event.canonical_json(), general);
     }
 
     #[test]

@@ -15,6 +15,10 @@ use rampart_core::{Instrument, InstrumentCatalog, InstrumentId};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub mod audit;
+
+pub use audit::{AuditConfig, ForwardConfig, SyslogConfig, SyslogTransport};
+
 /// The configuration file read when no path is given and it exists.
 pub const DEFAULT_FILE: &str = "rampart.toml";
 
@@ -60,6 +64,8 @@ pub struct Config {
     pub instruments: Option<Vec<InstrumentConfig>>,
     /// The authorisation policies.
     pub policy: PolicyConfig,
+    /// Checkpoints, retention and forwarding of the audit log.
+    pub audit: AuditConfig,
 }
 
 /// The `[server]` section.
@@ -256,7 +262,8 @@ impl Config {
         if !(1..=100_000).contains(&self.market.speed) {
             return Err(invalid("market.speed", "must be from 1 to 100000"));
         }
-        self.validate_instruments()
+        self.validate_instruments()?;
+        self.audit.validate()
     }
 
     fn extract(figment: Figment) -> Result<Config, ConfigError> {

@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::audit_tasks::AuditTasks;
 use crate::config::{Config, ConfigError};
 use crate::connection::LimitedAcceptor;
 use crate::init::{self, DataDir, InitError, SYSTEM_ACTOR};
@@ -75,6 +76,9 @@ pub enum StartError {
     /// The signal handlers could not be installed.
     #[error("could not listen for shutdown signals: {0}")]
     Signal(std::io::Error),
+    /// An audit task (checkpoints, forwarding) could not start.
+    #[error(transparent)]
+    Audit(#[from] crate::audit_tasks::AuditTaskError),
     /// The listener could not be bound.
     #[error("could not listen on `{addr}`: {source}")]
     Bind {
@@ -101,6 +105,7 @@ pub struct RunningGateway {
     grace: Duration,
     server: JoinHandle<std::io::Result<()>>,
     background: Background,
+    audit_tasks: AuditTasks,
 }
 
 impl Gateway {
@@ -129,12 +134,25 @@ impl Gateway {
         };
         let state = build_state(&config, &issuer_url, &data, parts)?;
 
+        let signer = data.checkpoint_signer.clone();
+        let audit_tasks = match AuditTasks::start(&config, &data.root, &state.store, signer).await {
+            Ok(tasks) => tasks,
+            Err(error) => {
+                state.store.close().await;
+                return Err(error.into());
+            }
+        };
         let background = Background::spawn(&state, fills_rx);
         let recovered = match orders::recover_open_orders(&state).await {
             Ok(recovered) => recovered,
-            Err(error) => return Err(abandon(&state, background, error.into()).await),
+            Err(error) => {
+                audit_tasks.stop().await;
+                return Err(abandon(&state, background, error.into()).await);
+            }
         };
-        if let Err(error) = record_started(&state, addr, &issuer_url, &data, recovered).await {
+        let started = record_started(&state, &config, addr, &issuer_url, &data, recovered);
+        if let Err(error) = started.await {
+            audit_tasks.stop().await;
             return Err(abandon(&state, background, error).await);
         }
 
@@ -162,6 +180,7 @@ impl Gateway {
             grace: Duration::from_secs(config.server.shutdown_grace_seconds),
             server,
             background,
+            audit_tasks,
         })
     }
 }
@@ -280,6 +299,7 @@ impl RunningGateway {
         })
         .await;
         audit::append(&self.state.store, event).await?;
+        self.audit_tasks.stop().await;
         self.state.store.close().await;
         tracing::info!(addr = %self.addr, "gateway stopped");
         Ok(())
@@ -411,6 +431,7 @@ fn spawn_reloader(state: &AppState, shutdown: CancellationToken) -> JoinHandle<(
 
 async fn record_started(
     state: &AppState,
+    config: &Config,
     addr: SocketAddr,
     issuer_url: &str,
     data: &DataDir,
@@ -423,6 +444,8 @@ async fn record_started(
         "signing_key": data.signing_key.kid(),
         "development_ca": data.tls.dev_ca_file.is_some(),
         "recovered_open_orders": recovered,
+        "checkpoint_key": data.checkpoint_signer.verifier_key(),
+        "audit_retention_years": config.audit.retention_years,
     });
     let event = request_id::scope(request_id::generate(), async {
         audit::event(

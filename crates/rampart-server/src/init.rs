@@ -4,13 +4,17 @@
 //! CA and server certificate (unless the operator configured a certificate),
 //! the Ed25519 token-signing key (0600), the SQLite database and a bootstrap
 //! `admin` whose one-time password is handed back once, to be printed by the
-//! command line, and never logged. A later start creates nothing.
+//! command line, and never logged. A later start creates nothing. The audit
+//! checkpoint key is a second Ed25519 key (0600), never the token key, with its
+//! public verifier key beside it for auditors (0644); the checkpoint export
+//! directory is private (0700).
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::Utc;
-use rampart_audit::{NewEvent, Outcome, action};
+use rampart_audit::{CheckpointSigner, NewEvent, Outcome, action};
 use rampart_auth::keys::{KeyError, SigningKey};
 use rampart_auth::secret::{generate_client_secret, hash_secret};
 use rampart_core::{Role, RoleSet};
@@ -21,7 +25,7 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::devcert::{self, DevCertError, DevCertPaths};
-use crate::files::{self, PRIVATE_FILE};
+use crate::files::{self, PRIVATE_FILE, PUBLIC_FILE};
 use crate::inputs::{self, InputError};
 use crate::request_id;
 
@@ -36,6 +40,15 @@ pub const DATABASE_FILE: &str = "rampart.db";
 
 /// The token-signing key inside the data directory.
 pub const SIGNING_KEY_FILE: &str = "keys/token-signing.p8";
+
+/// The audit checkpoint signing key inside the data directory.
+pub const CHECKPOINT_KEY_FILE: &str = "keys/audit-checkpoint.p8";
+
+/// The public verifier key of the checkpoint key, for auditors.
+pub const CHECKPOINT_VERIFIER_FILE: &str = "keys/audit-checkpoint.vkey";
+
+/// The key name on every checkpoint signature line.
+pub const CHECKPOINT_KEY_NAME: &str = "rampart-audit";
 
 /// Why the data directory could not be prepared.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +67,14 @@ pub enum InitError {
     /// The token-signing key could not be read, generated or written.
     #[error("the token-signing key `{path}` is unusable: {reason}")]
     SigningKey {
+        /// The key file.
+        path: PathBuf,
+        /// What went wrong (never the key).
+        reason: String,
+    },
+    /// The checkpoint key could not be read, generated or written.
+    #[error("the audit checkpoint key `{path}` is unusable: {reason}")]
+    CheckpointKey {
         /// The key file.
         path: PathBuf,
         /// What went wrong (never the key).
@@ -90,6 +111,10 @@ pub struct DataDir {
     pub store: Store,
     /// The key that signs access tokens.
     pub signing_key: SigningKey,
+    /// The key that signs audit checkpoints.
+    pub checkpoint_signer: Arc<CheckpointSigner>,
+    /// Where checkpoints are exported, one file each.
+    pub checkpoint_export_dir: PathBuf,
     /// The listener's certificate files.
     pub tls: TlsFiles,
     /// The bootstrap administrator's one-time password, only on the start that created it.
@@ -112,6 +137,9 @@ pub(crate) async fn create_data_dir(config: &Config) -> Result<DataDir, InitErro
 
     let tls = ensure_tls(config, &root)?;
     let signing_key = ensure_signing_key(&root.join(SIGNING_KEY_FILE))?;
+    let checkpoint_signer = Arc::new(ensure_checkpoint_key(&root.join(CHECKPOINT_KEY_FILE))?);
+    let checkpoint_export_dir = config.audit.export_dir(&root);
+    private_dir(&checkpoint_export_dir)?;
     let store = Store::open(&root.join(DATABASE_FILE)).await?;
     let bootstrap_password = ensure_admin(&store).await?;
 
@@ -119,6 +147,8 @@ pub(crate) async fn create_data_dir(config: &Config) -> Result<DataDir, InitErro
         root,
         store,
         signing_key,
+        checkpoint_signer,
+        checkpoint_export_dir,
         tls,
         bootstrap_password,
     })
@@ -173,6 +203,37 @@ pub fn ensure_signing_key(path: &Path) -> Result<SigningKey, InitError> {
         .map_err(|e| failed(e.to_string()))?;
     tracing::info!(kid = key.kid(), "token-signing key generated");
     Ok(key)
+}
+
+/// Loads the checkpoint key, or generates and stores it (0600) with its verifier key.
+pub fn ensure_checkpoint_key(path: &Path) -> Result<CheckpointSigner, InitError> {
+    let failed = |reason: String| InitError::CheckpointKey {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if let Some(parent) = path.parent() {
+        private_dir(parent)?;
+    }
+    let signer = if path.exists() {
+        let bytes =
+            zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| failed(e.to_string()))?);
+        CheckpointSigner::from_pkcs8(CHECKPOINT_KEY_NAME, &bytes)
+            .map_err(|e| failed(e.to_string()))?
+    } else {
+        let signer =
+            CheckpointSigner::generate(CHECKPOINT_KEY_NAME).map_err(|e| failed(e.to_string()))?;
+        files::create_new(path, PRIVATE_FILE, signer.expose_pkcs8_der())
+            .map_err(|e| failed(e.to_string()))?;
+        tracing::info!(key = %signer.verifier_key(), "audit checkpoint key generated");
+        signer
+    };
+    let public = path.with_file_name("audit-checkpoint.vkey");
+    if !public.exists() {
+        let text = format!("{}\n", signer.verifier_key());
+        files::create_new(&public, PUBLIC_FILE, text.as_bytes())
+            .map_err(|e| failed(e.to_string()))?;
+    }
+    Ok(signer)
 }
 
 /// Creates the bootstrap administrator if there is none; returns its one-time password.
@@ -282,6 +343,37 @@ mod tests {
         let data = ensure_data_dir(&config).await.unwrap();
         assert!(data.tls.dev_ca_file.is_none());
         assert!(!data.root.join("tls").exists());
+    }
+
+    #[tokio::test]
+    async fn checkpoint_key_is_private_separate_from_the_token_key_and_published() {
+        let temp = tempfile::tempdir().unwrap();
+        let data = ensure_data_dir(&config_in(temp.path())).await.unwrap();
+        let key_file = data.root.join(CHECKPOINT_KEY_FILE);
+        assert_eq!(mode_of(&key_file).unwrap(), PRIVATE_FILE);
+        assert_ne!(
+            fs::read(&key_file).unwrap(),
+            fs::read(data.root.join(SIGNING_KEY_FILE)).unwrap()
+        );
+        let published = fs::read_to_string(data.root.join(CHECKPOINT_VERIFIER_FILE)).unwrap();
+        assert_eq!(published.trim_end(), data.checkpoint_signer.verifier_key());
+        assert_eq!(mode_of(&data.checkpoint_export_dir).unwrap(), PRIVATE_DIR);
+
+        let again = ensure_checkpoint_key(&key_file).unwrap();
+        assert_eq!(again.key_id(), data.checkpoint_signer.key_id());
+    }
+
+    #[test]
+    fn damaged_checkpoint_key_is_refused_not_replaced() {
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("keys/audit-checkpoint.p8");
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, b"not a key").unwrap();
+        assert!(matches!(
+            ensure_checkpoint_key(&path),
+            Err(InitError::CheckpointKey { .. })
+        ));
+        assert_eq!(fs::read(&path).unwrap(), b"not a key");
     }
 
     #[test]

@@ -7,12 +7,14 @@
 //! authenticates in [`authn`], is authorised in [`service`] and is answered
 //! with JSON or an RFC 9457 problem document from [`problem`].
 
+pub mod audit_tasks;
 pub mod authn;
 pub mod config;
 pub mod connection;
 pub mod devcert;
 pub mod extract;
 mod files;
+pub mod forward;
 mod gateway;
 pub mod init;
 pub mod inputs;

@@ -63,6 +63,24 @@ pub enum StoreError {
         /// The rule it breaks.
         rule: &'static str,
     },
+    /// The durable commit shared by a group of transactions failed; none of them was kept.
+    #[error("the commit failed and nothing of it was kept: {0}")]
+    CommitFailed(String),
+    /// A position, size or count is outside what the log holds.
+    #[error("`{field}` must be between {min} and {max}, not {value}")]
+    OutOfRange {
+        /// The offending field.
+        field: &'static str,
+        /// The value given.
+        value: u64,
+        /// The smallest value allowed.
+        min: u64,
+        /// The largest value allowed.
+        max: u64,
+    },
+    /// A Merkle proof could not be made for the sizes given.
+    #[error(transparent)]
+    Proof(#[from] rampart_audit::MerkleError),
     /// A money or quantity computation left the representable range.
     #[error("`{field}` overflows")]
     Overflow {

@@ -8,8 +8,13 @@
 //! read back becomes [`StoreError::Corrupt`], never a panic.
 
 mod audit;
+mod audit_query;
+mod bundle_export;
+mod checkpointer;
+mod checkpoints;
 mod codec;
 mod error;
+mod group;
 mod notional;
 mod position;
 mod pretrade;
@@ -19,8 +24,13 @@ mod rows;
 mod store;
 mod tx;
 
-pub use audit::{AuditCheckError, VerifySummary, verify_audit};
+pub use audit::{AuditCheckError, VerifySummary, verify_audit, verify_audit_signed};
+pub use audit_query::{AuditFilter, MAX_AUDIT_PAGE};
+pub use bundle_export::ExportError;
+pub use checkpointer::{CheckpointPolicy, Checkpointer, CheckpointerError, export_path};
+pub use checkpoints::InclusionProof;
 pub use error::StoreError;
+pub use group::flush_counts;
 pub use records::{
     AccountRecord, AccountSnapshot, ClientRecord, FillRecord, KillSwitchRecord,
     KillSwitchScopeRecord, OrderFilter, Position, UserRecord,

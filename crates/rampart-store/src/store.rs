@@ -20,6 +20,7 @@ use sqlx::sqlite::{
 };
 
 use crate::error::StoreError;
+use crate::group::Group;
 use crate::notional;
 use crate::queries;
 use crate::records::{
@@ -44,6 +45,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct Store {
     writer: SqlitePool,
     readers: SqlitePool,
+    group: Group,
 }
 
 /// The durability settings in force on the writer connection.
@@ -72,7 +74,13 @@ impl Store {
 
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone().journal_mode(SqliteJournalMode::Wal))
+            .connect_with(
+                options
+                    .clone()
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // Savepoint journals of group commit stay in memory.
+                    .pragma("temp_store", "MEMORY"),
+            )
             .await?;
         MIGRATOR.run(&writer).await?;
         notional::rebuild_if_missing(&writer).await?;
@@ -82,22 +90,27 @@ impl Store {
             .connect_with(options.pragma("query_only", "ON"))
             .await?;
         tracing::debug!(path = %path.display(), "store opened");
-        Ok(Store { writer, readers })
+        let group = Group::new(writer.clone());
+        Ok(Store {
+            writer,
+            readers,
+            group,
+        })
     }
 
     /// Starts a write transaction; waits while another one is open.
     pub async fn begin(&self) -> Result<WriteTx<'_>, StoreError> {
-        // IMMEDIATE takes the write lock before anything is read, so the head
-        // of the audit chain is read under it, even with a second process.
-        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         Ok(WriteTx {
-            tx,
+            tx: self.group.begin().await?,
             store: PhantomData,
         })
     }
 
     /// Closes every connection, checkpointing the write-ahead log.
+    ///
+    /// Transactions already committed are flushed first.
     pub async fn close(&self) {
+        self.group.drain().await;
         self.readers.close().await;
         self.writer.close().await;
     }

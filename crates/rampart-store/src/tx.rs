@@ -3,7 +3,8 @@
 //! All writes go through the store's single writer connection, so write
 //! transactions run one after another; that keeps the audit chain linear. A
 //! change and its audit event commit together or not at all: a transaction
-//! dropped without `commit` is rolled back.
+//! dropped without `commit` is rolled back. Each transaction is a unit of a
+//! group commit, and its `commit` returns once the unit is durable.
 
 use std::marker::PhantomData;
 
@@ -11,11 +12,12 @@ use chrono::{DateTime, Utc};
 use rampart_audit::{AuditEvent, NewEvent};
 use rampart_core::{AccountId, ClientOrderId, InstrumentId, Order, Side};
 use rust_decimal::Decimal;
-use sqlx::{Connection, Sqlite, SqliteConnection, Transaction};
+use sqlx::{Connection, SqliteConnection};
 use uuid::Uuid;
 
 use crate::codec;
 use crate::error::StoreError;
+use crate::group::Unit;
 use crate::notional;
 use crate::position::next_position;
 use crate::queries;
@@ -27,19 +29,22 @@ use crate::store::Store;
 
 /// An open write transaction on the store.
 pub struct WriteTx<'s> {
-    pub(crate) tx: Transaction<'static, Sqlite>,
+    pub(crate) tx: Unit,
     pub(crate) store: PhantomData<&'s Store>,
 }
 
 impl WriteTx<'_> {
-    /// Makes every write of the transaction durable.
+    /// Makes every write of the transaction durable, and returns once it is.
+    ///
+    /// Transactions committed at about the same time share one durable commit
+    /// (see the `group` module); if that commit fails, each of them gets the error.
     pub async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(StoreError::from)
+        self.tx.commit().await
     }
 
     /// Discards every write of the transaction.
     pub async fn rollback(self) -> Result<(), StoreError> {
-        self.tx.rollback().await.map_err(StoreError::from)
+        self.tx.rollback().await
     }
 
     /// Records an audit event, assigning its `seq` and `time` and sealing it onto the chain.

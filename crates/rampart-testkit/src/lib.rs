@@ -13,6 +13,7 @@
 //! - [`desk`]: a trader with a fresh account, the fixture most order tests start from.
 //! - [`order`]: order bodies; [`market`]: the replayed market and its prices.
 //! - [`forge`]: hostile tokens for the attack tests.
+//! - [`audit`]: the published checkpoint key, waiting for checkpoints, proof hashes.
 //!
 //! A helper that cannot do its job panics: in a test, that is a failure with
 //! a message, which is what a test helper is for.
@@ -24,6 +25,7 @@
 )]
 
 pub mod api;
+pub mod audit;
 pub mod desk;
 pub mod forge;
 pub mod gateway;

@@ -147,8 +147,47 @@ pub struct ReleaseArgs {
 /// `rampart audit ...`.
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Recomputes every hash of the audit chain and names the first bad event.
-    Verify,
+    /// Recomputes every leaf, the chain and the Merkle tree, checks every checkpoint's
+    /// signature (stored and exported), and names the first event that does not match.
+    Verify(AuditVerifyArgs),
+    /// Writes a self-contained bundle of events `--from..=--to` for offline verification.
+    Export(AuditExportArgs),
+    /// Verifies a bundle offline, with no database, and names what is wrong.
+    VerifyBundle(AuditVerifyBundleArgs),
+    /// Signs a checkpoint of the log now (run it against a stopped gateway's data directory).
+    Checkpoint,
+}
+
+/// `rampart audit verify`.
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    /// The checkpoint verifier key file to trust; the data directory's published key by default.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
+
+/// `rampart audit export`.
+#[derive(Debug, Args)]
+pub struct AuditExportArgs {
+    /// The first event's `seq`.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub from: u64,
+    /// The last event's `seq`; a checkpoint must cover it.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub to: u64,
+    /// The directory to write, which must not exist or be empty.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `rampart audit verify-bundle`.
+#[derive(Debug, Args)]
+pub struct AuditVerifyBundleArgs {
+    /// The bundle directory.
+    pub dir: PathBuf,
+    /// A verifier key file obtained elsewhere; the bundle's own key is used, and shown, otherwise.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
 }
 
 /// `rampart demo`.

@@ -3,6 +3,9 @@
 //! Unknown routes answer 404 and wrong methods 405, both as problem documents;
 //! every `/v1` route requires a bearer token (its handlers take `Authenticated`).
 
+pub mod audit;
+pub mod audit_proofs;
+pub mod audit_schema;
 pub mod killswitch;
 pub mod limits;
 pub mod oauth;
@@ -30,6 +33,8 @@ use crate::state::AppState;
         oauth::token, oauth::jwks, oauth::metadata,
         orders::place, orders::list, orders::read, orders::cancel,
         limits::read, killswitch::engage, killswitch::list,
+        audit::events, audit_proofs::latest_checkpoint, audit_proofs::inclusion,
+        audit_proofs::consistency,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     components(schemas(problem::Problem)),
@@ -54,6 +59,16 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/kill-switch",
             post(killswitch::engage).get(killswitch::list),
+        )
+        .route("/v1/audit/events", get(audit::events))
+        .route(
+            "/v1/audit/checkpoints/latest",
+            get(audit_proofs::latest_checkpoint),
+        )
+        .route("/v1/audit/proofs/inclusion", get(audit_proofs::inclusion))
+        .route(
+            "/v1/audit/proofs/consistency",
+            get(audit_proofs::consistency),
         )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

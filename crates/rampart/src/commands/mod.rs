@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod audit_bundle;
 pub mod baseline;
 pub mod client;
 pub mod demo;

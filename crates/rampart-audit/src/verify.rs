@@ -1,0 +1,254 @@
+//! Verification of a whole audit log against its signed checkpoints, trusting nothing stored.
+//!
+//! A [`LogVerifier`] is fed the log's events in order of `seq` (from 1) and its
+//! checkpoints. It recomputes every leaf, the hash chain when stored events are given, and
+//! the RFC 9162 tree with a [`MerkleAccumulator`]. When the tree reaches a checkpoint's size
+//! its recomputed root must equal the checkpoint's root; as every checkpoint is compared
+//! with the same recomputed tree, each one is consistent with the one before it exactly
+//! when both match. Checkpoints must grow in time as they grow in size and share one origin.
+//!
+//! It upholds that truncation is detected: a checkpoint larger than the log names the
+//! events that are missing. The leaf of the event with `seq` n is leaf index n - 1.
+
+use std::collections::BTreeMap;
+
+use crate::chain::{ChainVerifier, StoredEvent, VerifyError};
+use crate::checkpoint::{Checkpoint, CheckpointError, CheckpointVerifier};
+use crate::merkle::{MerkleAccumulator, MerkleError};
+
+/// Why the log did not verify; the first bad event or checkpoint is named.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LogError {
+    /// An event does not match its stored hashes or is out of place.
+    #[error(transparent)]
+    Event(#[from] VerifyError),
+    /// An event's leaf is not the leaf the checkpointed tree holds at its position.
+    #[error("audit event {seq} was changed: its leaf is not the one the checkpointed tree holds")]
+    LeafMismatch {
+        /// The first event whose leaf differs.
+        seq: u64,
+    },
+    /// An event was fed out of order.
+    #[error("audit event {found} came where event {expected} was expected")]
+    OutOfOrder {
+        /// The `seq` expected next.
+        expected: u64,
+        /// The `seq` given.
+        found: u64,
+    },
+    /// A checkpoint's signature or text is not valid.
+    #[error("checkpoint {index} is not valid: {source}")]
+    Signature {
+        /// The position of the checkpoint among those given, from 1.
+        index: usize,
+        /// What is wrong.
+        source: CheckpointError,
+    },
+    /// The recomputed root at a checkpoint's size is not the checkpoint's root.
+    #[error("the checkpoint of tree size {tree_size} does not match the recomputed tree")]
+    RootMismatch {
+        /// The checkpoint's tree size.
+        tree_size: u64,
+    },
+    /// Two checkpoints disagree with each other (origin, time, or root for one size).
+    #[error(
+        "the checkpoint of tree size {tree_size} is inconsistent with the one before it: {reason}"
+    )]
+    Inconsistent {
+        /// The later checkpoint's tree size.
+        tree_size: u64,
+        /// How they disagree.
+        reason: &'static str,
+    },
+    /// The log ends before a checkpoint's size: events were removed from its end.
+    #[error(
+        "the log was truncated: events {from} to {to} are missing but the checkpoint of tree \
+         size {to} covers them"
+    )]
+    Truncated {
+        /// The first missing `seq`.
+        from: u64,
+        /// The last missing `seq`, the checkpoint's tree size.
+        to: u64,
+    },
+    /// The tree cannot hold another leaf.
+    #[error(transparent)]
+    Tree(#[from] MerkleError),
+}
+
+/// What a successful verification covered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSummary {
+    /// How many events were verified.
+    pub events: u64,
+    /// The recomputed root over all of them.
+    pub root_hash: [u8; 32],
+    /// The chain hash of the last event, when stored events were verified.
+    pub head_hash: Option<[u8; 32]>,
+    /// How many checkpoints matched the recomputed tree.
+    pub checkpoints: usize,
+    /// The largest checkpoint that matched.
+    pub latest: Option<Checkpoint>,
+}
+
+/// Verifies events fed in order and the checkpoints over them.
+#[derive(Debug, Clone, Default)]
+pub struct LogVerifier {
+    chain: Option<ChainVerifier>,
+    tree: MerkleAccumulator,
+    pending: BTreeMap<u64, Checkpoint>,
+    added: usize,
+    matched: usize,
+    latest: Option<Checkpoint>,
+}
+
+impl LogVerifier {
+    /// A verifier that expects the log from `seq` 1.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a checkpoint whose signature the caller has checked (or does not need).
+    ///
+    /// Checkpoints must be added before the events they cover are pushed.
+    pub fn add_checkpoint(&mut self, checkpoint: Checkpoint) -> Result<(), LogError> {
+        self.added = self.added.saturating_add(1);
+        let size = checkpoint.tree_size;
+        if let Some(same) = self.pending.get(&size) {
+            if same.root_hash != checkpoint.root_hash {
+                return Err(LogError::Inconsistent {
+                    tree_size: size,
+                    reason: "two checkpoints of this size have different roots",
+                });
+            }
+            return Ok(());
+        }
+        if size < self.tree.len() {
+            return Err(LogError::Inconsistent {
+                tree_size: size,
+                reason: "it was given after the events it covers",
+            });
+        }
+        self.pending.insert(size, checkpoint);
+        self.check_reached()
+    }
+
+    /// Checks `text`'s signature with `verifier` and adds the checkpoint.
+    pub fn add_signed(
+        &mut self,
+        verifier: &CheckpointVerifier,
+        text: &str,
+    ) -> Result<Checkpoint, LogError> {
+        let index = self.added.saturating_add(1);
+        let checkpoint = verifier
+            .verify(text)
+            .map_err(|source| LogError::Signature { index, source })?;
+        self.add_checkpoint(checkpoint.clone())?;
+        Ok(checkpoint)
+    }
+
+    /// Checks the next stored event: its leaf and chain hash, then adds its leaf to the tree.
+    pub fn push_stored(&mut self, stored: &StoredEvent) -> Result<(), LogError> {
+        let chain = self.chain.get_or_insert_with(ChainVerifier::new);
+        chain.push(stored)?;
+        self.push_leaf(stored.event.seq, stored.leaf_hash)
+    }
+
+    /// Adds the leaf of the event `seq`, already computed by the caller.
+    pub fn push_leaf(&mut self, seq: u64, leaf: [u8; 32]) -> Result<(), LogError> {
+        let expected = self.tree.len().saturating_add(1);
+        if seq != expected {
+            return Err(LogError::OutOfOrder {
+                expected,
+                found: seq,
+            });
+        }
+        self.tree.push(leaf)?;
+        self.check_reached()
+    }
+
+    /// Adds the event `seq` from its canonical JSON bytes, hashed as they are.
+    ///
+    /// The tree commits to these exact bytes, so any change to them, even one that keeps
+    /// the meaning, changes the leaf and fails the covering checkpoint.
+    pub fn push_canonical(&mut self, seq: u64, canonical: &[u8]) -> Result<[u8; 32], LogError> {
+        let leaf = crate::merkle::leaf_hash(canonical);
+        self.push_leaf(seq, leaf)?;
+        Ok(leaf)
+    }
+
+    /// How many events were pushed.
+    pub fn len(&self) -> u64 {
+        self.tree.len()
+    }
+
+    /// Whether no event was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.tree.is_empty()
+    }
+
+    /// Ends verification: any checkpoint beyond the last event means truncation.
+    pub fn finish(self) -> Result<LogSummary, LogError> {
+        let events = self.tree.len();
+        if let Some((&to, _)) = self.pending.first_key_value() {
+            return Err(LogError::Truncated {
+                from: events.saturating_add(1),
+                to,
+            });
+        }
+        let head_hash = match self.chain {
+            Some(chain) => Some(chain.finish()?.hash),
+            None => None,
+        };
+        Ok(LogSummary {
+            events,
+            root_hash: self.tree.root(),
+            head_hash,
+            checkpoints: self.matched,
+            latest: self.latest,
+        })
+    }
+
+    /// Compares every checkpoint the tree has reached with the recomputed root.
+    fn check_reached(&mut self) -> Result<(), LogError> {
+        while let Some(entry) = self.pending.first_entry() {
+            if *entry.key() != self.tree.len() {
+                break;
+            }
+            let checkpoint = entry.remove();
+            if checkpoint.root_hash != self.tree.root() {
+                return Err(LogError::RootMismatch {
+                    tree_size: checkpoint.tree_size,
+                });
+            }
+            self.follow(checkpoint)?;
+        }
+        Ok(())
+    }
+
+    /// Records a matching checkpoint after checking it against the one before it.
+    fn follow(&mut self, checkpoint: Checkpoint) -> Result<(), LogError> {
+        if let Some(before) = &self.latest {
+            let reason = if before.origin != checkpoint.origin {
+                Some("it names another log")
+            } else if before.time > checkpoint.time {
+                Some("it is dated before a smaller checkpoint")
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Err(LogError::Inconsistent {
+                    tree_size: checkpoint.tree_size,
+                    reason,
+                });
+            }
+        }
+        self.matched = self.matched.saturating_add(1);
+        self.latest = Some(checkpoint);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "verify_tests.rs"]
+mod tests;

@@ -8,6 +8,7 @@
 //! with JSON or an RFC 9457 problem document from [`problem`].
 
 pub mod authn;
+pub mod clock;
 pub mod config;
 pub mod connection;
 pub mod devcert;
@@ -17,6 +18,7 @@ mod gateway;
 pub mod init;
 pub mod inputs;
 pub mod middleware;
+pub mod oidc;
 pub mod problem;
 pub mod request_id;
 pub mod routes;

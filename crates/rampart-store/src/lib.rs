@@ -7,7 +7,9 @@
 //! Money is exact decimal text, never floating point; a row that cannot be
 //! read back becomes [`StoreError::Corrupt`], never a panic.
 
+mod approvals;
 mod audit;
+mod client_keys;
 mod codec;
 mod error;
 mod notional;
@@ -16,14 +18,21 @@ mod pretrade;
 mod queries;
 mod records;
 mod rows;
+mod sessions;
 mod store;
+mod throttle;
 mod tx;
+mod users;
 
+pub use approvals::{ApprovalError, ApprovalRecord, ApprovalStatus, NewApproval};
 pub use audit::{AuditCheckError, VerifySummary, verify_audit};
 pub use error::StoreError;
 pub use records::{
     AccountRecord, AccountSnapshot, ClientRecord, FillRecord, KillSwitchRecord,
     KillSwitchScopeRecord, OrderFilter, Position, UserRecord,
 };
+pub use sessions::{REUSE_REASON, RefreshFamily, RefreshUse};
 pub use store::{Durability, Store};
+pub use throttle::{LoginFailures, ThrottleScope};
 pub use tx::WriteTx;
+pub use users::{RecoveryCodeRecord, StoredUser, UserProfile};

@@ -32,11 +32,15 @@ pub enum Action {
     UserManage,
     /// Create trading accounts.
     AccountManage,
+    /// List four-eyes approvals.
+    ApprovalRead,
+    /// Approve or reject someone else's proposal.
+    ApprovalDecide,
 }
 
 impl Action {
     /// Every action, in a fixed order.
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 13] = [
         Action::OrderPlace,
         Action::OrderRead,
         Action::OrderCancel,
@@ -48,6 +52,8 @@ impl Action {
         Action::ClientRead,
         Action::UserManage,
         Action::AccountManage,
+        Action::ApprovalRead,
+        Action::ApprovalDecide,
     ];
 
     /// The Cedar action id, such as `order.place`.
@@ -64,6 +70,8 @@ impl Action {
             Action::ClientRead => "client.read",
             Action::UserManage => "user.manage",
             Action::AccountManage => "account.manage",
+            Action::ApprovalRead => "approval.read",
+            Action::ApprovalDecide => "approval.decide",
         }
     }
 }

@@ -21,8 +21,12 @@ pub const POLICY_EXTENSION: &str = "cedar";
 const DEFAULT_SCHEMA: &str = include_str!("../../../policies/rampart.cedarschema");
 
 /// The default policy files, in file-name order.
-const DEFAULT_POLICIES: [(&str, &str); 5] = [
+const DEFAULT_POLICIES: [(&str, &str); 6] = [
     ("admin.cedar", include_str!("../../../policies/admin.cedar")),
+    (
+        "approvals.cedar",
+        include_str!("../../../policies/approvals.cedar"),
+    ),
     ("audit.cedar", include_str!("../../../policies/audit.cedar")),
     (
         "killswitch.cedar",

@@ -64,6 +64,7 @@ fn expected(role: Role, action: Action, target: Target) -> bool {
         ClientManage | ClientRead | UserManage | AccountManage => {
             role == Admin && target == Gateway
         }
+        ApprovalRead | ApprovalDecide => role == Admin && target == Gateway,
     }
 }
 
@@ -250,4 +251,23 @@ fn principal_ids_with_quotes_are_data_not_policy() {
         &resource(Target::AssignedAccount),
     );
     assert!(place.allowed, "{place:?}");
+}
+
+#[test]
+fn only_administrators_read_and_decide_approvals_and_the_policy_is_named() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    let admin = principal(PrincipalKind::User, &[Role::Admin]);
+    for action in [Action::ApprovalRead, Action::ApprovalDecide] {
+        let decision = authorizer.authorize(&admin, action, &Resource::Gateway);
+        assert!(decision.allowed, "{action}");
+        assert_eq!(decision.policy_ids, ["approvals.admin"]);
+        for role in [Role::Trader, Role::Auditor, Role::ComplianceOfficer] {
+            let other = principal(PrincipalKind::User, &[role]);
+            assert!(
+                !authorizer
+                    .authorize(&other, action, &Resource::Gateway)
+                    .allowed
+            );
+        }
+    }
 }

@@ -3,11 +3,14 @@
 //! Every `/v1` handler takes an [`Authenticated`] argument, so no handler runs
 //! without a verified identity. A missing or refused token is answered with 401
 //! and leaves an `auth.bearer.rejected` event naming why, never the token.
+//! Tokens go through the verified-token cache, and a revoked token, session or
+//! a disabled user or client is refused on every request, cached or not. A
+//! person's restricted token (no second factor yet) only reaches the sign-in
+//! set-up routes, which take [`Bearer`].
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use chrono::Utc;
 use rampart_audit::{Outcome, action};
 use rampart_auth::TokenError;
 use rampart_core::{Principal, PrincipalKind};
@@ -23,7 +26,55 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Principal);
 
+/// A verified bearer token with its session claims, for the sign-in routes.
+///
+/// Unlike [`Authenticated`], it also accepts a person's restricted token
+/// (password only), which is good for nothing but changing the password and
+/// enrolling a second factor.
+#[derive(Debug, Clone)]
+pub struct Bearer {
+    /// Who the token speaks for.
+    pub principal: Principal,
+    /// The token's id.
+    pub jti: String,
+    /// The session (refresh family) of a person's token.
+    pub sid: Option<String>,
+    /// How the person signed in (RFC 8176 `amr`).
+    pub amr: Vec<String>,
+    /// When the token expires (Unix seconds).
+    pub expires_at: i64,
+    /// Whether a trusted outside issuer vouched for it (no local record, no session).
+    pub external: bool,
+}
+
+impl Bearer {
+    /// Whether this is a person's token that completed a second factor.
+    pub fn is_full_session(&self) -> bool {
+        self.external
+            || self.principal.kind != PrincipalKind::User
+            || self
+                .amr
+                .iter()
+                .any(|m| SECOND_FACTORS.contains(&m.as_str()))
+    }
+}
+
+/// The `amr` values that prove a second factor: a one-time code or a recovery code.
+pub const SECOND_FACTORS: [&str; 2] = ["otp", "mfa"];
+
 impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let bearer = Bearer::from_request_parts(parts, state).await?;
+        if !bearer.is_full_session() {
+            return Err(reject(state, "setup_incomplete", ApiError::SetupRequired).await);
+        }
+        Ok(Authenticated(bearer.principal))
+    }
+}
+
+impl FromRequestParts<AppState> for Bearer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -44,29 +95,55 @@ impl FromRequestParts<AppState> for Authenticated {
             Some(_) => return Err(reject(state, "not_bearer", ApiError::InvalidToken).await),
         };
 
-        let claims = match state.verifier.verify(token, Utc::now().timestamp()) {
-            Ok(claims) => claims,
-            Err(error) => return Err(reject(state, kind_of(&error), ApiError::InvalidToken).await),
+        let bearer = match verify(state, token).await {
+            Ok(bearer) => bearer,
+            Err(reason) => return Err(reject(state, reason, ApiError::InvalidToken).await),
         };
-        let principal = claims.principal();
-        if let Some(reason) = revoked(state, &principal).await? {
+        if let Some(reason) = revoked(state, &bearer).await? {
             return Err(reject(state, reason, ApiError::InvalidToken).await);
         }
-        record_principal(&principal.id);
-        Ok(Authenticated(principal))
+        record_principal(&bearer.principal.id);
+        Ok(bearer)
     }
 }
 
-/// Why a validly signed token no longer speaks for its client: disabled or removed.
+/// Verifies a token of this gateway (through the cache) or of a trusted outside issuer.
+async fn verify(state: &AppState, token: &str) -> Result<Bearer, &'static str> {
+    let now = state.clock.now_unix();
+    if let Some(oidc) = crate::oidc::issuer_of(state, token) {
+        return crate::oidc::verify(oidc, token, now).await;
+    }
+    let claims = state.bearer.verify(token, now).map_err(|e| kind_of(&e))?;
+    Ok(Bearer {
+        principal: claims.principal(),
+        jti: claims.jti().to_owned(),
+        sid: claims.sid().map(str::to_owned),
+        amr: claims.amr().to_vec(),
+        expires_at: claims.expires_at(),
+        external: false,
+    })
+}
+
+/// Why a validly signed token no longer speaks for its subject: disabled or removed.
 ///
-/// Checked on every request, so that disabling a client cuts it off at once
-/// rather than when its last token expires.
-async fn revoked(
-    state: &AppState,
-    principal: &Principal,
-) -> Result<Option<&'static str>, ApiError> {
-    if principal.kind != PrincipalKind::Client {
+/// Checked on every request, so that disabling a client or a user cuts it off
+/// at once rather than when its last token expires.
+async fn revoked(state: &AppState, bearer: &Bearer) -> Result<Option<&'static str>, ApiError> {
+    let principal = &bearer.principal;
+    if bearer.external {
         return Ok(None);
+    }
+    if principal.kind == PrincipalKind::User {
+        let user = state
+            .store
+            .user(&principal.id)
+            .await
+            .map_err(|e| internal("user", &e))?;
+        return Ok(match user {
+            None => Some("unknown_user"),
+            Some(user) if user.disabled => Some("disabled_user"),
+            Some(_) => None,
+        });
     }
     let client = state
         .store
@@ -118,6 +195,7 @@ pub fn kind_of(error: &TokenError) -> &'static str {
         TokenError::IssuedInFuture => "issued_in_future",
         TokenError::InvalidLifetime => "invalid_lifetime",
         TokenError::RolesConflict(_) => "roles_conflict",
+        TokenError::Revoked => "revoked",
         _ => "invalid",
     }
 }

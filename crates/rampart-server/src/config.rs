@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 pub mod audit;
 
 pub use audit::{AuditConfig, ForwardConfig, SyslogConfig, SyslogTransport};
+pub mod identity;
+
+use identity::{ApprovalConfig, LoginConfig, OidcConfig, RefreshConfig};
 
 /// The configuration file read when no path is given and it exists.
 pub const DEFAULT_FILE: &str = "rampart.toml";
@@ -116,6 +119,15 @@ pub struct AuthConfig {
     pub token_ttl_seconds: u64,
     /// The clock leeway when verifying a token, at most 30 seconds.
     pub leeway_seconds: u64,
+    /// Refresh-token lifetimes.
+    pub refresh: RefreshConfig,
+    /// Failed sign-in delays and lockouts.
+    pub login: LoginConfig,
+    /// Four-eyes approvals.
+    pub approvals: ApprovalConfig,
+    /// Trusted outside OpenID Connect issuers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub oidc: Vec<OidcConfig>,
 }
 
 /// The `[market]` section.
@@ -178,6 +190,10 @@ impl Default for AuthConfig {
             audience: "rampart".to_owned(),
             token_ttl_seconds: MAX_TOKEN_TTL_SECONDS,
             leeway_seconds: MAX_LEEWAY_SECONDS,
+            refresh: RefreshConfig::default(),
+            login: LoginConfig::default(),
+            approvals: ApprovalConfig::default(),
+            oidc: Vec::new(),
         }
     }
 }
@@ -332,6 +348,10 @@ impl Config {
         if auth.audience.trim().is_empty() {
             return Err(invalid("auth.audience", "must not be empty"));
         }
+        auth.refresh.validate()?;
+        auth.login.validate()?;
+        auth.approvals.validate()?;
+        identity::validate_oidc(&auth.oidc)?;
         match &auth.issuer {
             Some(issuer) if issuer.trim().is_empty() => {
                 Err(invalid("auth.issuer", "must not be empty"))

@@ -16,7 +16,7 @@ use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rampart_audit::{Outcome, action};
-use rampart_auth::{TokenConfig, TokenIssuer, TokenVerifier, authorization_server_metadata, jwks};
+use rampart_auth::{CachedVerifier, TokenConfig, TokenIssuer, TokenVerifier, jwks};
 use rampart_core::InstrumentCatalog;
 use rampart_policy::Authorizer;
 use rampart_store::Store;
@@ -27,15 +27,20 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit_tasks::AuditTasks;
+use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::connection::LimitedAcceptor;
 use crate::init::{self, DataDir, InitError, SYSTEM_ACTOR};
 use crate::inputs::{self, InputError, Inputs};
 use crate::service::killswitch::KillSwitchState;
+use crate::service::revocation::{RevocationCheck, Revocations};
 use crate::service::{audit, fills, orders};
 use crate::state::{AppState, Shared};
 use crate::tls::{self, TlsError};
 use crate::{request_id, routes, telemetry};
+
+/// How many verified bearer tokens are cached.
+const VERIFIED_TOKEN_CACHE: usize = 10_000;
 
 /// How many fills may wait for the recorder before the broker waits.
 const FILL_QUEUE: usize = 1024;
@@ -67,6 +72,9 @@ pub enum StartError {
     /// The token keys or settings were refused.
     #[error("token settings are invalid: {0}")]
     Token(#[from] rampart_auth::TokenError),
+    /// A trusted outside issuer (`[[auth.oidc]]`) was refused.
+    #[error("`auth.oidc`: {0}")]
+    Oidc(#[from] rampart_auth::oidc::OidcError),
     /// The market data or the policies could not be loaded.
     #[error(transparent)]
     Inputs(#[from] InputError),
@@ -111,6 +119,14 @@ pub struct RunningGateway {
 impl Gateway {
     /// Starts a gateway with `config` and returns once it is listening.
     pub async fn start(config: Config) -> Result<RunningGateway, StartError> {
+        Self::start_with_clock(config, Clock::system()).await
+    }
+
+    /// Starts a gateway whose identity decisions read `clock` (tests move it forward).
+    pub async fn start_with_clock(
+        config: Config,
+        clock: Clock,
+    ) -> Result<RunningGateway, StartError> {
         config.validate()?;
         // Loaded before the data directory is touched: a start bound to fail creates nothing.
         let Inputs { market, authorizer } = inputs::load(&config).await?;
@@ -127,10 +143,15 @@ impl Gateway {
         };
         let broker = Arc::new(PaperBroker::new(market, replay, fills_tx));
         let kill_switch = KillSwitchState::load(&data.store).await?;
+        let token_ttl =
+            chrono::Duration::seconds(crate::clock::signed(config.auth.token_ttl_seconds));
+        let revocations = Revocations::load(&data.store, clock.now(), token_ttl).await?;
         let parts = Parts {
             broker,
             kill_switch,
             authorizer,
+            clock,
+            revocations: Arc::new(revocations),
         };
         let state = build_state(&config, &issuer_url, &data, parts)?;
 
@@ -167,7 +188,8 @@ impl Gateway {
                 })
                 .handle(handle.clone());
         limit_connections(server.http_builder());
-        let server = tokio::spawn(server.serve(routes::router(state.clone()).into_make_service()));
+        let app = routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(server.serve(app));
 
         Ok(RunningGateway {
             addr,
@@ -364,11 +386,14 @@ fn warn_if_development(data: &DataDir) {
     }
 }
 
-/// The parts of the state built before it: the broker, the kill switch, the policies.
+/// The parts of the state built before it: the broker, the kill switch, the policies,
+/// the clock and the revocations.
 struct Parts {
     broker: Arc<PaperBroker>,
     kill_switch: KillSwitchState,
     authorizer: Authorizer,
+    clock: Clock,
+    revocations: Arc<Revocations>,
 }
 
 fn build_state(
@@ -381,6 +406,8 @@ fn build_state(
         broker,
         kill_switch,
         authorizer,
+        clock,
+        revocations,
     } = parts;
     let mut token_config = TokenConfig::new(issuer_url, config.auth.audience.clone());
     token_config.ttl_seconds = u32::try_from(config.auth.token_ttl_seconds).unwrap_or(900);
@@ -388,6 +415,11 @@ fn build_state(
 
     let key = &data.signing_key;
     let verifier = TokenVerifier::new([key.verifying_key()], token_config.clone())?;
+    let bearer = CachedVerifier::new(
+        TokenVerifier::new([key.verifying_key()], token_config.clone())?,
+        VERIFIED_TOKEN_CACHE,
+        RevocationCheck(revocations.clone()),
+    );
     let signing = rampart_auth::SigningKey::from_pkcs8_der(key.expose_pkcs8_der())
         .map_err(|_| rampart_auth::TokenError::InvalidKeys("the signing key cannot be loaded"))?;
     let issuer = TokenIssuer::new(signing, token_config.clone())?;
@@ -400,7 +432,7 @@ fn build_state(
         issuer,
         verifier,
         jwks: jwks(&[key]),
-        metadata: authorization_server_metadata(issuer_url),
+        metadata: crate::routes::oauth_session::metadata(issuer_url),
         authorizer,
         catalog,
         broker,
@@ -411,6 +443,12 @@ fn build_state(
         max_body_bytes: config.server.max_body_bytes,
         request_timeout: Duration::from_secs(config.server.request_timeout_seconds),
         shutting_down: AtomicBool::new(false),
+        clock,
+        bearer,
+        revocations,
+        auth: config.auth.clone(),
+        issuer_url: issuer_url.to_owned(),
+        oidc: crate::oidc::issuers(&config.auth.oidc)?,
     }))
 }
 

@@ -9,6 +9,7 @@
 
 pub mod audit_tasks;
 pub mod authn;
+pub mod clock;
 pub mod config;
 pub mod connection;
 pub mod devcert;
@@ -19,6 +20,7 @@ mod gateway;
 pub mod init;
 pub mod inputs;
 pub mod middleware;
+pub mod oidc;
 pub mod problem;
 pub mod request_id;
 pub mod routes;

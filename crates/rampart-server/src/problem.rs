@@ -85,6 +85,27 @@ pub enum ApiError {
     /// The gateway is starting or shutting down.
     #[error("the gateway is not available; retry later")]
     Unavailable,
+    /// A person's restricted token: the password must be changed or MFA enrolled first.
+    #[error("finish signing in first: change the password and enrol a second factor")]
+    SetupRequired,
+    /// The sign-in failed; the same answer whatever was wrong.
+    #[error("the username, password or code is not valid")]
+    LoginFailed,
+    /// Too many failed sign-ins for this user or address.
+    #[error("too many failed sign-ins; try again later")]
+    LockedOut,
+    /// The roles asked for may not be held together (segregation of duties).
+    #[error("{0}")]
+    RoleConflict(String),
+    /// A record with the same unique name exists already.
+    #[error("{0}")]
+    Duplicate(String),
+    /// The decider is the proposer, or on the proposer's side.
+    #[error("an approval must be decided by someone other than its proposer")]
+    SelfApproval,
+    /// The approval is decided or expired already.
+    #[error("{0}")]
+    ApprovalClosed(String),
     /// Something failed that should not; the cause is logged, not returned.
     #[error("an internal error occurred")]
     Internal,
@@ -148,6 +169,12 @@ impl ApiError {
             }
             Self::Risk { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::SetupRequired | Self::SelfApproval => StatusCode::FORBIDDEN,
+            Self::LoginFailed => StatusCode::UNAUTHORIZED,
+            Self::LockedOut => StatusCode::TOO_MANY_REQUESTS,
+            Self::RoleConflict(_) | Self::Duplicate(_) | Self::ApprovalClosed(_) => {
+                StatusCode::CONFLICT
+            }
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -170,6 +197,13 @@ impl ApiError {
             Self::KillSwitchEngaged => "killswitch.already_engaged",
             Self::Risk { code, .. } => code,
             Self::Unavailable => "unavailable",
+            Self::SetupRequired => "auth.setup_required",
+            Self::LoginFailed => "auth.login_failed",
+            Self::LockedOut => "auth.locked",
+            Self::RoleConflict(_) => "user.role_conflict",
+            Self::Duplicate(_) => "request.duplicate",
+            Self::SelfApproval => "approval.self_approval",
+            Self::ApprovalClosed(_) => "approval.closed",
             Self::Internal => "internal",
         }
     }
@@ -192,6 +226,13 @@ impl ApiError {
             Self::KillSwitchEngaged => "Kill switch already engaged",
             Self::Risk { .. } => "Order rejected by a pre-trade control",
             Self::Unavailable => "Service unavailable",
+            Self::SetupRequired => "Sign-in set-up required",
+            Self::LoginFailed => "Sign-in failed",
+            Self::LockedOut => "Sign-in locked",
+            Self::RoleConflict(_) => "Segregation of duties",
+            Self::Duplicate(_) => "Already exists",
+            Self::SelfApproval => "Self-approval refused",
+            Self::ApprovalClosed(_) => "Approval closed",
             Self::Internal => "Internal error",
         }
     }

@@ -16,7 +16,10 @@ use rampart_store::Store;
 use rampart_trading::{Broker, PaperBroker};
 use tokio::sync::RwLock;
 
+use crate::clock::Clock;
+use crate::config::AuthConfig;
 use crate::service::killswitch::KillSwitchState;
+use crate::service::revocation::{RevocationCheck, Revocations};
 
 /// The shared state of one gateway.
 #[derive(Clone)]
@@ -55,6 +58,18 @@ pub struct Shared {
     pub request_timeout: Duration,
     /// Set once shutdown begins.
     pub shutting_down: AtomicBool,
+    /// The clock every identity decision reads.
+    pub clock: Clock,
+    /// Verifies bearer tokens through the verified-token cache, refusing revoked ones.
+    pub bearer: rampart_auth::CachedVerifier<RevocationCheck>,
+    /// Revoked access tokens and sessions.
+    pub revocations: Arc<Revocations>,
+    /// The `[auth]` settings: refresh lifetimes, sign-in throttling, approvals.
+    pub auth: AuthConfig,
+    /// The `iss` of the tokens this gateway signs.
+    pub issuer_url: String,
+    /// Trusted outside OpenID Connect issuers, if any are configured.
+    pub oidc: Option<Arc<rampart_auth::oidc::OidcIssuers>>,
 }
 
 impl AppState {

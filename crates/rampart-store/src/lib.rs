@@ -7,11 +7,13 @@
 //! Money is exact decimal text, never floating point; a row that cannot be
 //! read back becomes [`StoreError::Corrupt`], never a panic.
 
+mod approvals;
 mod audit;
 mod audit_query;
 mod bundle_export;
 mod checkpointer;
 mod checkpoints;
+mod client_keys;
 mod codec;
 mod error;
 mod group;
@@ -21,9 +23,13 @@ mod pretrade;
 mod queries;
 mod records;
 mod rows;
+mod sessions;
 mod store;
+mod throttle;
 mod tx;
+mod users;
 
+pub use approvals::{ApprovalError, ApprovalRecord, ApprovalStatus, NewApproval};
 pub use audit::{AuditCheckError, VerifySummary, verify_audit, verify_audit_signed};
 pub use audit_query::{AuditFilter, MAX_AUDIT_PAGE};
 pub use bundle_export::ExportError;
@@ -35,5 +41,8 @@ pub use records::{
     AccountRecord, AccountSnapshot, ClientRecord, FillRecord, KillSwitchRecord,
     KillSwitchScopeRecord, OrderFilter, Position, UserRecord,
 };
+pub use sessions::{REUSE_REASON, RefreshFamily, RefreshUse};
 pub use store::{Durability, Store};
+pub use throttle::{LoginFailures, ThrottleScope};
 pub use tx::WriteTx;
+pub use users::{RecoveryCodeRecord, StoredUser, UserProfile};

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use rampart_audit::AuditEvent;
 use rampart_core::{Order, OrderId};
+use rampart_server::clock::Clock;
 use rampart_server::config::Config;
 use rampart_server::init::{DATABASE_FILE, SIGNING_KEY_FILE};
 use rampart_server::{Gateway, RunningGateway};
@@ -34,6 +35,7 @@ pub struct TestGateway {
     base_url: String,
     ca_pem: Vec<u8>,
     config: Config,
+    clock: Clock,
     _dir: TempDir,
 }
 
@@ -51,7 +53,8 @@ impl TestGateway {
         config.market.speed = 1;
         adjust(&mut config);
 
-        let running = Gateway::start(config.clone())
+        let clock = Clock::system();
+        let running = Gateway::start_with_clock(config.clone(), clock.clone())
             .await
             .unwrap_or_else(|error| panic!("the gateway did not start: {error}"));
         let base_url = format!("https://127.0.0.1:{}", running.addr().port());
@@ -67,6 +70,7 @@ impl TestGateway {
             base_url,
             ca_pem,
             config,
+            clock,
             _dir: dir,
         }
     }
@@ -116,6 +120,11 @@ impl TestGateway {
     /// The configuration the gateway was started with.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The gateway's clock; move it forward to test lockouts and expiry.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The data directory.
@@ -191,7 +200,7 @@ impl TestGateway {
     pub async fn restart(self) -> TestGateway {
         self.shutdown().await;
         self.store.close().await;
-        let running = Gateway::start(self.config.clone())
+        let running = Gateway::start_with_clock(self.config.clone(), self.clock.clone())
             .await
             .unwrap_or_else(|error| panic!("the gateway did not restart: {error}"));
         let data_dir = self.config.server.data_dir.clone();

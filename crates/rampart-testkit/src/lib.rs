@@ -14,6 +14,8 @@
 //! - [`order`]: order bodies; [`market`]: the replayed market and its prices.
 //! - [`forge`]: hostile tokens for the attack tests.
 //! - [`audit`]: the published checkpoint key, waiting for checkpoints, proof hashes.
+//! - [`people`]: users with passwords and TOTP, sign-in and refresh.
+//! - [`oidc`]: a real `oidc-provider` on loopback, for trusted-issuer tests.
 //!
 //! A helper that cannot do its job panics: in a test, that is a failure with
 //! a message, which is what a test helper is for.
@@ -31,7 +33,9 @@ pub mod forge;
 pub mod gateway;
 pub mod identity;
 pub mod market;
+pub mod oidc;
 pub mod order;
+pub mod people;
 
 pub use api::{Answer, Api};
 pub use gateway::TestGateway;

@@ -40,7 +40,6 @@ pub enum LogFormat {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-#[expect(clippy::large_enum_variant, reason = "parsed once per process")]
 pub enum Command {
     /// Runs the gateway until SIGINT or SIGTERM.
     Serve,
@@ -52,6 +51,9 @@ pub enum Command {
     /// Manages trading accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Manages people: users, their roles and their second factor.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Operates the kill switch.
     #[command(subcommand, name = "killswitch")]
     KillSwitch(KillSwitchCommand),
@@ -90,6 +92,48 @@ pub struct ClientAddArgs {
     /// Accounts the client may act on, comma separated.
     #[arg(long, value_delimiter = ',')]
     pub accounts: Vec<String>,
+    /// A public JWK (JSON file): the client authenticates with `private_key_jwt`, no secret.
+    #[arg(long, value_name = "FILE")]
+    pub jwk: Option<PathBuf>,
+}
+
+/// `rampart user ...`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Creates a user and prints a one-time password, once.
+    Add(UserAddArgs),
+    /// Lists the users (no personal data).
+    List,
+    /// Disables a user; every session and token of theirs is refused from then on.
+    Disable {
+        /// The subject id.
+        id: String,
+    },
+    /// Removes a user's second factor; they enrol again at their next sign-in.
+    ResetMfa {
+        /// The subject id.
+        id: String,
+    },
+}
+
+/// `rampart user add`.
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// The sign-in name: 3 to 64 of `a-z 0-9 . _ -`.
+    #[arg(long)]
+    pub username: String,
+    /// Roles, comma separated; admin, risk_manager and compliance_officer wait for approval.
+    #[arg(long, value_delimiter = ',')]
+    pub roles: Vec<String>,
+    /// Accounts the user may act on, comma separated.
+    #[arg(long, value_delimiter = ',')]
+    pub accounts: Vec<String>,
+    /// The name shown to other people (personal data, kept apart).
+    #[arg(long)]
+    pub display_name: Option<String>,
+    /// The e-mail address (personal data, kept apart).
+    #[arg(long)]
+    pub email: Option<String>,
 }
 
 /// `rampart account ...`.

@@ -15,6 +15,26 @@ use crate::keys::SigningKey;
 /// Random bytes in a token id (128 bits).
 const JTI_BYTES: usize = 16;
 
+/// The sign-in a person's token belongs to: the session (refresh-token family)
+/// id and the authentication methods used (RFC 8176 `amr` values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The `sid` claim: the session or refresh-token family id.
+    pub sid: String,
+    /// The `amr` claim, such as `["pwd", "otp"]`.
+    pub amr: Vec<String>,
+}
+
+impl Session {
+    /// A session signed in with a password and a one-time code.
+    pub fn password_and_otp(sid: impl Into<String>) -> Self {
+        Self {
+            sid: sid.into(),
+            amr: vec!["pwd".to_owned(), "otp".to_owned()],
+        }
+    }
+}
+
 /// Signs access tokens with one key.
 #[derive(Debug)]
 pub struct TokenIssuer {
@@ -54,6 +74,29 @@ impl TokenIssuer {
 
     /// Signs a token for `principal`, valid from `now_unix` for the configured lifetime.
     pub fn issue(&self, principal: &Principal, now_unix: i64) -> Result<IssuedToken, TokenError> {
+        self.sign(principal, now_unix, None)
+    }
+
+    /// Signs a token for a person's sign-in, carrying its `sid` and `amr` claims.
+    pub fn issue_for_session(
+        &self,
+        principal: &Principal,
+        session: &Session,
+        now_unix: i64,
+    ) -> Result<IssuedToken, TokenError> {
+        check_identifier("sid", &session.sid).map_err(|_| TokenError::InvalidPrincipal("sid"))?;
+        if session.amr.is_empty() || !session.amr.iter().all(|m| is_amr_value(m)) {
+            return Err(TokenError::InvalidPrincipal("amr"));
+        }
+        self.sign(principal, now_unix, Some(session))
+    }
+
+    fn sign(
+        &self,
+        principal: &Principal,
+        now_unix: i64,
+        session: Option<&Session>,
+    ) -> Result<IssuedToken, TokenError> {
         check_identifier("sub", &principal.id).map_err(|_| TokenError::InvalidPrincipal("sub"))?;
         let jti = self.new_jti()?;
         let expires_at = now_unix
@@ -75,6 +118,8 @@ impl TokenIssuer {
                 .iter()
                 .map(|account| account.as_str())
                 .collect(),
+            sid: session.map(|s| s.sid.as_str()),
+            amr: session.map(|s| s.amr.iter().map(String::as_str).collect()),
         };
         let token = jsonwebtoken::encode(&self.header(), &claims, self.key.encoding_key())
             .map_err(|_| TokenError::Signing)?;
@@ -101,6 +146,14 @@ impl TokenIssuer {
             .map_err(|_| TokenError::Signing)?;
         Ok(URL_SAFE_NO_PAD.encode(bytes))
     }
+}
+
+/// Whether `value` is a plausible RFC 8176 method name: 1 to 16 of `a-z`, `0-9`, `_`.
+pub(crate) fn is_amr_value(value: &str) -> bool {
+    (1..=16).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// The `kind` claim for a principal kind.

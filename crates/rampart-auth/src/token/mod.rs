@@ -12,7 +12,7 @@ mod issue;
 mod verify;
 mod wire;
 
-pub use issue::{IssuedToken, TokenIssuer};
+pub use issue::{IssuedToken, Session, TokenIssuer};
 pub use verify::{TokenVerifier, VerifiedClaims};
 
 use rampart_core::SodConflict;
@@ -145,6 +145,9 @@ pub enum TokenError {
     /// `exp - iat` is not between 1 and 900 seconds.
     #[error("token lifetime must be 1 to 900 seconds")]
     InvalidLifetime,
+    /// The token, its session or its subject was revoked.
+    #[error("token has been revoked")]
+    Revoked,
     /// The roles break segregation of duties.
     #[error("token `roles` are not allowed together: {0}")]
     RolesConflict(SodConflict),

@@ -8,13 +8,14 @@ use rampart_core::ids::check_identifier;
 use rampart_core::{AccountId, Principal, PrincipalKind, Role, RoleSet};
 use serde::de::DeserializeOwned;
 
+use super::issue::is_amr_value;
 use super::wire::{Audience, ClaimsIn, HeaderIn};
 use super::{ALGORITHM, MAX_TTL_SECONDS, TOKEN_TYPE, TokenConfig, TokenError};
 use crate::keys::VerifyingKey;
 
 /// The claim names, so that a serde failure can be reported by name.
-const CLAIMS: [&str; 10] = [
-    "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "kind", "roles", "accounts",
+const CLAIMS: [&str; 12] = [
+    "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "kind", "roles", "accounts", "sid", "amr",
 ];
 
 /// Checks access tokens against a fixed set of trusted keys.
@@ -35,6 +36,8 @@ pub struct VerifiedClaims {
     kid: String,
     issued_at: i64,
     expires_at: i64,
+    sid: Option<String>,
+    amr: Vec<String>,
 }
 
 impl VerifiedClaims {
@@ -67,6 +70,16 @@ impl VerifiedClaims {
     pub fn expires_at(&self) -> i64 {
         self.expires_at
     }
+
+    /// The session (refresh-token family) a person's token belongs to; `None` for clients.
+    pub fn sid(&self) -> Option<&str> {
+        self.sid.as_deref()
+    }
+
+    /// How the person signed in (RFC 8176 `amr`, such as `pwd`, `otp`); empty for clients.
+    pub fn amr(&self) -> &[String] {
+        &self.amr
+    }
 }
 
 /// The three segments of a compact token, still encoded.
@@ -97,6 +110,11 @@ impl TokenVerifier {
             keys: trusted,
             config,
         })
+    }
+
+    /// The longest token accepted, in bytes.
+    pub fn max_token_bytes(&self) -> usize {
+        self.config.max_token_bytes
     }
 
     /// Verifies `token` at time `now_unix` and returns its claims.
@@ -184,6 +202,8 @@ struct Required {
     kind: String,
     roles: Vec<String>,
     accounts: Vec<String>,
+    sid: Option<String>,
+    amr: Option<Vec<String>>,
 }
 
 impl Required {
@@ -199,6 +219,8 @@ impl Required {
             kind: required(claims.kind, "kind")?,
             roles: required(claims.roles, "roles")?,
             accounts: required(claims.accounts, "accounts")?,
+            sid: claims.sid,
+            amr: claims.amr,
         })
     }
 
@@ -207,6 +229,13 @@ impl Required {
         check_identifier("sub", &self.sub).map_err(|_| TokenError::InvalidClaim("sub"))?;
         if self.jti.is_empty() {
             return Err(TokenError::InvalidClaim("jti"));
+        }
+        if let Some(sid) = &self.sid {
+            check_identifier("sid", sid).map_err(|_| TokenError::InvalidClaim("sid"))?;
+        }
+        let amr = self.amr.unwrap_or_default();
+        if !amr.iter().all(|method| is_amr_value(method)) {
+            return Err(TokenError::InvalidClaim("amr"));
         }
         Ok(VerifiedClaims {
             kind: parse_kind(&self.kind)?,
@@ -217,6 +246,8 @@ impl Required {
             kid: key.kid().to_owned(),
             issued_at: self.iat,
             expires_at: self.exp,
+            sid: self.sid,
+            amr,
         })
     }
 }

@@ -20,6 +20,10 @@ pub(crate) struct ClaimsOut<'a> {
     pub kind: &'static str,
     pub roles: Vec<&'static str>,
     pub accounts: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<&'a str>>,
 }
 
 /// A token header as read; unknown members are ignored unless listed here.
@@ -86,6 +90,8 @@ pub(crate) struct ClaimsIn {
     pub kind: Option<String>,
     pub roles: Option<Vec<String>>,
     pub accounts: Option<Vec<String>>,
+    pub sid: Option<String>,
+    pub amr: Option<Vec<String>>,
 }
 
 /// Deserialises any value and records only that the member was there.

@@ -6,17 +6,21 @@
 pub mod audit;
 pub mod audit_proofs;
 pub mod audit_schema;
+pub mod auth;
 pub mod killswitch;
 pub mod limits;
 pub mod oauth;
+pub mod oauth_assertion;
+pub mod oauth_session;
 pub mod openapi;
 pub mod ops;
 pub mod orders;
 pub mod schema;
+pub mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi;
 
@@ -36,6 +40,10 @@ use crate::state::AppState;
         audit::events, audit_proofs::latest_checkpoint, audit_proofs::inclusion,
         audit_proofs::consistency,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
+        users::create, users::list, users::patch, users::disable, users::reset_mfa,
+        users::approvals, users::approve, users::reject,
+        oauth_session::revoke, oauth_session::introspect,
+        auth::login, auth::change_password, auth::enroll, auth::confirm, auth::logout,
     ),
     components(schemas(problem::Problem)),
     modifiers(&BearerScheme, &ProblemResponses),
@@ -47,6 +55,8 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.max_body_bytes;
     Router::new()
         .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth_session::revoke))
+        .route("/oauth/introspect", post(oauth_session::introspect))
         .route("/.well-known/jwks.json", get(oauth::jwks))
         .route(
             "/.well-known/oauth-authorization-server",
@@ -70,6 +80,18 @@ pub fn router(state: AppState) -> Router {
             "/v1/audit/proofs/consistency",
             get(audit_proofs::consistency),
         )
+        .route("/v1/auth/login", post(auth::login))
+        .route("/v1/auth/password", post(auth::change_password))
+        .route("/v1/auth/mfa/enroll", post(auth::enroll))
+        .route("/v1/auth/mfa/confirm", post(auth::confirm))
+        .route("/v1/auth/logout", post(auth::logout))
+        .route("/v1/users", post(users::create).get(users::list))
+        .route("/v1/users/{id}", patch(users::patch))
+        .route("/v1/users/{id}/disable", post(users::disable))
+        .route("/v1/users/{id}/reset-mfa", post(users::reset_mfa))
+        .route("/v1/approvals", get(users::approvals))
+        .route("/v1/approvals/{id}/approve", post(users::approve))
+        .route("/v1/approvals/{id}/reject", post(users::reject))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -1,7 +1,7 @@
 //! The OAuth 2.0 token endpoint (client credentials) and the published key set.
 //!
-//! Clients authenticate with `client_secret_basic` or `client_secret_post`,
-//! never both. An unknown client costs the same argon2id verification as a
+//! Clients authenticate with `client_secret_basic`, `client_secret_post` or
+//! `private_key_jwt` (see [`crate::routes::oauth_assertion`]), never two at once. An unknown client costs the same argon2id verification as a
 //! wrong secret, and every answer says only `invalid_client`, so the endpoint
 //! does not tell which client ids exist. No secret or token is logged.
 
@@ -25,6 +25,7 @@ use serde_json::json;
 
 use crate::extract::{from_bytes_rejection, require_media_type};
 use crate::request_id;
+use crate::routes::oauth_assertion;
 use crate::service::audit::{self, ANONYMOUS};
 use crate::state::AppState;
 
@@ -44,14 +45,16 @@ pub enum OAuthError {
         /// Whether the client used HTTP Basic (and gets a `Basic` challenge).
         basic: bool,
     },
-    /// The grant type is not `client_credentials`.
+    /// The grant type is not `client_credentials` or `refresh_token`.
     UnsupportedGrantType,
+    /// The refresh token is malformed, unknown, expired, revoked or reused.
+    InvalidGrant,
     /// Something failed on the gateway's side.
     ServerError,
 }
 
 impl OAuthError {
-    fn parts(self) -> (StatusCode, &'static str, &'static str) {
+    pub(crate) fn parts(self) -> (StatusCode, &'static str, &'static str) {
         match self {
             Self::InvalidRequest(why) => (StatusCode::BAD_REQUEST, "invalid_request", why),
             Self::InvalidClient { .. } => (
@@ -62,7 +65,12 @@ impl OAuthError {
             Self::UnsupportedGrantType => (
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
-                "only `client_credentials` is supported",
+                "only `client_credentials` and `refresh_token` are supported",
+            ),
+            Self::InvalidGrant => (
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "the refresh token is not valid",
             ),
             Self::ServerError => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -94,7 +102,7 @@ impl IntoResponse for OAuthError {
 }
 
 /// Client credentials as presented, before they are checked.
-struct Credentials {
+pub(crate) struct Credentials {
     client_id: String,
     secret: SecretString,
     basic: bool,
@@ -137,7 +145,7 @@ pub async fn token(
     }
 }
 
-type Refusal = (OAuthError, String, &'static str);
+pub(crate) type Refusal = (OAuthError, String, &'static str);
 
 async fn issue(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Refusal> {
     let anonymous = |error: OAuthError, reason| (error, ANONYMOUS.to_owned(), reason);
@@ -150,14 +158,23 @@ async fn issue(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Res
     let form = parse_form(body).map_err(|e| anonymous(e, "malformed_form"))?;
     match form.get("grant_type").map(String::as_str) {
         Some("client_credentials") => {}
+        Some("refresh_token") => {
+            return crate::routes::oauth_session::refresh_grant(state, &form)
+                .await
+                .map_err(|e| anonymous(e, "refresh_token"));
+        }
         Some(_) => return Err(anonymous(OAuthError::UnsupportedGrantType, "grant_type")),
         None => {
             let error = OAuthError::InvalidRequest("`grant_type` is required");
             return Err(anonymous(error, "grant_type"));
         }
     }
-    let credentials = credentials(headers, &form).map_err(|e| anonymous(e, "credentials"))?;
-    let client = authenticate(state, &credentials).await?;
+    let client = if oauth_assertion::is_assertion(&form) {
+        oauth_assertion::authenticate(state, headers, &form).await?
+    } else {
+        let credentials = credentials(headers, &form).map_err(|e| anonymous(e, "credentials"))?;
+        authenticate(state, &credentials).await?
+    };
 
     let principal = Principal {
         id: client.id.clone(),
@@ -194,7 +211,7 @@ async fn issue(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Res
 }
 
 /// Checks the credentials against the store, spending one argon2id verification whatever happens.
-async fn authenticate(
+pub(crate) async fn authenticate(
     state: &AppState,
     credentials: &Credentials,
 ) -> Result<ClientRecord, Refusal> {
@@ -235,7 +252,7 @@ async fn authenticate(
 }
 
 /// The form parameters; a repeated parameter is refused (RFC 6749, section 3.2).
-fn parse_form(body: &[u8]) -> Result<BTreeMap<String, String>, OAuthError> {
+pub(crate) fn parse_form(body: &[u8]) -> Result<BTreeMap<String, String>, OAuthError> {
     let mut form = BTreeMap::new();
     for (name, value) in form_urlencoded::parse(body) {
         if form.insert(name.into_owned(), value.into_owned()).is_some() {
@@ -246,7 +263,7 @@ fn parse_form(body: &[u8]) -> Result<BTreeMap<String, String>, OAuthError> {
 }
 
 /// The credentials from HTTP Basic or from the body, refusing both at once.
-fn credentials(
+pub(crate) fn credentials(
     headers: &HeaderMap,
     form: &BTreeMap<String, String>,
 ) -> Result<Credentials, OAuthError> {

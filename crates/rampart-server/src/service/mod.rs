@@ -6,10 +6,15 @@
 pub mod audit;
 pub mod decision;
 pub mod fills;
+pub mod identity_action;
 pub mod killswitch;
 pub mod locks;
+pub mod login;
 pub mod orders;
 pub mod pretrade;
+pub mod revocation;
+pub mod sessions;
+pub mod users;
 
 use rampart_core::{Principal, Role};
 use rampart_policy::{Action, Decision, Resource};

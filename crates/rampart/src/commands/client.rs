@@ -43,6 +43,9 @@ pub enum ClientError {
     /// The store failed.
     #[error("{0}")]
     Store(#[from] rampart_store::StoreError),
+    /// The JWK file cannot be read or is not a public signature key.
+    #[error("`--jwk` {0}")]
+    Jwk(String),
 }
 
 /// A client just registered: its id and the secret, which exists nowhere else.
@@ -70,9 +73,14 @@ async fn add_command(
     // Refuse bad roles and accounts before touching the data directory.
     let roles = parse_roles(&args.roles)?;
     let accounts = parse_accounts(&args.accounts)?;
+    let jwk = args.jwk.as_deref().map(read_jwk).transpose()?;
     let store = context.open_store().await?;
-    let client = add(&store, &args.name, roles, accounts).await?;
+    let client = add_with_key(&store, &args.name, roles, accounts, jwk.as_ref()).await?;
     println!("client_id:     {}", client.id);
+    if jwk.is_some() {
+        eprintln!("The client authenticates with `private_key_jwt` using its registered key.");
+        return Ok(());
+    }
     println!("client_secret: {}", client.secret.expose_secret());
     eprintln!("The secret is shown only this once; Rampart keeps only its hash.");
     Ok(())
@@ -91,12 +99,37 @@ fn parse_accounts(ids: &[String]) -> Result<Vec<AccountId>, ClientError> {
         .collect()
 }
 
+/// Reads a client's public JWK from `path`, refusing private key material.
+fn read_jwk(path: &std::path::Path) -> Result<serde_json::Value, ClientError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ClientError::Jwk(format!("cannot be read: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|_| ClientError::Jwk("is not JSON".to_owned()))?;
+    rampart_auth::assertion::parse_client_jwk(&value)
+        .map_err(|e| ClientError::Jwk(e.to_string()))?;
+    Ok(value)
+}
+
 /// Registers a client: generates its secret, stores the hash and the audit event together.
 pub async fn add(
     store: &Store,
     name: &str,
     roles: RoleSet,
     accounts: Vec<AccountId>,
+) -> Result<NewClient, ClientError> {
+    add_with_key(store, name, roles, accounts, None).await
+}
+
+/// Registers a client, with the public JWK it signs assertions with when given.
+///
+/// A client registered with a key still gets a random secret hash, which no
+/// one is shown, so that it can authenticate only with `private_key_jwt`.
+pub async fn add_with_key(
+    store: &Store,
+    name: &str,
+    roles: RoleSet,
+    accounts: Vec<AccountId>,
+    jwk: Option<&serde_json::Value>,
 ) -> Result<NewClient, ClientError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
@@ -120,6 +153,10 @@ pub async fn add(
         }
     }
     tx.insert_client(&record).await?;
+    if let Some(jwk) = jwk {
+        tx.set_client_jwk(&record.id, jwk, record.created_at)
+            .await?;
+    }
     tx.append(created_event(&record)).await?;
     tx.commit().await?;
     tracing::info!(client_id = %record.id, action = action::CLIENT_CREATED, "client registered");

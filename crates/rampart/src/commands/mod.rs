@@ -14,6 +14,7 @@ pub mod init;
 pub mod killswitch;
 pub mod load;
 pub mod serve;
+pub mod user;
 
 use std::process::ExitCode;
 
@@ -47,6 +48,12 @@ pub enum Error {
     /// `rampart load`.
     #[error(transparent)]
     Load(#[from] load::LoadError),
+    /// `rampart user`.
+    #[error(transparent)]
+    User(#[from] rampart_server::service::users::UserError),
+    /// `rampart user` arguments.
+    #[error(transparent)]
+    UserArgs(#[from] user::UserArgError),
 }
 
 /// Runs the parsed command line; the exit code says whether it succeeded.
@@ -57,6 +64,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Init => init::run(&context).await?,
         Command::Client(command) => client::run(&context, command).await?,
         Command::Account(command) => account::run(&context, command).await?,
+        Command::User(command) => user::run(&context, command).await?,
         Command::KillSwitch(command) => killswitch::run(&context, command).await?,
         Command::Audit(command) => return audit::run(&context, command).await,
         Command::Demo(args) => return demo::run(&context, args).await,

@@ -1,0 +1,288 @@
+//! Refresh grants, revocation (RFC 7009) and introspection (RFC 7662).
+//!
+//! A refresh token is rotated on every use and its reuse revokes the family.
+//! Revocation is by possession and always answers 200, whether or not the
+//! token was known, so that it tells nothing; a revoked access token is
+//! refused at once by every bearer check. Introspection requires client
+//! authentication and answers `{"active": false}` for anything not valid now.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rampart_audit::Outcome;
+use rampart_auth::refresh::is_well_formed;
+use rampart_auth::{VerifiedClaims, hash_refresh_token};
+use rampart_core::PrincipalKind;
+use serde_json::{Value, json};
+
+use crate::extract::{from_bytes_rejection, require_media_type};
+use crate::routes::auth::token_body;
+use crate::routes::oauth::{OAuthError, authenticate, credentials, parse_form};
+use crate::service::audit;
+use crate::service::identity_action as act;
+use crate::service::sessions::{self, RefreshRefusal};
+use crate::state::AppState;
+
+/// The longest token read by revocation and introspection.
+const MAX_TOKEN: usize = 16 * 1024;
+
+/// The RFC 8414 metadata, with the grants, methods and endpoints of this module.
+pub fn metadata(issuer: &str) -> Value {
+    let base = issuer.trim_end_matches('/');
+    let mut document = rampart_auth::authorization_server_metadata(issuer);
+    let entries = [
+        (
+            "grant_types_supported",
+            json!(["client_credentials", "refresh_token"]),
+        ),
+        (
+            "token_endpoint_auth_methods_supported",
+            json!([
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt"
+            ]),
+        ),
+        (
+            "token_endpoint_auth_signing_alg_values_supported",
+            json!(["EdDSA", "ES256", "RS256"]),
+        ),
+        ("revocation_endpoint", json!(format!("{base}/oauth/revoke"))),
+        (
+            "introspection_endpoint",
+            json!(format!("{base}/oauth/introspect")),
+        ),
+        (
+            "revocation_endpoint_auth_methods_supported",
+            json!(["none"]),
+        ),
+        (
+            "introspection_endpoint_auth_methods_supported",
+            json!(["client_secret_basic", "client_secret_post"]),
+        ),
+    ];
+    if let Some(members) = document.as_object_mut() {
+        for (name, value) in entries {
+            members.insert(name.to_owned(), value);
+        }
+    }
+    document
+}
+
+/// Answers `grant_type=refresh_token` at the token endpoint.
+pub(crate) async fn refresh_grant(
+    state: &AppState,
+    form: &BTreeMap<String, String>,
+) -> Result<Response, OAuthError> {
+    let presented = form
+        .get("refresh_token")
+        .ok_or(OAuthError::InvalidRequest("`refresh_token` is required"))?;
+    match sessions::refresh(state, presented).await {
+        Ok(signed_in) => Ok(no_cache((StatusCode::OK, Json(token_body(&signed_in))))),
+        Err(RefreshRefusal::Reused | RefreshRefusal::Invalid(_)) => Err(OAuthError::InvalidGrant),
+    }
+}
+
+/// Revokes a refresh or access token (RFC 7009); always 200 for a well-formed request.
+#[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
+    request_body(content_type = "application/x-www-form-urlencoded",
+        description = "`token`, optional `token_type_hint`"),
+    responses(
+        (status = 200, description = "revoked, or nothing to revoke"),
+        (status = 400, description = "bad request", body = crate::routes::schema::OAuthErrorSchema),
+    ))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let form = match read_form(&headers, body) {
+        Ok(form) => form,
+        Err(response) => return *response,
+    };
+    let Some(token) = form.get("token").filter(|t| t.len() <= MAX_TOKEN) else {
+        return OAuthError::InvalidRequest("`token` is required").into_response();
+    };
+    if let Err(error) = revoke_token(&state, token).await {
+        return error.into_response();
+    }
+    no_cache(StatusCode::OK)
+}
+
+/// Describes a token to an authenticated client (RFC 7662).
+#[utoipa::path(post, path = "/oauth/introspect", tag = "oauth",
+    request_body(content_type = "application/x-www-form-urlencoded",
+        description = "`token`, with client credentials (Basic or in the body)"),
+    responses(
+        (status = 200, description = "`active` and, when active, the token's claims", body = Object),
+        (status = 401, description = "bad client", body = crate::routes::schema::OAuthErrorSchema),
+    ))]
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let form = match read_form(&headers, body) {
+        Ok(form) => form,
+        Err(response) => return *response,
+    };
+    let presented = match credentials(&headers, &form) {
+        Ok(presented) => presented,
+        Err(error) => return error.into_response(),
+    };
+    let client = match authenticate(&state, &presented).await {
+        Ok(client) => client,
+        Err((error, _, _)) => return error.into_response(),
+    };
+    let token = form.get("token").map(String::as_str).unwrap_or_default();
+    let answer = describe(&state, token).await;
+    let active = answer.get("active") == Some(&json!(true));
+    let event = audit::event(
+        &client.id,
+        act::TOKEN_INTROSPECTED,
+        "gateway",
+        Outcome::Success,
+    )
+    .details(json!({ "active": active }));
+    audit::append_or_log(&state.store, event).await;
+    no_cache((StatusCode::OK, Json(answer)))
+}
+
+async fn revoke_token(state: &AppState, token: &str) -> Result<(), OAuthError> {
+    let server_error = |_| OAuthError::ServerError;
+    let mut tx = state.store.begin().await.map_err(server_error)?;
+    let (actor, target) = if is_well_formed(token) {
+        let hash = hash_refresh_token(token);
+        let found = state
+            .store
+            .refresh_family_by_hash(hash.as_str())
+            .await
+            .map_err(server_error)?;
+        let Some((family, _)) = found else {
+            return Ok(());
+        };
+        sessions::revoke_session(state, &mut tx, &family.id, "revoked")
+            .await
+            .map_err(|_| OAuthError::ServerError)?;
+        (family.subject, sessions::session_target(&family.id))
+    } else {
+        let Ok(claims) = state.verifier.verify(token, state.clock.now_unix()) else {
+            return Ok(());
+        };
+        sessions::revoke_access_token(state, &mut tx, claims.jti(), claims.expires_at())
+            .await
+            .map_err(|_| OAuthError::ServerError)?;
+        (claims.principal().id, format!("token:{}", claims.jti()))
+    };
+    let event = audit::event(&actor, act::TOKEN_REVOKED, &target, Outcome::Success);
+    tx.append(audit::stamp(event)).await.map_err(server_error)?;
+    tx.commit().await.map_err(server_error)
+}
+
+/// The RFC 7662 answer for `token`.
+async fn describe(state: &AppState, token: &str) -> Value {
+    let inactive = json!({ "active": false });
+    if token.is_empty() || token.len() > MAX_TOKEN {
+        return inactive;
+    }
+    if is_well_formed(token) {
+        return describe_refresh(state, token).await.unwrap_or(inactive);
+    }
+    let Ok(claims) = state.bearer.verify(token, state.clock.now_unix()) else {
+        return inactive;
+    };
+    match subject_enabled(state, &claims).await {
+        true => access_view(state, &claims),
+        false => inactive,
+    }
+}
+
+async fn describe_refresh(state: &AppState, token: &str) -> Option<Value> {
+    let hash = hash_refresh_token(token);
+    let (family, current) = state
+        .store
+        .refresh_family_by_hash(hash.as_str())
+        .await
+        .ok()??;
+    if !current || !family.is_active(state.clock.now()) {
+        return None;
+    }
+    let exp = family
+        .idle_expires_at
+        .min(family.absolute_expires_at)
+        .timestamp();
+    Some(json!({
+        "active": true,
+        "token_type": "refresh_token",
+        "sub": family.subject,
+        "sid": family.id,
+        "exp": exp,
+        "iat": family.created_at.timestamp(),
+        "iss": state.issuer_url,
+    }))
+}
+
+async fn subject_enabled(state: &AppState, claims: &VerifiedClaims) -> bool {
+    let principal = claims.principal();
+    match principal.kind {
+        PrincipalKind::User => state
+            .store
+            .user(&principal.id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|u| !u.disabled),
+        PrincipalKind::Client => state
+            .store
+            .client(&principal.id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|c| !c.disabled),
+    }
+}
+
+fn access_view(state: &AppState, claims: &VerifiedClaims) -> Value {
+    let principal = claims.principal();
+    json!({
+        "active": true,
+        "token_type": "Bearer",
+        "sub": principal.id,
+        "kind": principal.kind,
+        "roles": principal.roles,
+        "accounts": principal.accounts,
+        "jti": claims.jti(),
+        "sid": claims.sid(),
+        "exp": claims.expires_at(),
+        "iat": claims.issued_at(),
+        "iss": state.issuer_url,
+        "aud": state.auth.audience,
+    })
+}
+
+/// The form parameters of `body`, or the answer refusing it.
+fn read_form(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<BTreeMap<String, String>, Box<Response>> {
+    let boxed = |response: Response| Box::new(response);
+    let body = body.map_err(|r| boxed(from_bytes_rejection(r).into_response()))?;
+    let form_encoded = require_media_type(headers, "application/x-www-form-urlencoded");
+    form_encoded.map_err(|_| {
+        boxed(OAuthError::InvalidRequest("the body must be form-encoded").into_response())
+    })?;
+    parse_form(&body).map_err(|e| boxed(e.into_response()))
+}
+
+fn no_cache(response: impl IntoResponse) -> Response {
+    let mut response = response.into_response();
+    response
+        .headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}

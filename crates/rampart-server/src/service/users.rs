@@ -1,0 +1,373 @@
+//! People and their access: creating users, changing roles and accounts, cutting them off.
+//!
+//! Shared by the API and the command line. Roles go through `RoleSet`, so a
+//! segregation-of-duties conflict is refused at grant time, naming both roles.
+//! Granting `admin`, `risk_manager` or `compliance_officer` is never applied
+//! directly: it becomes a `role.grant` approval that a second administrator
+//! decides. Every change and its audit event commit in one transaction.
+
+use chrono::{DateTime, Duration, Utc};
+use rampart_audit::Outcome;
+use rampart_auth::password::hash_password;
+use rampart_auth::secret::generate_client_secret;
+use rampart_core::{AccountId, Role, RoleSet, SodConflict};
+use rampart_store::{
+    ApprovalRecord, NewApproval, Store, StoreError, StoredUser, UserProfile, WriteTx,
+};
+use secrecy::SecretString;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::service::audit;
+use crate::service::identity_action as act;
+
+/// The approval kind of a privileged role grant.
+pub const ROLE_GRANT: &str = "role.grant";
+
+/// The roles only a second administrator's approval can grant.
+pub const PRIVILEGED: [Role; 3] = [Role::Admin, Role::RiskManager, Role::ComplianceOfficer];
+
+/// The longest username.
+const MAX_USERNAME: usize = 64;
+
+/// Why a change to a user was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    /// The username is not 3 to 64 of `a-z 0-9 . _ -`.
+    #[error("`username` must be 3 to 64 characters of `a-z`, `0-9`, `.`, `_` and `-`")]
+    Username,
+    /// The username is taken.
+    #[error("`username` is already taken")]
+    Taken,
+    /// A personal-data field is too long or holds control characters.
+    #[error("`{0}` must be at most 200 printable characters")]
+    Profile(&'static str),
+    /// The roles break segregation of duties.
+    #[error("segregation of duties: {0}")]
+    Conflict(#[from] SodConflict),
+    /// A named account does not exist.
+    #[error("account `{0}` does not exist")]
+    UnknownAccount(AccountId),
+    /// No user has that id.
+    #[error("the user does not exist")]
+    UnknownUser,
+    /// An approved `role.grant` payload does not have the expected shape.
+    #[error("the approved change cannot be read")]
+    Payload,
+    /// The one-time password could not be hashed.
+    #[error("the password could not be hashed")]
+    Hash,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The payload of a `role.grant` approval: the whole access wanted.
+#[derive(Debug, serde::Deserialize)]
+struct GrantPayload {
+    roles: Vec<Role>,
+    accounts: Vec<AccountId>,
+}
+
+/// What an administrator asks for a new user.
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    /// The sign-in name.
+    pub username: String,
+    /// The roles wanted; privileged ones go to an approval.
+    pub roles: Vec<Role>,
+    /// The accounts assigned.
+    pub accounts: Vec<AccountId>,
+    /// Personal data, kept apart.
+    pub profile: UserProfile,
+}
+
+/// A user just created: its record, its one-time password and any pending grant.
+#[derive(Debug)]
+pub struct CreatedUser {
+    /// The stored user (without its privileged roles until approved).
+    pub user: StoredUser,
+    /// The one-time password, to hand over once; it must be changed at first sign-in.
+    pub one_time_password: SecretString,
+    /// The approval holding the privileged roles asked for, if any.
+    pub approval: Option<ApprovalRecord>,
+}
+
+/// What a change of roles and accounts did.
+#[derive(Debug)]
+pub enum AccessChange {
+    /// Applied at once.
+    Applied(StoredUser),
+    /// A privileged role was asked for: the change waits for a second administrator.
+    Proposed(ApprovalRecord),
+}
+
+/// Creates a user with a one-time password, as `actor`.
+pub async fn create(
+    store: &Store,
+    actor: &str,
+    request: NewUser,
+    now: DateTime<Utc>,
+    approval_ttl: Duration,
+) -> Result<CreatedUser, UserError> {
+    check_username(&request.username)?;
+    check_profile(&request.profile)?;
+    let wanted = RoleSet::new(request.roles.iter().copied())?;
+    let (password, password_hash) = one_time_password().await?;
+    let direct = RoleSet::new(wanted.iter().filter(|r| !PRIVILEGED.contains(r)))?;
+    let user = StoredUser {
+        id: Uuid::now_v7().to_string(),
+        username: request.username.clone(),
+        password_hash,
+        roles: direct,
+        accounts: request.accounts.clone(),
+        disabled: false,
+        must_change_password: true,
+        mfa_secret: None,
+        mfa_pending_secret: None,
+        mfa_last_step: None,
+        created_at: now,
+    };
+
+    let mut tx = store.begin().await?;
+    require_accounts(&mut tx, &user.accounts).await?;
+    tx.create_user(&user, &request.profile)
+        .await
+        .map_err(taken)?;
+    let details =
+        json!({ "roles": user.roles, "accounts": user.accounts, "must_change_password": true });
+    tx.append(audit::stamp(
+        audit::event(
+            actor,
+            act::USER_CREATED,
+            &target(&user.id),
+            Outcome::Success,
+        )
+        .details(details),
+    ))
+    .await?;
+    let approval = match wanted == user.roles {
+        true => None,
+        false => Some(propose_grant(&mut tx, actor, &user, &wanted, now, approval_ttl).await?),
+    };
+    tx.commit().await?;
+    Ok(CreatedUser {
+        user,
+        one_time_password: password,
+        approval,
+    })
+}
+
+/// Replaces the roles and accounts of user `id`, or proposes it when a privileged role is added.
+pub async fn change_access(
+    store: &Store,
+    actor: &str,
+    id: &str,
+    roles: &[Role],
+    accounts: &[AccountId],
+    now: DateTime<Utc>,
+    approval_ttl: Duration,
+) -> Result<AccessChange, UserError> {
+    let wanted = RoleSet::new(roles.iter().copied())?;
+    let mut tx = store.begin().await?;
+    let user = tx.user(id).await?.ok_or(UserError::UnknownUser)?;
+    require_accounts(&mut tx, accounts).await?;
+    let adds_privilege = PRIVILEGED
+        .iter()
+        .any(|role| wanted.contains(*role) && !user.roles.contains(*role));
+    if adds_privilege {
+        let mut changed = user.clone();
+        changed.accounts = accounts.to_vec();
+        let approval = propose_grant(&mut tx, actor, &changed, &wanted, now, approval_ttl).await?;
+        tx.commit().await?;
+        return Ok(AccessChange::Proposed(approval));
+    }
+    let user = apply_access(&mut tx, actor, &user, &wanted, accounts, now).await?;
+    tx.commit().await?;
+    Ok(AccessChange::Applied(user))
+}
+
+/// Applies an approved `role.grant` payload to its user inside `tx`.
+pub async fn apply_grant(
+    tx: &mut WriteTx<'_>,
+    actor: &str,
+    approval: &ApprovalRecord,
+    now: DateTime<Utc>,
+) -> Result<StoredUser, UserError> {
+    let id = approval
+        .target
+        .strip_prefix("user:")
+        .ok_or(UserError::UnknownUser)?;
+    let user = tx.user(id).await?.ok_or(UserError::UnknownUser)?;
+    let GrantPayload { roles, accounts } =
+        serde_json::from_value(approval.payload.clone()).map_err(|_| UserError::Payload)?;
+    let wanted = RoleSet::new(roles)?;
+    require_accounts(tx, &accounts).await?;
+    let user = apply_access(tx, actor, &user, &wanted, &accounts, now).await?;
+    let details = json!({ "approval_id": approval.id, "roles": user.roles });
+    tx.append(audit::stamp(
+        audit::event(
+            actor,
+            act::ROLE_GRANTED,
+            &target(&user.id),
+            Outcome::Success,
+        )
+        .details(details),
+    ))
+    .await?;
+    Ok(user)
+}
+
+/// Disables user `id` and revokes every session; returns the revoked session ids.
+pub async fn disable(
+    store: &Store,
+    actor: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, UserError> {
+    let mut tx = store.begin().await?;
+    if !tx.set_user_disabled(id, true).await? {
+        return Err(UserError::UnknownUser);
+    }
+    let revoked = tx
+        .revoke_refresh_families_of(id, "user_disabled", now)
+        .await?;
+    let details = json!({ "revoked_sessions": revoked.len() });
+    tx.append(audit::stamp(
+        audit::event(actor, act::USER_DISABLED, &target(id), Outcome::Success).details(details),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(revoked)
+}
+
+/// Removes the second factor of user `id` and revokes every session; returns their ids.
+pub async fn reset_mfa(
+    store: &Store,
+    actor: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, UserError> {
+    let mut tx = store.begin().await?;
+    if !tx.reset_mfa(id).await? {
+        return Err(UserError::UnknownUser);
+    }
+    let revoked = tx.revoke_refresh_families_of(id, "mfa_reset", now).await?;
+    let details = json!({ "revoked_sessions": revoked.len() });
+    tx.append(audit::stamp(
+        audit::event(actor, act::MFA_RESET, &target(id), Outcome::Success).details(details),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(revoked)
+}
+
+/// The audit target naming a user.
+pub fn target(id: &str) -> String {
+    format!("user:{id}")
+}
+
+async fn apply_access(
+    tx: &mut WriteTx<'_>,
+    actor: &str,
+    user: &StoredUser,
+    roles: &RoleSet,
+    accounts: &[AccountId],
+    now: DateTime<Utc>,
+) -> Result<StoredUser, UserError> {
+    tx.set_user_access(&user.id, roles, accounts, now).await?;
+    let details = json!({
+        "roles_before": user.roles, "roles": roles,
+        "accounts_before": user.accounts, "accounts": accounts,
+    });
+    tx.append(audit::stamp(
+        audit::event(
+            actor,
+            act::USER_UPDATED,
+            &target(&user.id),
+            Outcome::Success,
+        )
+        .details(details),
+    ))
+    .await?;
+    tx.user(&user.id).await?.ok_or(UserError::UnknownUser)
+}
+
+async fn propose_grant(
+    tx: &mut WriteTx<'_>,
+    actor: &str,
+    user: &StoredUser,
+    roles: &RoleSet,
+    now: DateTime<Utc>,
+    ttl: Duration,
+) -> Result<ApprovalRecord, UserError> {
+    let proposal = NewApproval {
+        kind: ROLE_GRANT.to_owned(),
+        target: target(&user.id),
+        payload: json!({ "roles": roles, "accounts": user.accounts }),
+        proposed_by: actor.to_owned(),
+        expires_at: now + ttl,
+    };
+    let approval = tx.propose(&proposal, now).await?;
+    let details = json!({ "approval_id": approval.id, "kind": ROLE_GRANT, "roles": roles });
+    tx.append(audit::stamp(
+        audit::event(
+            actor,
+            act::APPROVAL_PROPOSED,
+            &proposal.target,
+            Outcome::Success,
+        )
+        .details(details),
+    ))
+    .await?;
+    Ok(approval)
+}
+
+async fn require_accounts(tx: &mut WriteTx<'_>, accounts: &[AccountId]) -> Result<(), UserError> {
+    for account in accounts {
+        if tx.account(account).await?.is_none() {
+            return Err(UserError::UnknownAccount(account.clone()));
+        }
+    }
+    Ok(())
+}
+
+async fn one_time_password() -> Result<(SecretString, String), UserError> {
+    let password = generate_client_secret();
+    let hashed = password.clone();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&hashed))
+        .await
+        .map_err(|_| UserError::Hash)?
+        .map_err(|_| UserError::Hash)?;
+    Ok((password, hash))
+}
+
+fn check_username(name: &str) -> Result<(), UserError> {
+    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b".-_".contains(&b);
+    match (3..=MAX_USERNAME).contains(&name.len()) && name.bytes().all(allowed) {
+        true => Ok(()),
+        false => Err(UserError::Username),
+    }
+}
+
+fn check_profile(profile: &UserProfile) -> Result<(), UserError> {
+    for (field, value) in [
+        ("display_name", &profile.display_name),
+        ("email", &profile.email),
+    ] {
+        let bad = value
+            .as_deref()
+            .is_some_and(|v| v.chars().count() > 200 || v.chars().any(char::is_control));
+        if bad {
+            return Err(UserError::Profile(field));
+        }
+    }
+    Ok(())
+}
+
+fn taken(error: StoreError) -> UserError {
+    match error {
+        StoreError::Duplicate { what: "user", .. } => UserError::Taken,
+        other => UserError::Store(other),
+    }
+}

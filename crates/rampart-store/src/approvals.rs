@@ -1,0 +1,305 @@
+//! Four-eyes approvals of any kind: a proposal, then one decision by someone else.
+//!
+//! `kind` is open-ended (`role.grant`, risk-limit changes, kill-switch
+//! releases) and the payload opaque JSON, stored canonical (RFC 8785) so that
+//! what was approved is exactly what was proposed. A decision is refused to
+//! the proposer, to the owner of a proposing client and to a client owned by
+//! the proposer; the status check and the update run in one write
+//! transaction, so concurrent deciders get exactly one decision applied.
+
+use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
+use sqlx::sqlite::SqliteRow;
+use uuid::Uuid;
+
+use crate::codec::{self, RowKey};
+use crate::error::StoreError;
+use crate::rows::{get, key_of};
+use crate::store::Store;
+use crate::tx::WriteTx;
+
+/// Where an approval stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalStatus {
+    /// Waiting for a decision.
+    Pending,
+    /// Approved by a second person.
+    Approved,
+    /// Rejected by a second person.
+    Rejected,
+    /// Not decided before it expired.
+    Expired,
+}
+
+impl ApprovalStatus {
+    /// The status's name on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// The status named `text`, if any.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Pending, Self::Approved, Self::Rejected, Self::Expired]
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+}
+
+/// A proposal as its proposer makes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewApproval {
+    /// What kind of change, such as `role.grant`.
+    pub kind: String,
+    /// What it applies to, such as `user:<id>`.
+    pub target: String,
+    /// The change itself, applied once approved.
+    pub payload: serde_json::Value,
+    /// Who proposed it (subject or client id).
+    pub proposed_by: String,
+    /// When it lapses if undecided.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A stored approval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovalRecord {
+    /// The approval id (UUIDv7).
+    pub id: Uuid,
+    /// What kind of change.
+    pub kind: String,
+    /// What it applies to.
+    pub target: String,
+    /// The change, as canonical JSON.
+    pub payload: serde_json::Value,
+    /// Who proposed it.
+    pub proposed_by: String,
+    /// When it was proposed.
+    pub proposed_at: DateTime<Utc>,
+    /// When it lapses if undecided.
+    pub expires_at: DateTime<Utc>,
+    /// Where it stands (a pending approval past its expiry reads as expired).
+    pub status: ApprovalStatus,
+    /// Who decided it.
+    pub decided_by: Option<String>,
+    /// When it was decided.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The decider's comment.
+    pub comment: Option<String>,
+}
+
+/// Why a decision was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ApprovalError {
+    /// No approval has that id.
+    #[error("the approval does not exist")]
+    NotFound,
+    /// The decider proposed it, or owns (or is owned by) the proposer.
+    #[error("an approval must be decided by someone other than its proposer")]
+    SelfApproval,
+    /// It was decided already.
+    #[error("the approval is already `{}`", .0.as_str())]
+    AlreadyDecided(ApprovalStatus),
+    /// It lapsed before this decision.
+    #[error("the approval has expired")]
+    Expired,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+const APPROVAL_COLUMNS: &str = "id, kind, target, payload, proposed_by, proposed_at, expires_at, \
+    status, decided_by, decided_at, comment";
+
+impl Store {
+    /// The approval `id`, its status as of `now`.
+    pub async fn approval(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ApprovalRecord>, StoreError> {
+        approval(&mut *self.reader().await?, id, now).await
+    }
+
+    /// Approvals in `status` (all when none) as of `now`, of `kind` if given, oldest first.
+    pub async fn approvals(
+        &self,
+        status: Option<ApprovalStatus>,
+        kind: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ApprovalRecord>, StoreError> {
+        let sql = format!("SELECT {APPROVAL_COLUMNS} FROM approvals ORDER BY proposed_at, id");
+        let found = sqlx::query(&sql)
+            .fetch_all(&mut *self.reader().await?)
+            .await?;
+        let mut list = Vec::new();
+        for row in &found {
+            let record = decode(row, now)?;
+            let wanted_status = status.is_none_or(|s| s == record.status);
+            let wanted_kind = kind.is_none_or(|k| k == record.kind);
+            if wanted_status && wanted_kind {
+                list.push(record);
+            }
+        }
+        Ok(list)
+    }
+}
+
+impl WriteTx<'_> {
+    /// Records a proposal, pending, and returns it as stored.
+    pub async fn propose(
+        &mut self,
+        proposal: &NewApproval,
+        now: DateTime<Utc>,
+    ) -> Result<ApprovalRecord, StoreError> {
+        if proposal.expires_at <= now {
+            return Err(StoreError::Invalid {
+                field: "expires_at",
+                rule: "must be later than the proposal",
+            });
+        }
+        let payload = serde_json_canonicalizer::to_string(&proposal.payload).map_err(|_| {
+            StoreError::Invalid {
+                field: "payload",
+                rule: "cannot be encoded",
+            }
+        })?;
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO approvals (id, kind, target, payload, proposed_by, proposed_at, \
+             expires_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+        )
+        .bind(id.to_string())
+        .bind(&proposal.kind)
+        .bind(&proposal.target)
+        .bind(payload)
+        .bind(&proposal.proposed_by)
+        .bind(codec::time(&now))
+        .bind(codec::time(&proposal.expires_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| StoreError::on_insert(e, "approval", &id.to_string()))?;
+        approval(&mut self.tx, id, now)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "approval",
+                key: id.to_string(),
+            })
+    }
+
+    /// The approval `id`, as this transaction sees it.
+    pub async fn approval(
+        &mut self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ApprovalRecord>, StoreError> {
+        approval(&mut self.tx, id, now).await
+    }
+
+    /// Approves (or rejects) approval `id` as `decider`; returns it as decided.
+    ///
+    /// Refused to anyone on the proposer's side, and for an approval that is
+    /// decided or expired. Commit the transaction to keep the decision.
+    pub async fn decide(
+        &mut self,
+        id: Uuid,
+        decider: &str,
+        approve: bool,
+        comment: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<ApprovalRecord, ApprovalError> {
+        let record = approval(&mut self.tx, id, now)
+            .await?
+            .ok_or(ApprovalError::NotFound)?;
+        match record.status {
+            ApprovalStatus::Pending => {}
+            ApprovalStatus::Expired => return Err(ApprovalError::Expired),
+            decided => return Err(ApprovalError::AlreadyDecided(decided)),
+        }
+        if self.same_side(&record.proposed_by, decider).await? {
+            return Err(ApprovalError::SelfApproval);
+        }
+
+        let status = if approve {
+            ApprovalStatus::Approved
+        } else {
+            ApprovalStatus::Rejected
+        };
+        let done = sqlx::query(
+            "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?, comment = ? \
+             WHERE id = ? AND status = 'pending'",
+        )
+        .bind(status.as_str())
+        .bind(decider)
+        .bind(codec::time(&now))
+        .bind(comment)
+        .bind(id.to_string())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(StoreError::from)?;
+        // INVARIANT: the status was read as pending in this transaction, which holds the
+        // write lock, so this update applies; anything else is a concurrent decision.
+        if done.rows_affected() != 1 {
+            return Err(ApprovalError::AlreadyDecided(ApprovalStatus::Approved));
+        }
+        approval(&mut self.tx, id, now)
+            .await?
+            .ok_or(ApprovalError::NotFound)
+    }
+
+    /// Whether `a` and `b` are the same person, directly or through a client one of them owns.
+    async fn same_side(&mut self, a: &str, b: &str) -> Result<bool, StoreError> {
+        if a == b {
+            return Ok(true);
+        }
+        let owner_a = self.client_owner(a).await?;
+        let owner_b = self.client_owner(b).await?;
+        Ok(owner_a.as_deref() == Some(b)
+            || owner_b.as_deref() == Some(a)
+            || (owner_a.is_some() && owner_a == owner_b))
+    }
+}
+
+async fn approval(
+    conn: &mut SqliteConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<ApprovalRecord>, StoreError> {
+    let sql = format!("SELECT {APPROVAL_COLUMNS} FROM approvals WHERE id = ?");
+    let row = sqlx::query(&sql)
+        .bind(id.to_string())
+        .fetch_optional(conn)
+        .await?;
+    row.map(|row| decode(&row, now)).transpose()
+}
+
+fn decode(row: &SqliteRow, now: DateTime<Utc>) -> Result<ApprovalRecord, StoreError> {
+    let id = key_of(row, "id", "approvals")?;
+    let key = RowKey {
+        table: "approvals",
+        key: &id,
+    };
+    let text = |name: &str| get::<String>(row, name, key);
+    let expires_at = key.time(&text("expires_at")?)?;
+    let status = match key.named(&text("status")?, ApprovalStatus::parse)? {
+        ApprovalStatus::Pending if expires_at <= now => ApprovalStatus::Expired,
+        status => status,
+    };
+    Ok(ApprovalRecord {
+        id: key.parse(&id)?,
+        kind: text("kind")?,
+        target: text("target")?,
+        payload: key.json(&text("payload")?)?,
+        proposed_by: text("proposed_by")?,
+        proposed_at: key.time(&text("proposed_at")?)?,
+        expires_at,
+        status,
+        decided_by: get(row, "decided_by", key)?,
+        decided_at: key.opt_time(get::<Option<String>>(row, "decided_at", key)?.as_deref())?,
+        comment: get(row, "comment", key)?,
+    })
+}

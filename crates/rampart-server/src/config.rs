@@ -15,6 +15,8 @@ use rampart_core::{Instrument, InstrumentCatalog, InstrumentId};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::secrets::config::{SecretsConfig, check_references};
+
 /// The configuration file read when no path is given and it exists.
 pub const DEFAULT_FILE: &str = "rampart.toml";
 
@@ -60,6 +62,8 @@ pub struct Config {
     pub instruments: Option<Vec<InstrumentConfig>>,
     /// The authorisation policies.
     pub policy: PolicyConfig,
+    /// The secret store and rotation.
+    pub secrets: SecretsConfig,
 }
 
 /// The `[server]` section.
@@ -256,7 +260,9 @@ impl Config {
         if !(1..=100_000).contains(&self.market.speed) {
             return Err(invalid("market.speed", "must be from 1 to 100000"));
         }
-        self.validate_instruments()
+        self.validate_instruments()?;
+        self.secrets.validate()?;
+        check_references(self)
     }
 
     fn extract(figment: Figment) -> Result<Config, ConfigError> {

@@ -20,6 +20,7 @@ pub mod middleware;
 pub mod problem;
 pub mod request_id;
 pub mod routes;
+pub mod secrets;
 pub mod service;
 pub mod state;
 pub mod telemetry;

@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod ops;
 pub mod orders;
 pub mod schema;
+pub mod secrets;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -30,9 +31,10 @@ use crate::state::AppState;
         oauth::token, oauth::jwks, oauth::metadata,
         orders::place, orders::list, orders::read, orders::cancel,
         limits::read, killswitch::engage, killswitch::list,
+        secrets::list, secrets::rotate,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
-    components(schemas(problem::Problem)),
+    components(schemas(problem::Problem, secrets::SecretView, secrets::SecretList)),
     modifiers(&BearerScheme, &ProblemResponses),
 )]
 pub struct ApiDoc;
@@ -55,6 +57,8 @@ pub fn router(state: AppState) -> Router {
             "/v1/kill-switch",
             post(killswitch::engage).get(killswitch::list),
         )
+        .route("/v1/secrets", get(secrets::list))
+        .route("/v1/secrets/{name}/rotate", post(secrets::rotate))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

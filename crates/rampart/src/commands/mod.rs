@@ -12,6 +12,7 @@ pub mod demo;
 pub mod init;
 pub mod killswitch;
 pub mod load;
+pub mod secrets;
 pub mod serve;
 
 use std::process::ExitCode;
@@ -46,6 +47,9 @@ pub enum Error {
     /// `rampart load`.
     #[error(transparent)]
     Load(#[from] load::LoadError),
+    /// `rampart secrets`.
+    #[error(transparent)]
+    Secrets(#[from] secrets::SecretsError),
 }
 
 /// Runs the parsed command line; the exit code says whether it succeeded.
@@ -58,6 +62,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Account(command) => account::run(&context, command).await?,
         Command::KillSwitch(command) => killswitch::run(&context, command).await?,
         Command::Audit(command) => return audit::run(&context, command).await,
+        Command::Secrets(command) => secrets::run(&context, command).await?,
         Command::Demo(args) => return demo::run(&context, args).await,
         Command::Load(args) => load::run(&context, args).await?,
     }

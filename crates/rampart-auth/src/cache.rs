@@ -128,16 +128,45 @@ impl std::fmt::Debug for VerifiedTokenCache {
     }
 }
 
-/// A [`TokenVerifier`] in front of a [`VerifiedTokenCache`] and a revocation check.
-pub struct CachedVerifier<R> {
-    verifier: TokenVerifier,
+/// What a [`CachedVerifier`] puts in front of: a full, uncached token check.
+pub trait Verify: Send + Sync {
+    /// Verifies `token` at `now_unix` from scratch.
+    fn verify(&self, token: &str, now_unix: i64) -> Result<VerifiedClaims, TokenError>;
+    /// The largest token accepted, in bytes.
+    fn max_token_bytes(&self) -> usize;
+}
+
+impl Verify for TokenVerifier {
+    fn verify(&self, token: &str, now_unix: i64) -> Result<VerifiedClaims, TokenError> {
+        TokenVerifier::verify(self, token, now_unix)
+    }
+
+    fn max_token_bytes(&self) -> usize {
+        TokenVerifier::max_token_bytes(self)
+    }
+}
+
+impl<V: Verify + ?Sized> Verify for Arc<V> {
+    fn verify(&self, token: &str, now_unix: i64) -> Result<VerifiedClaims, TokenError> {
+        V::verify(self, token, now_unix)
+    }
+
+    fn max_token_bytes(&self) -> usize {
+        V::max_token_bytes(self)
+    }
+}
+
+/// A verifier (by default a [`TokenVerifier`]) in front of a [`VerifiedTokenCache`]
+/// and a revocation check.
+pub struct CachedVerifier<R, V = TokenVerifier> {
+    verifier: V,
     cache: VerifiedTokenCache,
     revoked: R,
 }
 
-impl<R: IsRevoked> CachedVerifier<R> {
+impl<R: IsRevoked, V: Verify> CachedVerifier<R, V> {
     /// Wraps `verifier` with a cache of `capacity` tokens and the check `revoked`.
-    pub fn new(verifier: TokenVerifier, capacity: usize, revoked: R) -> Self {
+    pub fn new(verifier: V, capacity: usize, revoked: R) -> Self {
         Self {
             verifier,
             cache: VerifiedTokenCache::new(capacity),
@@ -173,12 +202,12 @@ impl<R: IsRevoked> CachedVerifier<R> {
     }
 
     /// The verifier behind the cache.
-    pub fn verifier(&self) -> &TokenVerifier {
+    pub fn verifier(&self) -> &V {
         &self.verifier
     }
 }
 
-impl<R> std::fmt::Debug for CachedVerifier<R> {
+impl<R, V> std::fmt::Debug for CachedVerifier<R, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CachedVerifier")
             .field("cache", &self.cache)

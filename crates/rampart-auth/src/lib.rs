@@ -6,6 +6,7 @@
 //! - [`recovery`]: one-time MFA recovery codes, stored hashed.
 //! - [`refresh`]: opaque refresh tokens, their hashes and the rotation rule.
 //! - [`keys`]: Ed25519 signing keys, their JWKs and the JWKS document.
+//! - [`keyring`]: current, pending and previous signing keys during rotation.
 //! - [`token`]: issuing and verifying short-lived EdDSA access tokens.
 //! - [`cache`]: a bounded cache of verified tokens with revocation on every call.
 //! - [`revocation`]: revoked tokens, sessions and subjects, answered in memory.
@@ -19,6 +20,7 @@
 pub mod assertion;
 pub mod cache;
 mod jwk;
+pub mod keyring;
 pub mod keys;
 pub mod metadata;
 pub mod oidc;
@@ -30,7 +32,8 @@ pub mod secret;
 pub mod token;
 pub mod totp;
 
-pub use cache::{CachedVerifier, IsRevoked, VerifiedTokenCache};
+pub use cache::{CachedVerifier, IsRevoked, VerifiedTokenCache, Verify};
+pub use keyring::{KeyStage, KeyStatus, Keyring, KeyringError};
 pub use keys::{SigningKey, VerifyingKey, jwks};
 pub use metadata::authorization_server_metadata;
 pub use password::{

@@ -34,7 +34,7 @@ proptest! {
     #[test]
     fn client_assertion_refuses_garbage_without_panicking(token in any_token()) {
         let jwk = parse_client_jwk(&json!({"kty": "OKP", "crv": "Ed25519",
-            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})).unwrap();
+            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})).unwrap(); // pragma: allowlist secret
         let audiences = ["https://gw.example/oauth/token".to_owned()];
         prop_assert!(ClientAssertion::verify(&token, &jwk, "c-1", &audiences, NOW).is_err());
     }

@@ -20,6 +20,7 @@ pub mod audit;
 pub use audit::{AuditConfig, ForwardConfig, SyslogConfig, SyslogTransport};
 pub mod identity;
 
+use crate::secrets::config::{SecretsConfig, check_references};
 use identity::{ApprovalConfig, LoginConfig, OidcConfig, RefreshConfig};
 
 /// The configuration file read when no path is given and it exists.
@@ -69,6 +70,8 @@ pub struct Config {
     pub policy: PolicyConfig,
     /// Checkpoints, retention and forwarding of the audit log.
     pub audit: AuditConfig,
+    /// The secret store and rotation.
+    pub secrets: SecretsConfig,
 }
 
 /// The `[server]` section.
@@ -279,7 +282,9 @@ impl Config {
             return Err(invalid("market.speed", "must be from 1 to 100000"));
         }
         self.validate_instruments()?;
-        self.audit.validate()
+        self.audit.validate()?;
+        self.secrets.validate()?;
+        check_references(self)
     }
 
     fn extract(figment: Figment) -> Result<Config, ConfigError> {

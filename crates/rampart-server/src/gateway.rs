@@ -16,7 +16,7 @@ use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rampart_audit::{Outcome, action};
-use rampart_auth::{CachedVerifier, TokenConfig, TokenIssuer, TokenVerifier, jwks};
+use rampart_auth::{CachedVerifier, Keyring, TokenConfig};
 use rampart_core::InstrumentCatalog;
 use rampart_policy::Authorizer;
 use rampart_store::Store;
@@ -32,6 +32,7 @@ use crate::config::{Config, ConfigError};
 use crate::connection::LimitedAcceptor;
 use crate::init::{self, DataDir, InitError, SYSTEM_ACTOR};
 use crate::inputs::{self, InputError, Inputs};
+use crate::secrets::ManagedSecrets;
 use crate::service::killswitch::KillSwitchState;
 use crate::service::revocation::{RevocationCheck, Revocations};
 use crate::service::{audit, fills, orders};
@@ -75,6 +76,9 @@ pub enum StartError {
     /// A trusted outside issuer (`[[auth.oidc]]`) was refused.
     #[error("`auth.oidc`: {0}")]
     Oidc(#[from] rampart_auth::oidc::OidcError),
+    /// The token-signing keys from the secret store were refused.
+    #[error("token-signing keys are unusable: {0}")]
+    Keyring(#[from] rampart_auth::KeyringError),
     /// The market data or the policies could not be loaded.
     #[error(transparent)]
     Inputs(#[from] InputError),
@@ -130,7 +134,7 @@ impl Gateway {
         config.validate()?;
         // Loaded before the data directory is touched: a start bound to fail creates nothing.
         let Inputs { market, authorizer } = inputs::load(&config).await?;
-        let data = init::create_data_dir(&config).await?;
+        let mut data = init::create_data_dir(&config).await?;
         warn_if_development(&data);
         let tls_config = tls::server_config(&data.tls.cert_file, &data.tls.key_file)?;
         let (listener, addr) = bind(config.server.listen)?;
@@ -153,7 +157,13 @@ impl Gateway {
             clock,
             revocations: Arc::new(revocations),
         };
-        let state = build_state(&config, &issuer_url, &data, parts)?;
+        let state = match build_state(&config, &issuer_url, &mut data, parts) {
+            Ok(state) => state,
+            Err(error) => {
+                data.close().await;
+                return Err(error);
+            }
+        };
 
         let signer = data.checkpoint_signer.clone();
         let audit_tasks = match AuditTasks::start(&config, &data.root, &state.store, signer).await {
@@ -214,6 +224,7 @@ struct Background {
     broker: JoinHandle<()>,
     reloader: JoinHandle<()>,
     recorder: JoinHandle<()>,
+    rotation: JoinHandle<()>,
 }
 
 impl Background {
@@ -224,6 +235,7 @@ impl Background {
         Self {
             broker: spawn_broker(state, shutdown.clone()),
             reloader: spawn_reloader(state, shutdown.clone()),
+            rotation: spawn_rotation(state, shutdown.clone()),
             recorder: tokio::spawn(recorder),
             shutdown,
             recorder_stop,
@@ -235,6 +247,7 @@ impl Background {
         self.shutdown.cancel();
         let _ = self.broker.await;
         let _ = self.reloader.await;
+        let _ = self.rotation.await;
         self.recorder_stop.cancel();
         let _ = self.recorder.await;
     }
@@ -243,6 +256,7 @@ impl Background {
 /// Undoes a start that failed after the background tasks were spawned.
 async fn abandon(state: &AppState, background: Background, error: StartError) -> StartError {
     background.stop().await;
+    state.secrets.secrets.close().await;
     state.store.close().await;
     error
 }
@@ -322,6 +336,7 @@ impl RunningGateway {
         .await;
         audit::append(&self.state.store, event).await?;
         self.audit_tasks.stop().await;
+        self.state.secrets.secrets.close().await;
         self.state.store.close().await;
         tracing::info!(addr = %self.addr, "gateway stopped");
         Ok(())
@@ -375,15 +390,41 @@ fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
     Ok((listener, bound))
 }
 
-/// Warns, once per start, that the development certificate is being served.
+/// Warns, once per start, about each development stand-in: the locally generated
+/// CA, and the secret store's master key kept in a file next to the store.
 fn warn_if_development(data: &DataDir) {
-    if let Some(ca) = &data.tls.dev_ca_file {
-        tracing::warn!(
-            ca = %ca.display(),
-            "DEVELOPMENT MODE: serving a certificate signed by a locally generated CA; \
-             configure `tls.cert_file` and `tls.key_file` for production"
+    let ca = data
+        .tls
+        .dev_ca_file
+        .as_ref()
+        .map(|ca| ca.display().to_string());
+    let master_key = data
+        .secrets
+        .dev_master_key()
+        .map(|key| key.display().to_string());
+    if ca.is_none() && master_key.is_none() {
+        return;
+    }
+    let mut remedies = Vec::new();
+    if ca.is_some() {
+        remedies.push(
+            "serving a certificate signed by a locally generated CA; configure \
+             `tls.cert_file` and `tls.key_file`",
         );
     }
+    if master_key.is_some() {
+        remedies.push(
+            "the secret store's master key is a file next to the store; set \
+             `secrets.file.master_key` to a reference kept elsewhere, or use the \
+             `vault`, `aws` or `gcp` secrets backend",
+        );
+    }
+    tracing::warn!(
+        ca = ca.as_deref().unwrap_or("-"),
+        master_key = master_key.as_deref().unwrap_or("-"),
+        "DEVELOPMENT MODE: {}; not for production",
+        remedies.join("; and ")
+    );
 }
 
 /// The parts of the state built before it: the broker, the kill switch, the policies,
@@ -399,7 +440,7 @@ struct Parts {
 fn build_state(
     config: &Config,
     issuer_url: &str,
-    data: &DataDir,
+    data: &mut DataDir,
     parts: Parts,
 ) -> Result<AppState, StartError> {
     let Parts {
@@ -413,25 +454,25 @@ fn build_state(
     token_config.ttl_seconds = u32::try_from(config.auth.token_ttl_seconds).unwrap_or(900);
     token_config.leeway_seconds = u32::try_from(config.auth.leeway_seconds).unwrap_or(30);
 
-    let key = &data.signing_key;
-    let verifier = TokenVerifier::new([key.verifying_key()], token_config.clone())?;
+    let keyring = Arc::new(Keyring::restore(
+        std::mem::take(&mut data.signing_keys),
+        token_config,
+    )?);
     let bearer = CachedVerifier::new(
-        TokenVerifier::new([key.verifying_key()], token_config.clone())?,
+        Arc::clone(&keyring),
         VERIFIED_TOKEN_CACHE,
         RevocationCheck(revocations.clone()),
     );
-    let signing = rampart_auth::SigningKey::from_pkcs8_der(key.expose_pkcs8_der())
-        .map_err(|_| rampart_auth::TokenError::InvalidKeys("the signing key cannot be loaded"))?;
-    let issuer = TokenIssuer::new(signing, token_config.clone())?;
+    let secrets = ManagedSecrets::new(config, data.secrets.clone(), broker.as_ref());
     let catalog = config
         .instrument_catalog()
         .unwrap_or_else(|| InstrumentCatalog::new(default_instruments()));
 
     Ok(AppState::new(Shared {
         store: data.store.clone(),
-        issuer,
-        verifier,
-        jwks: jwks(&[key]),
+        issuer: keyring.clone(),
+        verifier: keyring,
+        secrets,
         metadata: crate::routes::oauth_session::metadata(issuer_url),
         authorizer,
         catalog,
@@ -457,6 +498,16 @@ fn spawn_broker(state: &AppState, shutdown: CancellationToken) -> JoinHandle<()>
     tokio::spawn(async move { broker.run(shutdown).await })
 }
 
+fn spawn_rotation(state: &AppState, shutdown: CancellationToken) -> JoinHandle<()> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let secrets = &state.secrets;
+        secrets
+            .run_scheduler(&state.issuer, state.broker(), shutdown)
+            .await;
+    })
+}
+
 fn spawn_reloader(state: &AppState, shutdown: CancellationToken) -> JoinHandle<()> {
     let state = state.clone();
     tokio::spawn(async move {
@@ -479,7 +530,8 @@ async fn record_started(
         "addr": addr.to_string(),
         "issuer": issuer_url,
         "policy_version": state.authorizer.version(),
-        "signing_key": data.signing_key.kid(),
+        "signing_key": state.issuer.current_kid(chrono::Utc::now().timestamp()),
+        "secret_backend": state.secrets.secrets.backend(),
         "development_ca": data.tls.dev_ca_file.is_some(),
         "recovered_open_orders": recovered,
         "checkpoint_key": data.checkpoint_signer.verifier_key(),

@@ -2,12 +2,13 @@
 //!
 //! The directory is private (0700). On first start it receives the development
 //! CA and server certificate (unless the operator configured a certificate),
-//! the Ed25519 token-signing key (0600), the SQLite database and a bootstrap
-//! `admin` whose one-time password is handed back once, to be printed by the
-//! command line, and never logged. A later start creates nothing. The audit
-//! checkpoint key is a second Ed25519 key (0600), never the token key, with its
-//! public verifier key beside it for auditors (0644); the checkpoint export
-//! directory is private (0700).
+//! the SQLite database, the Ed25519 token-signing key (in the secret store,
+//! never a plain file) and a bootstrap `admin` whose one-time password is
+//! handed back once, to be printed by the command line, and never logged. A
+//! later start creates nothing; a plain key file left by an older version is
+//! moved into the secret store once and removed. The audit checkpoint key is a
+//! second Ed25519 key (0600), never the token key, with its public verifier key
+//! beside it for auditors (0644); the checkpoint export directory is private (0700).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use rampart_audit::{CheckpointSigner, NewEvent, Outcome, action};
-use rampart_auth::keys::{KeyError, SigningKey};
+
 use rampart_auth::secret::{generate_client_secret, hash_secret};
 use rampart_core::{Role, RoleSet};
 use rampart_store::{Store, StoreError, UserRecord};
@@ -28,6 +29,9 @@ use crate::devcert::{self, DevCertError, DevCertPaths};
 use crate::files::{self, PRIVATE_FILE, PUBLIC_FILE};
 use crate::inputs::{self, InputError};
 use crate::request_id;
+use crate::secrets::rotation::timing;
+use crate::secrets::signing::{self, SigningKeyError, TimedKey};
+use crate::secrets::{GatewaySecrets, SecretsOpenError};
 
 /// The actor of events the gateway records on its own behalf.
 pub const SYSTEM_ACTOR: &str = "system";
@@ -38,7 +42,7 @@ pub const BOOTSTRAP_ADMIN: &str = "admin";
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "rampart.db";
 
-/// The token-signing key inside the data directory.
+/// Where versions before the secret store kept the token-signing key in plain form.
 pub const SIGNING_KEY_FILE: &str = "keys/token-signing.p8";
 
 /// The audit checkpoint signing key inside the data directory.
@@ -64,14 +68,6 @@ pub enum InitError {
     /// The development certificates could not be created.
     #[error(transparent)]
     DevCert(#[from] DevCertError),
-    /// The token-signing key could not be read, generated or written.
-    #[error("the token-signing key `{path}` is unusable: {reason}")]
-    SigningKey {
-        /// The key file.
-        path: PathBuf,
-        /// What went wrong (never the key).
-        reason: String,
-    },
     /// The checkpoint key could not be read, generated or written.
     #[error("the audit checkpoint key `{path}` is unusable: {reason}")]
     CheckpointKey {
@@ -83,6 +79,12 @@ pub enum InitError {
     /// The database could not be opened or written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The secret store could not be opened.
+    #[error(transparent)]
+    Secrets(#[from] SecretsOpenError),
+    /// The token-signing keys could not be read, created or migrated.
+    #[error(transparent)]
+    Keys(#[from] SigningKeyError),
     /// The bootstrap password could not be hashed.
     #[error("the bootstrap password could not be hashed")]
     Hash,
@@ -109,8 +111,10 @@ pub struct DataDir {
     pub root: PathBuf,
     /// The open database.
     pub store: Store,
-    /// The key that signs access tokens.
-    pub signing_key: SigningKey,
+    /// The secret store, audited.
+    pub secrets: Arc<GatewaySecrets>,
+    /// The token-signing keys with the times they sign from (current last).
+    pub signing_keys: Vec<TimedKey>,
     /// The key that signs audit checkpoints.
     pub checkpoint_signer: Arc<CheckpointSigner>,
     /// Where checkpoints are exported, one file each.
@@ -136,22 +140,46 @@ pub(crate) async fn create_data_dir(config: &Config) -> Result<DataDir, InitErro
     private_dir(&root)?;
 
     let tls = ensure_tls(config, &root)?;
-    let signing_key = ensure_signing_key(&root.join(SIGNING_KEY_FILE))?;
     let checkpoint_signer = Arc::new(ensure_checkpoint_key(&root.join(CHECKPOINT_KEY_FILE))?);
     let checkpoint_export_dir = config.audit.export_dir(&root);
     private_dir(&checkpoint_export_dir)?;
     let store = Store::open(&root.join(DATABASE_FILE)).await?;
+    let secrets = Arc::new(GatewaySecrets::open(config, &store).await?);
+    signing::migrate_plain_file(secrets.store(), &store, &root.join(SIGNING_KEY_FILE)).await?;
+    let signing_keys = signing::load_keys(secrets.store(), timing(config), Utc::now()).await?;
     let bootstrap_password = ensure_admin(&store).await?;
+    // Reads made while starting are in the audit log before the gateway serves.
+    secrets.flush_audit().await;
 
     Ok(DataDir {
         root,
         store,
-        signing_key,
+        secrets,
+        signing_keys,
         checkpoint_signer,
         checkpoint_export_dir,
         tls,
         bootstrap_password,
     })
+}
+
+impl DataDir {
+    /// The id of the key that signs new tokens now.
+    pub fn current_kid(&self) -> Option<&str> {
+        let now = Utc::now().timestamp();
+        let signing = self
+            .signing_keys
+            .iter()
+            .rev()
+            .find(|(_, from)| *from <= now);
+        signing.map(|(key, _)| key.kid())
+    }
+
+    /// Records every queued secret access and closes the database.
+    pub async fn close(self) {
+        self.secrets.close().await;
+        self.store.close().await;
+    }
 }
 
 fn private_dir(path: &Path) -> Result<(), InitError> {
@@ -181,28 +209,6 @@ fn ensure_tls(config: &Config, root: &Path) -> Result<TlsFiles, InitError> {
         key_file: paths.server_key,
         dev_ca_file: Some(paths.ca_cert),
     })
-}
-
-/// Loads the signing key, or generates and stores it (0600) on first start.
-pub fn ensure_signing_key(path: &Path) -> Result<SigningKey, InitError> {
-    let failed = |reason: String| InitError::SigningKey {
-        path: path.to_path_buf(),
-        reason,
-    };
-    if let Some(parent) = path.parent() {
-        private_dir(parent)?;
-    }
-    if path.exists() {
-        let bytes =
-            zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| failed(e.to_string()))?);
-        return SigningKey::from_pkcs8_der(&bytes).map_err(|e: KeyError| failed(e.to_string()));
-    }
-
-    let key = SigningKey::generate().map_err(|e| failed(e.to_string()))?;
-    files::create_new(path, PRIVATE_FILE, key.expose_pkcs8_der())
-        .map_err(|e| failed(e.to_string()))?;
-    tracing::info!(kid = key.kid(), "token-signing key generated");
-    Ok(key)
 }
 
 /// Loads the checkpoint key, or generates and stores it (0600) with its verifier key.
@@ -278,13 +284,22 @@ async fn ensure_admin(store: &Store) -> Result<Option<SecretString>, InitError> 
 mod tests {
     use std::fs;
 
+    use rampart_auth::SigningKey;
     use rampart_auth::secret::verify_secret;
+    use rampart_secrets::SecretStore;
 
     use super::*;
-    use crate::files::{PRIVATE_DIR, mode_of};
+    use crate::files::{PRIVATE_DIR, PRIVATE_FILE, mode_of};
+    use crate::secrets::SIGNING_KEY;
+    use crate::secrets::audit::{SECRET_MIGRATED, SECRET_READ, SECRET_WRITTEN};
 
     fn config_in(dir: &Path) -> Config {
         Config::for_tests(&dir.join("data"))
+    }
+
+    async fn actions(store: &Store) -> Vec<String> {
+        let events = store.audit_events(0, 100).await.unwrap();
+        events.into_iter().map(|e| e.event.action).collect()
     }
 
     #[tokio::test]
@@ -292,10 +307,6 @@ mod tests {
         let temp = tempfile::tempdir().unwrap();
         let data = ensure_data_dir(&config_in(temp.path())).await.unwrap();
         assert_eq!(mode_of(&data.root).unwrap(), PRIVATE_DIR);
-        assert_eq!(
-            mode_of(&data.root.join(SIGNING_KEY_FILE)).unwrap(),
-            PRIVATE_FILE
-        );
         assert_eq!(mode_of(&data.tls.key_file).unwrap(), PRIVATE_FILE);
         assert_eq!(
             mode_of(&data.root.join("tls/ca-key.pem")).unwrap(),
@@ -303,7 +314,10 @@ mod tests {
         );
         assert!(data.tls.dev_ca_file.as_ref().unwrap().is_file());
 
-        let password = data.bootstrap_password.expect("a one-time password");
+        let password = data
+            .bootstrap_password
+            .clone()
+            .expect("a one-time password");
         let admin = data
             .store
             .user_by_username(BOOTSTRAP_ADMIN)
@@ -313,9 +327,31 @@ mod tests {
         assert!(admin.must_change_password);
         assert!(admin.roles.contains(Role::Admin));
         assert!(verify_secret(&admin.password_hash, &password));
-        let events = data.store.audit_events(0, 10).await.unwrap();
-        assert_eq!(events.len(), 1);
-        assert_eq!(events[0].event.action, action::ADMIN_BOOTSTRAPPED);
+        assert!(
+            actions(&data.store)
+                .await
+                .contains(&action::ADMIN_BOOTSTRAPPED.to_owned())
+        );
+    }
+
+    #[tokio::test]
+    async fn signing_key_is_created_in_the_secret_store_not_a_plain_file() {
+        let temp = tempfile::tempdir().unwrap();
+        let data = ensure_data_dir(&config_in(temp.path())).await.unwrap();
+        assert!(!data.root.join(SIGNING_KEY_FILE).exists());
+        let stored = data.secrets.store().get(SIGNING_KEY).await.unwrap();
+        let key = SigningKey::from_pkcs8_der(stored.value.expose_bytes()).unwrap();
+        assert_eq!(data.current_kid(), Some(key.kid()));
+
+        let master_key = data.secrets.dev_master_key().unwrap().to_path_buf();
+        assert_eq!(mode_of(&master_key).unwrap(), PRIVATE_FILE);
+        data.secrets.flush_audit().await;
+        let recorded = actions(&data.store).await;
+        assert!(
+            recorded.contains(&SECRET_WRITTEN.to_owned()),
+            "{recorded:?}"
+        );
+        assert!(recorded.contains(&SECRET_READ.to_owned()), "{recorded:?}");
     }
 
     #[tokio::test]
@@ -323,15 +359,34 @@ mod tests {
         let temp = tempfile::tempdir().unwrap();
         let config = config_in(temp.path());
         let first = ensure_data_dir(&config).await.unwrap();
-        let kid = first.signing_key.kid().to_owned();
+        let kid = first.current_kid().unwrap().to_owned();
         let cert = fs::read(&first.tls.cert_file).unwrap();
-        first.store.close().await;
+        first.close().await;
 
         let second = ensure_data_dir(&config).await.unwrap();
         assert!(second.bootstrap_password.is_none());
-        assert_eq!(second.signing_key.kid(), kid);
+        assert_eq!(second.current_kid(), Some(kid.as_str()));
         assert_eq!(fs::read(&second.tls.cert_file).unwrap(), cert);
-        assert_eq!(second.store.audit_len().await.unwrap(), 1);
+        let recorded = actions(&second.store).await;
+        let bootstraps = recorded.iter().filter(|a| *a == action::ADMIN_BOOTSTRAPPED);
+        assert_eq!(bootstraps.count(), 1);
+        assert_eq!(recorded.iter().filter(|a| *a == SECRET_WRITTEN).count(), 1);
+    }
+
+    #[tokio::test]
+    async fn plain_key_file_is_moved_into_the_store_once_and_removed() {
+        let temp = tempfile::tempdir().unwrap();
+        let config = config_in(temp.path());
+        let plain = config.server.data_dir.join(SIGNING_KEY_FILE);
+        fs::create_dir_all(plain.parent().unwrap()).unwrap();
+        let key = SigningKey::generate().unwrap();
+        fs::write(&plain, key.expose_pkcs8_der()).unwrap();
+
+        let data = ensure_data_dir(&config).await.unwrap();
+        assert!(!plain.exists());
+        assert_eq!(data.current_kid(), Some(key.kid()));
+        let recorded = actions(&data.store).await;
+        assert_eq!(recorded.iter().filter(|a| *a == SECRET_MIGRATED).count(), 1);
     }
 
     #[tokio::test]
@@ -351,10 +406,6 @@ mod tests {
         let data = ensure_data_dir(&config_in(temp.path())).await.unwrap();
         let key_file = data.root.join(CHECKPOINT_KEY_FILE);
         assert_eq!(mode_of(&key_file).unwrap(), PRIVATE_FILE);
-        assert_ne!(
-            fs::read(&key_file).unwrap(),
-            fs::read(data.root.join(SIGNING_KEY_FILE)).unwrap()
-        );
         let published = fs::read_to_string(data.root.join(CHECKPOINT_VERIFIER_FILE)).unwrap();
         assert_eq!(published.trim_end(), data.checkpoint_signer.verifier_key());
         assert_eq!(mode_of(&data.checkpoint_export_dir).unwrap(), PRIVATE_DIR);
@@ -376,16 +427,17 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"not a key");
     }
 
-    #[test]
-    fn damaged_signing_key_is_refused_not_replaced() {
+    #[tokio::test]
+    async fn damaged_plain_signing_key_is_refused_not_replaced() {
         let temp = tempfile::tempdir().unwrap();
-        let path = temp.path().join("keys/token-signing.p8");
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, b"not a key").unwrap();
+        let config = config_in(temp.path());
+        let plain = config.server.data_dir.join(SIGNING_KEY_FILE);
+        fs::create_dir_all(plain.parent().unwrap()).unwrap();
+        fs::write(&plain, b"not a key").unwrap();
         assert!(matches!(
-            ensure_signing_key(&path),
-            Err(InitError::SigningKey { .. })
+            ensure_data_dir(&config).await,
+            Err(InitError::Keys(SigningKeyError::Migration { .. }))
         ));
-        assert_eq!(fs::read(&path).unwrap(), b"not a key");
+        assert_eq!(fs::read(&plain).unwrap(), b"not a key");
     }
 }

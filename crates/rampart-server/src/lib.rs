@@ -24,6 +24,7 @@ pub mod oidc;
 pub mod problem;
 pub mod request_id;
 pub mod routes;
+pub mod secrets;
 pub mod service;
 pub mod state;
 pub mod telemetry;

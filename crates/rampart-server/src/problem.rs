@@ -82,6 +82,12 @@ pub enum ApiError {
         /// The id of the recorded rejection.
         order_id: OrderId,
     },
+    /// The secret was rotated too recently: its previous version still verifies live tokens.
+    #[error("the secret was rotated recently; it can be rotated again from {0}")]
+    RotationTooSoon(chrono::DateTime<chrono::Utc>),
+    /// The rotation did not complete; the current version stays in use.
+    #[error("the rotation did not complete; the current version stays in use")]
+    RotationFailed,
     /// The gateway is starting or shutting down.
     #[error("the gateway is not available; retry later")]
     Unavailable,
@@ -168,6 +174,8 @@ impl ApiError {
                 StatusCode::CONFLICT
             }
             Self::Risk { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RotationTooSoon(_) => StatusCode::CONFLICT,
+            Self::RotationFailed => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::SetupRequired | Self::SelfApproval => StatusCode::FORBIDDEN,
             Self::LoginFailed => StatusCode::UNAUTHORIZED,
@@ -196,6 +204,8 @@ impl ApiError {
             Self::NotCancellable => "order.not_cancellable",
             Self::KillSwitchEngaged => "killswitch.already_engaged",
             Self::Risk { code, .. } => code,
+            Self::RotationTooSoon(_) => "secret.rotation_too_soon",
+            Self::RotationFailed => "secret.rotation_failed",
             Self::Unavailable => "unavailable",
             Self::SetupRequired => "auth.setup_required",
             Self::LoginFailed => "auth.login_failed",
@@ -225,6 +235,8 @@ impl ApiError {
             Self::NotCancellable => "Order not cancellable",
             Self::KillSwitchEngaged => "Kill switch already engaged",
             Self::Risk { .. } => "Order rejected by a pre-trade control",
+            Self::RotationTooSoon(_) => "Rotated too recently",
+            Self::RotationFailed => "Rotation failed",
             Self::Unavailable => "Service unavailable",
             Self::SetupRequired => "Sign-in set-up required",
             Self::LoginFailed => "Sign-in failed",

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
-use rampart_auth::{TokenIssuer, TokenVerifier};
+use rampart_auth::Keyring;
 use rampart_core::InstrumentCatalog;
 use rampart_policy::Authorizer;
 use rampart_store::Store;
@@ -18,6 +18,7 @@ use tokio::sync::RwLock;
 
 use crate::clock::Clock;
 use crate::config::AuthConfig;
+use crate::secrets::ManagedSecrets;
 use crate::service::killswitch::KillSwitchState;
 use crate::service::revocation::{RevocationCheck, Revocations};
 
@@ -29,12 +30,12 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     /// The database.
     pub store: Store,
-    /// Signs access tokens.
-    pub issuer: TokenIssuer,
-    /// Verifies bearer tokens.
-    pub verifier: TokenVerifier,
-    /// The JSON Web Key Set published at `/.well-known/jwks.json`.
-    pub jwks: serde_json::Value,
+    /// Signs access tokens with the key current at the time (the keyring).
+    pub issuer: Arc<Keyring>,
+    /// Verifies bearer tokens against every published key (the same keyring).
+    pub verifier: Arc<Keyring>,
+    /// The secret store, its access audit and the secrets the gateway rotates.
+    pub secrets: ManagedSecrets,
     /// The RFC 8414 metadata document.
     pub metadata: serde_json::Value,
     /// The Cedar policies.
@@ -61,7 +62,7 @@ pub struct Shared {
     /// The clock every identity decision reads.
     pub clock: Clock,
     /// Verifies bearer tokens through the verified-token cache, refusing revoked ones.
-    pub bearer: rampart_auth::CachedVerifier<RevocationCheck>,
+    pub bearer: rampart_auth::CachedVerifier<RevocationCheck, Arc<Keyring>>,
     /// Revoked access tokens and sessions.
     pub revocations: Arc<Revocations>,
     /// The `[auth]` settings: refresh lifetimes, sign-in throttling, approvals.

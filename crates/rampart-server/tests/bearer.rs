@@ -32,8 +32,8 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-fn signing_key(gw: &TestGateway) -> Vec<u8> {
-    std::fs::read(gw.signing_key_file()).unwrap()
+async fn signing_key(gw: &TestGateway) -> Vec<u8> {
+    gw.signing_key_der().await
 }
 
 /// Every `/v1` route of the API, with a body where it takes one.
@@ -147,7 +147,7 @@ async fn every_route_refuses_an_expired_token() {
         .claim("iat", json!(iat))
         .claim("nbf", json!(iat))
         .claim("exp", json!(iat + 300))
-        .sign_eddsa(&signing_key(gw));
+        .sign_eddsa(&signing_key(gw).await);
     assert_every_route_refuses(gw, Some(&forged), "auth.invalid_token").await;
 }
 
@@ -156,7 +156,7 @@ async fn every_route_refuses_a_token_that_is_not_yet_valid() {
     let (gw, _, token) = trader().await;
     let forged = Forge::from_token(&token)
         .claim("nbf", json!(now() + 3600))
-        .sign_eddsa(&signing_key(gw));
+        .sign_eddsa(&signing_key(gw).await);
     assert_every_route_refuses(gw, Some(&forged), "auth.invalid_token").await;
 }
 
@@ -165,7 +165,7 @@ async fn every_route_refuses_a_token_for_another_audience() {
     let (gw, _, token) = trader().await;
     let forged = Forge::from_token(&token)
         .claim("aud", json!("another-api"))
-        .sign_eddsa(&signing_key(gw));
+        .sign_eddsa(&signing_key(gw).await);
     assert_every_route_refuses(gw, Some(&forged), "auth.invalid_token").await;
 }
 
@@ -174,7 +174,7 @@ async fn every_route_refuses_a_token_from_another_issuer() {
     let (gw, _, token) = trader().await;
     let forged = Forge::from_token(&token)
         .claim("iss", json!("https://evil.example"))
-        .sign_eddsa(&signing_key(gw));
+        .sign_eddsa(&signing_key(gw).await);
     assert_every_route_refuses(gw, Some(&forged), "auth.invalid_token").await;
 }
 
@@ -188,7 +188,7 @@ async fn every_route_refuses_an_unsigned_token_with_alg_none() {
 #[tokio::test]
 async fn every_route_refuses_hs256_keyed_with_the_public_key() {
     let (gw, _, token) = trader().await;
-    let public = forge::public_key_of(&signing_key(gw));
+    let public = forge::public_key_of(&signing_key(gw).await);
     let raw_key = Forge::from_token(&token).sign_hs256(&public);
     assert_every_route_refuses(gw, Some(&raw_key), "auth.invalid_token").await;
     let jwk_x = URL_SAFE_NO_PAD.encode(&public);
@@ -201,7 +201,7 @@ async fn every_route_refuses_a_token_naming_an_unknown_kid() {
     let (gw, _, token) = trader().await;
     let forged = Forge::from_token(&token)
         .header("kid", json!("no-such-key"))
-        .sign_eddsa(&signing_key(gw));
+        .sign_eddsa(&signing_key(gw).await);
     assert_every_route_refuses(gw, Some(&forged), "auth.invalid_token").await;
 }
 
@@ -221,11 +221,11 @@ async fn every_route_refuses_a_token_whose_payload_was_tampered_with() {
     assert_every_route_refuses(gw, Some(&forged), "auth.invalid_token").await;
 }
 
-fn padded(gw: &TestGateway, token: &str, bytes: usize) -> String {
+async fn padded(gw: &TestGateway, token: &str, bytes: usize) -> String {
     let padding = "A".repeat(bytes);
     let forged = Forge::from_token(token)
         .claim("pad", json!(padding))
-        .sign_eddsa(&signing_key(gw));
+        .sign_eddsa(&signing_key(gw).await);
     assert!(forged.len() > bytes);
     forged
 }
@@ -233,21 +233,21 @@ fn padded(gw: &TestGateway, token: &str, bytes: usize) -> String {
 #[tokio::test]
 async fn every_route_refuses_a_token_over_the_size_cap() {
     let (gw, _, token) = trader().await;
-    let forged = padded(gw, &token, 9 * 1024);
+    let forged = padded(gw, &token, 9 * 1024).await;
     assert_every_route_refuses(gw, Some(&forged), "auth.invalid_token").await;
 }
 
 #[tokio::test]
 async fn every_route_refuses_a_64_kib_token_over_http1() {
     let (gw, _, token) = trader().await;
-    let forged = padded(gw, &token, 64 * 1024);
+    let forged = padded(gw, &token, 64 * 1024).await;
     assert_every_route_refuses_over(gw, &gw.api_http1(), Some(&forged), "auth.invalid_token").await;
 }
 
 #[tokio::test]
 async fn every_route_refuses_a_64_kib_token_over_http2() {
     let (gw, _, token) = trader().await;
-    let forged = padded(gw, &token, 64 * 1024);
+    let forged = padded(gw, &token, 64 * 1024).await;
     assert_every_route_refuses(gw, Some(&forged), "auth.invalid_token").await;
 }
 
@@ -268,7 +268,7 @@ async fn every_route_refuses_a_token_pointing_at_a_jku_even_when_signed_by_the_g
     let (gw, _, token) = trader().await;
     let forged = Forge::from_token(&token)
         .header("jku", json!("https://evil.example/jwks.json"))
-        .sign_eddsa(&signing_key(gw));
+        .sign_eddsa(&signing_key(gw).await);
     assert_every_route_refuses(gw, Some(&forged), "auth.invalid_token").await;
 }
 
@@ -282,7 +282,7 @@ async fn every_route_refuses_a_token_that_is_not_a_jwt() {
 async fn a_genuine_token_re_signed_by_the_gateway_key_is_accepted() {
     // The control for the forgeries above: the forging itself produces valid tokens.
     let (gw, _, token) = trader().await;
-    let forged = Forge::from_token(&token).sign_eddsa(&signing_key(gw));
+    let forged = Forge::from_token(&token).sign_eddsa(&signing_key(gw).await);
     let answer = gw.api().get("/v1/orders", Some(&forged)).await;
     answer.assert_json(200);
 }
@@ -303,7 +303,7 @@ async fn every_route_refuses_a_gateway_signed_token_whose_roles_break_segregatio
     let (gw, _, token) = trader().await;
     let forged = Forge::from_token(&token)
         .claim("roles", json!(["admin", "trader"]))
-        .sign_eddsa(&signing_key(gw));
+        .sign_eddsa(&signing_key(gw).await);
     assert_every_route_refuses(gw, Some(&forged), "auth.invalid_token").await;
 }
 
@@ -338,7 +338,7 @@ async fn every_route_refuses_a_token_issued_in_the_future() {
         .claim("iat", json!(iat))
         .claim("nbf", json!(now() - 10))
         .claim("exp", json!(iat + 300))
-        .sign_eddsa(&signing_key(gw));
+        .sign_eddsa(&signing_key(gw).await);
     assert_every_route_refuses(gw, Some(&forged), "auth.invalid_token").await;
 }
 
@@ -347,7 +347,7 @@ async fn every_route_refuses_a_token_living_longer_than_fifteen_minutes() {
     let (gw, _, token) = trader().await;
     let forged = Forge::from_token(&token)
         .claim("exp", json!(now() + 24 * 3600))
-        .sign_eddsa(&signing_key(gw));
+        .sign_eddsa(&signing_key(gw).await);
     assert_every_route_refuses(gw, Some(&forged), "auth.invalid_token").await;
 }
 
@@ -356,7 +356,7 @@ async fn every_route_refuses_a_token_of_another_type() {
     let (gw, _, token) = trader().await;
     let forged = Forge::from_token(&token)
         .header("typ", json!("JWT"))
-        .sign_eddsa(&signing_key(gw));
+        .sign_eddsa(&signing_key(gw).await);
     assert_every_route_refuses(gw, Some(&forged), "auth.invalid_token").await;
 }
 
@@ -365,6 +365,6 @@ async fn every_route_refuses_a_gateway_signed_token_for_a_client_that_does_not_e
     let (gw, _, token) = trader().await;
     let forged = Forge::from_token(&token)
         .claim("sub", json!("cl-ghost"))
-        .sign_eddsa(&signing_key(gw));
+        .sign_eddsa(&signing_key(gw).await);
     assert_every_route_refuses(gw, Some(&forged), "auth.invalid_token").await;
 }

@@ -87,7 +87,7 @@ async fn no_secret_token_or_key_reaches_the_log() {
         logs.contains("gateway started") || logs.len() > 1000,
         "logging was captured"
     );
-    let key = std::fs::read(gw.signing_key_file()).unwrap();
+    let key = gw.signing_key_der().await;
     let basic = STANDARD.encode(format!("{}:{}", client.id, client.expose_secret()));
     let signature = token.rsplit('.').next().unwrap().to_owned();
     let planted = [

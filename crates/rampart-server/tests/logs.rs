@@ -62,7 +62,7 @@ async fn secrets_and_tokens_never_reach_the_logs() {
     let http = https_client(gateway.ca_pem_path().unwrap());
     let base = base_url(&gateway);
 
-    let canary_secret = "CANARY-SECRET-7f3a9c";
+    let canary_secret = "CANARY-SECRET-7f3a9c"; // pragma: allowlist secret
     let refused = http
         .post(format!("{base}/oauth/token"))
         .basic_auth("algo-logs", Some(canary_secret))

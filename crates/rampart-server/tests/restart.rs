@@ -100,11 +100,11 @@ async fn audit_chain_verifies_across_a_restart() {
 
 #[tokio::test]
 async fn signing_key_is_kept_across_a_restart() {
-    // The signing key is kept in the data directory, not regenerated at start.
+    // The signing key is kept in the secret store, not regenerated at start.
     let gw = TestGateway::start().await;
-    let before = std::fs::read(gw.signing_key_file()).unwrap();
+    let before = gw.signing_key_der().await;
     let gw = gw.restart().await;
-    assert_eq!(std::fs::read(gw.signing_key_file()).unwrap(), before);
+    assert_eq!(gw.signing_key_der().await, before);
     gw.shutdown().await;
 }
 

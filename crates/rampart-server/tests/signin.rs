@@ -72,7 +72,7 @@ async fn an_unknown_user_and_a_wrong_password_get_the_same_problem() {
         )
         .await;
     let wrong = gw
-        .login_with(&json!({ "username": user.username, "password": "not the password at all", "totp_code": "123456" }))
+        .login_with(&json!({ "username": user.username, "password": "not the password at all", "totp_code": "123456" })) // pragma: allowlist secret
         .await;
     unknown.assert_problem(401, "auth.login_failed");
     wrong.assert_problem(401, "auth.login_failed");
@@ -191,7 +191,7 @@ async fn the_bootstrap_admin_must_change_the_password_before_anything_else() {
         .await
         .assert_problem(403, "auth.setup_required");
 
-    let weak = json!({ "current_password": PASSWORD, "new_password": "password1234" });
+    let weak = json!({ "current_password": PASSWORD, "new_password": "password1234" }); // pragma: allowlist secret
     let refused = gw
         .api()
         .post_json("/v1/auth/password", Some(&token), &weak)
@@ -200,13 +200,13 @@ async fn the_bootstrap_admin_must_change_the_password_before_anything_else() {
     assert_eq!(refused.json["field"], "new_password");
 
     let strong =
-        json!({ "current_password": PASSWORD, "new_password": "a much longer pass phrase 7" });
+        json!({ "current_password": PASSWORD, "new_password": "a much longer pass phrase 7" }); // pragma: allowlist secret
     gw.api()
         .post_json("/v1/auth/password", Some(&token), &strong)
         .await
         .assert_json(200);
     let code = gw.fresh_code(&user);
-    let body = json!({ "username": user.username, "password": "a much longer pass phrase 7", "totp_code": code });
+    let body = json!({ "username": user.username, "password": "a much longer pass phrase 7", "totp_code": code }); // pragma: allowlist secret
     let full = gw.login_with(&body).await;
     let full_token = full.assert_json(200)["access_token"]
         .as_str()
@@ -270,7 +270,7 @@ async fn repeated_failures_lock_the_user_until_the_lockout_runs_out() {
     })
     .await;
     let user = gw.add_user(&[Role::Auditor], &[], Setup::READY).await;
-    let wrong = json!({ "username": user.username, "password": "wrong wrong wrong", "totp_code": "123456" });
+    let wrong = json!({ "username": user.username, "password": "wrong wrong wrong", "totp_code": "123456" }); // pragma: allowlist secret
     for _ in 0..3 {
         gw.login_with(&wrong)
             .await
@@ -301,7 +301,7 @@ async fn failures_from_one_address_lock_that_address_for_every_username() {
     .await;
     let user = gw.add_user(&[Role::Auditor], &[], Setup::READY).await;
     for name in ["ghost-1", "ghost-2"] {
-        let body = json!({ "username": name, "password": "whatever it is", "totp_code": "1" });
+        let body = json!({ "username": name, "password": "whatever it is", "totp_code": "1" }); // pragma: allowlist secret
         gw.login_with(&body)
             .await
             .assert_problem(401, "auth.login_failed");

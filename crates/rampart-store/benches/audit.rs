@@ -40,7 +40,7 @@ fn new_event(n: u64) -> NewEvent {
         Outcome::Success,
         format!("req-{n}"),
     )
-    .policy("9c1e5d0b7a")
+    .policy("9c1e5d0b7a") // pragma: allowlist secret
     .details(
         json!({"account_id": "ACC-1", "instrument": "BTC-USD", "quantity": "0.5",
         "price": "43000.10", "side": "buy"}),

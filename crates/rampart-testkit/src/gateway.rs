@@ -11,9 +11,11 @@ use std::path::{Path, PathBuf};
 
 use rampart_audit::AuditEvent;
 use rampart_core::{Order, OrderId};
+use rampart_secrets::{FileStore, MasterKey, SecretStore};
 use rampart_server::clock::Clock;
 use rampart_server::config::Config;
-use rampart_server::init::{DATABASE_FILE, SIGNING_KEY_FILE};
+use rampart_server::init::DATABASE_FILE;
+use rampart_server::secrets::SIGNING_KEY;
 use rampart_server::{Gateway, RunningGateway};
 use rampart_store::{AuditCheckError, OrderFilter, Store, StoreError, VerifySummary};
 use rust_decimal::Decimal;
@@ -132,9 +134,27 @@ impl TestGateway {
         &self.config.server.data_dir
     }
 
-    /// The gateway's token-signing key file (PKCS#8 DER).
-    pub fn signing_key_file(&self) -> PathBuf {
-        self.data_dir().join(SIGNING_KEY_FILE)
+    /// The directory of the gateway's embedded secret store.
+    pub fn secret_store_dir(&self) -> PathBuf {
+        self.data_dir().join("secrets")
+    }
+
+    /// The current token-signing key (PKCS#8 DER), read from the embedded secret store.
+    ///
+    /// Read with the store's development master key, outside the gateway, so
+    /// that the read leaves no event in the gateway's audit log.
+    pub async fn signing_key_der(&self) -> Vec<u8> {
+        let (store, _) = FileStore::create_dev(&self.secret_store_dir())
+            .expect("the embedded secret store opens");
+        current_signing_key(&store).await
+    }
+
+    /// Like [`TestGateway::signing_key_der`], for a store whose master key is in `master_key`.
+    pub async fn signing_key_der_with(&self, master_key: &Path) -> Vec<u8> {
+        let key = MasterKey::from_file(master_key).expect("the master key file is readable");
+        let store = FileStore::open(&self.secret_store_dir(), key)
+            .expect("the embedded secret store opens");
+        current_signing_key(&store).await
     }
 
     /// The reference price the replay starts at for `instrument`.
@@ -226,4 +246,13 @@ impl TestGateway {
             .await
             .unwrap_or_else(|error| panic!("the gateway did not shut down cleanly: {error}"));
     }
+}
+
+/// The current token-signing key in `store`, as PKCS#8 DER.
+async fn current_signing_key(store: &FileStore) -> Vec<u8> {
+    let secret = store
+        .get(SIGNING_KEY)
+        .await
+        .expect("the signing key is in the secret store");
+    secret.value.expose_bytes().to_vec()
 }

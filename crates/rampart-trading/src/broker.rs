@@ -5,6 +5,10 @@
 //! order that fills at once comes back from `submit` as [`Execution::Filled`];
 //! a resting order that fills later is reported through the channel the
 //! broker was built with.
+//!
+//! Credentials a broker needs (an API key, a session token) live in the
+//! gateway's secret store; [`Broker::rotate_credential`] is how a rotated one
+//! reaches the broker, and the rotation is promoted only if the broker takes it.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -57,6 +61,9 @@ pub enum BrokerError {
     /// The order is not open or has nothing left to execute.
     #[error("order `{0}` is not open")]
     NotWorking(OrderId),
+    /// The broker refused a new credential; the one in use stays in use.
+    #[error("the broker refused the new credential: {0}")]
+    CredentialRefused(String),
 }
 
 /// A predicate choosing resting orders, for [`Broker::cancel_where`].
@@ -89,5 +96,22 @@ pub trait Broker: Send + Sync {
             }
         }
         Ok(cancelled)
+    }
+
+    /// Whether this broker authenticates with a credential from the secret store.
+    ///
+    /// The paper broker runs in-process and has none; a broker that does
+    /// returns `true` and is handed its credential at start and on rotation.
+    fn uses_credential(&self) -> bool {
+        false
+    }
+
+    /// Takes a new credential into use, after checking it with the broker.
+    ///
+    /// The value is borrowed from a zeroised secret and must not be logged. An
+    /// error keeps the credential in use unchanged and fails the rotation.
+    async fn rotate_credential(&self, credential: &str) -> Result<(), BrokerError> {
+        let _ = credential;
+        Ok(())
     }
 }

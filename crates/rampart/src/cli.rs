@@ -60,6 +60,9 @@ pub enum Command {
     /// Works with the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Lists and rotates the gateway's secrets (metadata only, never a value).
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Replays real market data as two algorithms' order flow through a live gateway.
     Demo(DemoArgs),
     /// Benchmarks the gateway: N orders at concurrency C over HTTPS, every control on.
@@ -232,6 +235,18 @@ pub struct AuditVerifyBundleArgs {
     /// A verifier key file obtained elsewhere; the bundle's own key is used, and shown, otherwise.
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+}
+
+/// `rampart secrets ...`.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Lists the managed secrets: name, version, backend, rotation times.
+    List,
+    /// Rotates a secret now: stage, verify, promote; the previous version is kept.
+    Rotate {
+        /// The secret's name, such as `token-signing-key`.
+        name: String,
+    },
 }
 
 /// `rampart demo`.

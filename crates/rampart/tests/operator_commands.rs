@@ -44,18 +44,18 @@ fn init_creates_owner_only_files_and_shows_the_password_once() {
     let data = work.data_dir();
     assert_eq!(mode_of(&data), 0o700);
     assert_eq!(mode_of(&work.database()), 0o600);
-    for secret in [
-        "keys/token-signing.p8",
-        "tls/ca-key.pem",
-        "tls/server-key.pem",
-    ] {
+    assert!(
+        !data.join("keys/token-signing.p8").exists(),
+        "the signing key lives in the secret store, not a plain file"
+    );
+    for secret in ["secrets.master-key", "tls/ca-key.pem", "tls/server-key.pem"] {
         assert_eq!(
             mode_of(&data.join(secret)),
             0o600,
             "{secret} must be owner-only"
         );
     }
-    for directory in ["keys", "tls"] {
+    for directory in ["secrets", "tls"] {
         assert_eq!(
             mode_of(&data.join(directory)),
             0o700,
@@ -249,5 +249,42 @@ fn commands_on_an_uninitialised_directory_say_to_run_init() {
     assert!(
         !work.data_dir().exists(),
         "nothing may be created behind the operator's back"
+    );
+}
+
+#[test]
+fn secrets_list_shows_metadata_and_rotate_makes_a_new_current_version() {
+    let work = Workdir::new();
+    work.init();
+    let listed = work.run(&["secrets", "list"]).ok();
+    assert!(
+        listed.stdout.contains("token-signing-key"),
+        "{}",
+        listed.all()
+    );
+    assert!(listed.stdout.contains("file"), "{}", listed.all());
+
+    let rotated = work.run(&["secrets", "rotate", "token-signing-key"]).ok();
+    assert!(
+        rotated.stdout.contains("version 2 is current"),
+        "{}",
+        rotated.all()
+    );
+    let again = work.run(&["secrets", "rotate", "token-signing-key"]);
+    assert_eq!(again.code, Some(1), "{}", again.all());
+    assert!(again.stderr.contains("rotated recently"), "{}", again.all());
+
+    let unknown = work.run(&["secrets", "rotate", "database-password"]);
+    assert_eq!(unknown.code, Some(1), "{}", unknown.all());
+    assert!(unknown.stderr.contains("not managed"), "{}", unknown.all());
+
+    let actions = work.audit_actions();
+    assert!(
+        actions.contains(&"secret.rotated".to_owned()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"secret.rotation_failed".to_owned()),
+        "{actions:?}"
     );
 }

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod ops;
 pub mod orders;
 pub mod schema;
+pub mod secrets;
 pub mod users;
 
 use axum::Router;
@@ -39,13 +40,14 @@ use crate::state::AppState;
         limits::read, killswitch::engage, killswitch::list,
         audit::events, audit_proofs::latest_checkpoint, audit_proofs::inclusion,
         audit_proofs::consistency,
+        secrets::list, secrets::rotate,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         users::create, users::list, users::patch, users::disable, users::reset_mfa,
         users::approvals, users::approve, users::reject,
         oauth_session::revoke, oauth_session::introspect,
         auth::login, auth::change_password, auth::enroll, auth::confirm, auth::logout,
     ),
-    components(schemas(problem::Problem)),
+    components(schemas(problem::Problem, secrets::SecretView, secrets::SecretList)),
     modifiers(&BearerScheme, &ProblemResponses),
 )]
 pub struct ApiDoc;
@@ -92,6 +94,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/approvals", get(users::approvals))
         .route("/v1/approvals/{id}/approve", post(users::approve))
         .route("/v1/approvals/{id}/reject", post(users::reject))
+        .route("/v1/secrets", get(secrets::list))
+        .route("/v1/secrets/{name}/rotate", post(secrets::rotate))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

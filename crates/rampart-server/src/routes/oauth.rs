@@ -337,7 +337,7 @@ fn form_decode(text: &str) -> String {
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "oauth",
     responses((status = 200, description = "the key set", body = Object)))]
 pub async fn jwks(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(state.jwks.clone())
+    Json(state.verifier.jwks(Utc::now().timestamp()))
 }
 
 /// The authorization server metadata (RFC 8414).

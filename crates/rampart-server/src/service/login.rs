@@ -53,7 +53,7 @@ impl Failure {
     fn as_str(self) -> &'static str {
         match self {
             Self::UnknownUser => "unknown_user",
-            Self::WrongPassword => "wrong_password",
+            Self::WrongPassword => "wrong_password", // pragma: allowlist secret
             Self::Disabled => "disabled_user",
             Self::MissingCode => "missing_code",
             Self::WrongCode => "wrong_code",

@@ -1,9 +1,9 @@
 //! `rampart init`: create the data directory without serving.
 //!
-//! Creates the database, the development CA and server certificate, the token
-//! signing key and the bootstrap administrator, with owner-only permissions,
-//! and shows the one-time password exactly as `serve` would. Running it again
-//! changes nothing and shows no password.
+//! Creates the database, the development CA and server certificate, the secret
+//! store with the token-signing key and the bootstrap administrator, with
+//! owner-only permissions, and shows the one-time password exactly as `serve`
+//! would. Running it again changes nothing and shows no password.
 
 use crate::commands::serve::announce;
 use crate::context::Context;
@@ -16,5 +16,6 @@ pub async fn run(context: &Context) -> Result<(), crate::commands::Error> {
         "data directory ready: {}",
         context.config().server.data_dir.display()
     );
+    data_dir.close().await;
     Ok(())
 }

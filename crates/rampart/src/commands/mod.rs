@@ -13,6 +13,7 @@ pub mod demo;
 pub mod init;
 pub mod killswitch;
 pub mod load;
+pub mod secrets;
 pub mod serve;
 pub mod user;
 
@@ -54,6 +55,9 @@ pub enum Error {
     /// `rampart user` arguments.
     #[error(transparent)]
     UserArgs(#[from] user::UserArgError),
+    /// `rampart secrets`.
+    #[error(transparent)]
+    Secrets(#[from] secrets::SecretsError),
 }
 
 /// Runs the parsed command line; the exit code says whether it succeeded.
@@ -67,6 +71,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::User(command) => user::run(&context, command).await?,
         Command::KillSwitch(command) => killswitch::run(&context, command).await?,
         Command::Audit(command) => return audit::run(&context, command).await,
+        Command::Secrets(command) => secrets::run(&context, command).await?,
         Command::Demo(args) => return demo::run(&context, args).await,
         Command::Load(args) => load::run(&context, args).await?,
     }

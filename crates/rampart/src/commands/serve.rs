@@ -37,8 +37,7 @@ pub async fn run(context: Context) -> Result<(), crate::commands::Error> {
     }
 
     // The gateway opens the database itself; one writer at a time keeps it simple.
-    data_dir.store.close().await;
-    drop(data_dir);
+    data_dir.close().await;
 
     let gateway = Gateway::start(context.config().clone())
         .await

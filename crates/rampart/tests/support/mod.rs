@@ -98,6 +98,18 @@ impl Workdir {
         self.run(&["init"]).ok()
     }
 
+    /// The `action` of every audit event, in order, read with the `sqlite3` shell.
+    pub fn audit_actions(&self) -> Vec<String> {
+        let output = Command::new("sqlite3")
+            .arg(self.database())
+            .arg("SELECT action FROM audit_events ORDER BY seq")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "sqlite3 failed");
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.lines().map(str::to_owned).collect()
+    }
+
     /// Runs SQL against the database with the `sqlite3` shell.
     pub fn sqlite(&self, sql: &str) {
         let output = Command::new("sqlite3")

@@ -36,11 +36,15 @@ pub enum Action {
     ApprovalRead,
     /// Approve or reject someone else's proposal.
     ApprovalDecide,
+    /// Read the metadata of managed secrets, never their values.
+    SecretRead,
+    /// Rotate a managed secret.
+    SecretRotate,
 }
 
 impl Action {
     /// Every action, in a fixed order.
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 15] = [
         Action::OrderPlace,
         Action::OrderRead,
         Action::OrderCancel,
@@ -54,6 +58,8 @@ impl Action {
         Action::AccountManage,
         Action::ApprovalRead,
         Action::ApprovalDecide,
+        Action::SecretRead,
+        Action::SecretRotate,
     ];
 
     /// The Cedar action id, such as `order.place`.
@@ -72,6 +78,8 @@ impl Action {
             Action::AccountManage => "account.manage",
             Action::ApprovalRead => "approval.read",
             Action::ApprovalDecide => "approval.decide",
+            Action::SecretRead => "secret.read",
+            Action::SecretRotate => "secret.rotate",
         }
     }
 }

@@ -61,7 +61,7 @@ fn expected(role: Role, action: Action, target: Target) -> bool {
         KillSwitchEngage => matches!(role, RiskManager | ComplianceOfficer),
         KillSwitchRead => oversight,
         AuditRead => matches!(role, ComplianceOfficer | Auditor) && target == Gateway,
-        ClientManage | ClientRead | UserManage | AccountManage => {
+        ClientManage | ClientRead | UserManage | AccountManage | SecretRead | SecretRotate => {
             role == Admin && target == Gateway
         }
         ApprovalRead | ApprovalDecide => role == Admin && target == Gateway,

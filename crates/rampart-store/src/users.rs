@@ -228,14 +228,21 @@ impl WriteTx<'_> {
         require_user(done.rows_affected(), id)
     }
 
-    /// Makes the pending seed the user's second factor, `step` being the code just checked.
-    pub async fn confirm_mfa(&mut self, id: &str, step: u64) -> Result<bool, StoreError> {
+    /// Makes the pending seed the user's second factor, `step` being the code just checked
+    /// against `checked`; false if the pending seed is no longer the one checked.
+    pub async fn confirm_mfa(
+        &mut self,
+        id: &str,
+        checked: &SecretString,
+        step: u64,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE users SET mfa_secret = mfa_pending_secret, mfa_pending_secret = NULL, \
-             mfa_last_step = ? WHERE id = ? AND mfa_pending_secret IS NOT NULL",
+             mfa_last_step = ? WHERE id = ? AND mfa_pending_secret = ?",
         )
         .bind(step_value(step)?)
         .bind(id)
+        .bind(checked.expose_secret())
         .execute(&mut *self.tx)
         .await?;
         Ok(done.rows_affected() == 1)

@@ -87,10 +87,11 @@ async fn a_second_user_with_the_same_username_is_a_duplicate() {
 async fn a_totp_step_is_accepted_once_and_never_an_earlier_one() {
     let (_dir, store, _) = store_with_user(&[Role::Trader]).await;
     let mut tx = store.begin().await.unwrap();
-    tx.set_pending_mfa("u-1", &SecretString::from("JBSWY3DPEHPK3PXP"))
-        .await
-        .unwrap();
-    assert!(tx.confirm_mfa("u-1", 100).await.unwrap());
+    let seed = SecretString::from("JBSWY3DPEHPK3PXP"); // pragma: allowlist secret
+    tx.set_pending_mfa("u-1", &seed).await.unwrap();
+    let other = SecretString::from("KRSXG5CTMVRXEZLU"); // pragma: allowlist secret
+    assert!(!tx.confirm_mfa("u-1", &other, 100).await.unwrap());
+    assert!(tx.confirm_mfa("u-1", &seed, 100).await.unwrap());
     assert!(!tx.use_totp_step("u-1", 100).await.unwrap());
     assert!(!tx.use_totp_step("u-1", 99).await.unwrap());
     assert!(tx.use_totp_step("u-1", 101).await.unwrap());

@@ -16,23 +16,38 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use support::{Run, Workdir};
 
-/// A checkpointed data directory and a bundle of its events 2 to 4, moved out of it.
-fn exported() -> (Workdir, PathBuf) {
+/// A checkpointed data directory, the size of its checkpoint, and a bundle of its last
+/// three events (the two accounts and the client, a range from the middle of the log),
+/// moved out of it.
+fn exported() -> (Workdir, u64, PathBuf) {
     let work = Workdir::new();
     work.init();
     work.run(&["account", "add", "ACC-1"]).ok();
     work.run(&["account", "add", "ACC-2"]).ok();
     work.run(&["client", "add", "--name", "r", "--roles", "risk_manager"])
         .ok();
-    work.run(&["audit", "checkpoint"]).ok();
+    let signed = work.run(&["audit", "checkpoint"]).ok();
+    let size: u64 = signed
+        .stdout
+        .split("tree size ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|size| size.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no tree size in: {}", signed.all()));
+    assert!(
+        size > 3,
+        "the log starts with the gateway's own events: {size}"
+    );
+    let (from, to) = ((size - 2).to_string(), size.to_string());
     let out = work.path().join("bundle");
     let run = work
         .run(&[
-            "audit", "export", "--from", "2", "--to", "4", "--out", "bundle",
+            "audit", "export", "--from", &from, "--to", &to, "--out", "bundle",
         ])
         .ok();
-    assert!(run.stdout.contains("events 2 to 4"), "{}", run.all());
-    (work, out)
+    let range = format!("events {from} to {to}");
+    assert!(run.stdout.contains(&range), "{}", run.all());
+    (work, size, out)
 }
 
 fn verify_bundle(work: &Workdir, dir: &Path) -> Run {
@@ -66,21 +81,18 @@ fn reseal(dir: &Path, file: &str) {
 
 #[test]
 fn bundle_of_a_middle_range_verifies_without_the_database() {
-    let (work, bundle) = exported();
+    let (work, size, bundle) = exported();
     std::fs::remove_dir_all(work.data_dir()).unwrap();
     let run = verify_bundle(&work, &bundle).ok();
-    assert!(
-        run.stdout.contains("audit bundle verified: events 2 to 4"),
-        "{}",
-        run.all()
-    );
+    let verified = format!("audit bundle verified: events {} to {size}", size - 2);
+    assert!(run.stdout.contains(&verified), "{}", run.all());
     let lines = std::fs::read_to_string(bundle.join("events.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 3);
 }
 
 #[test]
 fn bundle_verifies_against_the_trusted_key_and_refuses_another() {
-    let (work, bundle) = exported();
+    let (work, _, bundle) = exported();
     let trusted = work.data_dir().join("keys/audit-checkpoint.vkey");
     let trusted = trusted.to_str().unwrap();
     work.run(&[
@@ -106,7 +118,7 @@ fn bundle_verifies_against_the_trusted_key_and_refuses_another() {
 
 #[test]
 fn changed_byte_in_an_event_is_named_by_file() {
-    let (work, bundle) = exported();
+    let (work, _, bundle) = exported();
     let path = bundle.join("events.jsonl");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replacen("ACC-1", "ACC-9", 1)).unwrap();
@@ -118,15 +130,16 @@ fn changed_byte_in_an_event_is_named_by_file() {
 
 #[test]
 fn changed_event_with_a_resealed_manifest_is_named_by_seq() {
-    let (work, bundle) = exported();
+    let (work, size, bundle) = exported();
     let path = bundle.join("events.jsonl");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replacen("ACC-1", "ACC-9", 1)).unwrap();
     reseal(&bundle, "events.jsonl");
     let run = verify_bundle(&work, &bundle);
     assert_refused(&run, "audit bundle verification FAILED");
+    let changed = format!("event {}", size - 2);
     assert!(
-        run.stdout.contains("event 2") || run.stdout.contains("line 1"),
+        run.stdout.contains(&changed) || run.stdout.contains("line 1"),
         "{}",
         run.all()
     );
@@ -134,7 +147,7 @@ fn changed_event_with_a_resealed_manifest_is_named_by_seq() {
 
 #[test]
 fn forged_leaf_with_a_resealed_manifest_fails_the_signed_root() {
-    let (work, bundle) = exported();
+    let (work, _, bundle) = exported();
     let path = bundle.join("leaves.bin");
     let mut leaves = std::fs::read(&path).unwrap();
     leaves[0] ^= 1;
@@ -148,15 +161,13 @@ fn forged_leaf_with_a_resealed_manifest_fails_the_signed_root() {
 
 #[test]
 fn export_beyond_the_latest_checkpoint_is_refused() {
-    let (work, _) = exported();
+    let (work, size, _) = exported();
     work.run(&["account", "add", "ACC-3"]).ok();
+    let late = (size + 1).to_string();
     let run = work.run(&[
-        "audit", "export", "--from", "1", "--to", "6", "--out", "late",
+        "audit", "export", "--from", "1", "--to", &late, "--out", "late",
     ]);
     assert!(!run.success, "{}", run.all());
-    assert!(
-        run.stderr.contains("no checkpoint covers event 6"),
-        "{}",
-        run.all()
-    );
+    let expected = format!("no checkpoint covers event {late}");
+    assert!(run.stderr.contains(&expected), "{}", run.all());
 }

@@ -263,7 +263,7 @@ pub async fn confirm(
         .await
         .map_err(|e| internal("begin", &e))?;
     if !tx
-        .confirm_mfa(&user.id, step)
+        .confirm_mfa(&user.id, pending, step)
         .await
         .map_err(|e| internal("confirm", &e))?
     {

@@ -88,7 +88,12 @@ pub async fn authenticate(
         return Err(refuse(&client.id, "disabled_client"));
     }
 
-    let expires = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or(now);
+    // The id is remembered for as long as the assertion could still be accepted,
+    // leeway included; otherwise it could be replayed once its row was pruned.
+    let accepted_until = claims
+        .exp
+        .saturating_add(rampart_auth::assertion::LEEWAY_SECONDS);
+    let expires = chrono::DateTime::from_timestamp(accepted_until, 0).unwrap_or(now);
     let mut tx = state.store.begin().await.map_err(server_error)?;
     tx.prune_expired_jtis(now).await.map_err(server_error)?;
     let fresh = tx

@@ -22,10 +22,10 @@ use crate::service::{authorize, internal};
 use crate::state::AppState;
 
 /// The Cedar action that reads secret metadata (administrators only).
-const READ: Action = Action::ClientRead;
+const READ: Action = Action::SecretRead;
 
 /// The Cedar action that rotates a secret (administrators only).
-const ROTATE: Action = Action::ClientManage;
+const ROTATE: Action = Action::SecretRotate;
 
 /// The metadata of one secret; never its value.
 #[derive(Debug, Serialize, ToSchema)]

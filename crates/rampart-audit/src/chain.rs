@@ -155,6 +155,31 @@ impl ChainVerifier {
         Ok(())
     }
 
+    /// Accepts the next event from its recomputed `leaf` if it is plainly the next one: in
+    /// place, its leaf the stored one, and linked by its stored chain hash.
+    ///
+    /// Returns false, changing nothing, otherwise; the caller then decodes the event and
+    /// calls [`push`](Self::push), which names what is wrong.
+    pub fn accept_hashed(
+        &mut self,
+        seq: u64,
+        leaf: &[u8; 32],
+        stored_leaf: &[u8; 32],
+        stored_chain: &[u8; 32],
+    ) -> bool {
+        if self.displaced.is_some() || seq != self.next_seq || leaf != stored_leaf {
+            return false;
+        }
+        let chain = chain_hash(&self.prev_chain, leaf);
+        if &chain != stored_chain {
+            return false;
+        }
+        self.next_seq = seq.saturating_add(1);
+        self.prev_chain = chain;
+        self.prev_leaf = Some(*leaf);
+        true
+    }
+
     /// Ends verification and returns the head of the verified chain.
     pub fn finish(self) -> Result<ChainHead, VerifyError> {
         if let Some(seq) = self.displaced {

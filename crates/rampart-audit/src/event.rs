@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::raw::RawEvent;
+
 /// The RFC 9162 prefix of a leaf hash.
 const LEAF_PREFIX: u8 = 0x00;
 
@@ -183,28 +185,34 @@ impl AuditEvent {
         if self.seq > MAX_SAFE_INTEGER {
             return canonical_value(self);
         }
-        let mut out = Vec::with_capacity(320);
-        out.extend_from_slice(b"{\"action\":");
-        push_str(&mut out, &self.action);
-        out.extend_from_slice(b",\"actor\":");
-        push_str(&mut out, &self.actor);
-        out.extend_from_slice(b",\"details\":");
-        out.extend_from_slice(&canonical_value(&self.details));
-        out.extend_from_slice(b",\"outcome\":");
-        push_str(&mut out, self.outcome.as_str());
-        out.extend_from_slice(b",\"policy_version\":");
-        match &self.policy_version {
-            Some(version) => push_str(&mut out, version),
-            None => out.extend_from_slice(b"null"),
-        }
-        out.extend_from_slice(b",\"request_id\":");
-        push_str(&mut out, &self.request_id);
-        out.extend_from_slice(format!(",\"seq\":{},\"target\":", self.seq).as_bytes());
-        push_str(&mut out, &self.target);
-        out.extend_from_slice(b",\"time\":");
-        push_str(&mut out, &crate::time::format(&self.time));
-        out.push(b'}');
+        let details = self.canonical_details();
+        let time = crate::time::format(&self.time);
+        let mut out = Vec::with_capacity(details.len().saturating_add(320));
+        self.raw(&time, &details).write_canonical(&mut out);
         out
+    }
+
+    /// The RFC 8785 spelling of the details: the bytes the leaf covers, as the store keeps them.
+    pub fn canonical_details(&self) -> String {
+        let mut out = Vec::with_capacity(128);
+        crate::canonical::write_value(&mut out, &self.details);
+        // The encoder writes strings that were UTF-8 and ASCII around them.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// The event's fields borrowed as stored, with `time` and `details` already encoded.
+    pub fn raw<'a>(&'a self, time: &'a str, details: &'a str) -> RawEvent<'a> {
+        RawEvent {
+            seq: self.seq,
+            time,
+            actor: &self.actor,
+            action: &self.action,
+            target: &self.target,
+            outcome: self.outcome.as_str(),
+            request_id: &self.request_id,
+            policy_version: self.policy_version.as_deref(),
+            details,
+        }
     }
 
     /// The RFC 9162 leaf hash: `SHA-256(0x00 || canonical JSON)`.
@@ -229,14 +237,6 @@ fn canonical_value<T: Serialize>(value: &T) -> Vec<u8> {
                   have no unencodable values (JSON values cannot hold NaN or infinities)"
     )]
     serde_json_canonicalizer::to_vec(value).expect("an audit event always encodes")
-}
-
-/// Appends `text` as a JSON string with RFC 8785 escaping (`"`, `\\`, and control
-/// characters, `\b \t \n \f \r` short and the rest as lowercase `\u00xx`), which is
-/// exactly serde_json's string escaping.
-fn push_str(out: &mut Vec<u8>, text: &str) {
-    // Writing a string into a vector cannot fail.
-    let _ = serde_json::to_writer(&mut *out, text);
 }
 
 fn numbers_are_exact(value: &Value) -> bool {

@@ -15,10 +15,13 @@
 
 pub mod action;
 pub mod bundle;
+pub mod canonical;
 pub mod chain;
 pub mod checkpoint;
 pub mod event;
 pub mod merkle;
+pub mod raw;
+pub mod subtree;
 pub mod time;
 pub mod verify;
 
@@ -29,4 +32,5 @@ pub use checkpoint::{
 };
 pub use event::{AuditEvent, MAX_SAFE_INTEGER, NewEvent, Outcome, ParseOutcomeError};
 pub use merkle::{MerkleAccumulator, MerkleError};
+pub use raw::{RawEvent, RawHashes};
 pub use verify::{LogError, LogSummary, LogVerifier};

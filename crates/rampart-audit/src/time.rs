@@ -4,14 +4,36 @@
 //! into another spelling of the same instant, and a time read back compares
 //! equal to the time that was hashed.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Datelike as _, SubsecRound, Timelike as _, Utc};
 use serde::{Deserialize, Deserializer, Serializer};
 
 const FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
 /// Formats `time` as `2026-01-02T03:04:05.123456Z` (sub-microseconds are dropped).
+///
+/// Years 0 to 9999 outside a leap second are written digit by digit, as every append
+/// and every verified event needs it; the rest goes through chrono's formatter.
 pub fn format(time: &DateTime<Utc>) -> String {
-    time.format(FORMAT).to_string()
+    let nanos = time.nanosecond();
+    if !(0..=9999).contains(&time.year()) || nanos >= 1_000_000_000 {
+        return time.format(FORMAT).to_string();
+    }
+    let mut out = String::with_capacity(27);
+    // Writing into a string cannot fail.
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        time.year(),
+        time.month(),
+        time.day(),
+        time.hour(),
+        time.minute(),
+        time.second(),
+        nanos / 1000
+    );
+    out
 }
 
 /// Parses a time written by [`format`]; any other spelling is refused.
@@ -68,6 +90,22 @@ mod tests {
         assert_eq!(parse("2026-01-02T03:04:05.123456+00:00"), None);
         assert_eq!(parse("2026-01-02T03:04:05.1234567Z"), None);
         assert_eq!(parse("2026-01-02T03:04:05Z"), None);
+    }
+
+    #[test]
+    fn formats_like_chrono_for_every_kind_of_instant() {
+        let times = [
+            Utc.timestamp_opt(0, 0).unwrap(),
+            Utc.timestamp_opt(1_767_225_599, 999_999_999).unwrap(),
+            Utc.timestamp_opt(1_767_225_599, 1_500_000_000).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(10_000, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(-1, 6, 1, 12, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(7, 3, 4, 5, 6, 7).unwrap(),
+        ];
+        for time in times {
+            assert_eq!(format(&time), time.format(FORMAT).to_string(), "{time:?}");
+        }
     }
 
     #[test]

@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 
 use crate::chain::{ChainVerifier, StoredEvent, VerifyError};
 use crate::checkpoint::{Checkpoint, CheckpointError, CheckpointVerifier};
+use crate::event::MAX_SAFE_INTEGER;
 use crate::merkle::{MerkleAccumulator, MerkleError};
+use crate::raw::RawEvent;
 
 /// Why the log did not verify; the first bad event or checkpoint is named.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,6 +154,58 @@ impl LogVerifier {
         let chain = self.chain.get_or_insert_with(ChainVerifier::new);
         chain.push(stored)?;
         self.push_leaf(stored.event.seq, stored.leaf_hash)
+    }
+
+    /// Checks the next event from its stored fields, without decoding them, if it is
+    /// plainly the next one (see [`ChainVerifier::accept_hashed`]).
+    ///
+    /// Returns false, changing nothing, when it is not: the caller then decodes the event
+    /// and calls [`push_stored`](Self::push_stored), which names what is wrong. `scratch`
+    /// is the encoding buffer, reused from event to event.
+    pub fn push_raw(
+        &mut self,
+        raw: &RawEvent<'_>,
+        stored_leaf: &[u8; 32],
+        stored_chain: &[u8; 32],
+        scratch: &mut Vec<u8>,
+    ) -> Result<bool, LogError> {
+        if raw.seq > MAX_SAFE_INTEGER {
+            return Ok(false);
+        }
+        let leaf = raw.leaf_hash(scratch);
+        let chain = self.chain.get_or_insert_with(ChainVerifier::new);
+        // The fields must read back one way for them to be the fields that were hashed.
+        if leaf != *stored_leaf
+            || !raw.is_well_formed()
+            || !chain.accept_hashed(raw.seq, &leaf, stored_leaf, stored_chain)
+        {
+            return Ok(false);
+        }
+        self.push_leaf(raw.seq, leaf).map(|()| true)
+    }
+
+    /// Checks the next event from its canonical JSON as rebuilt from its stored columns
+    /// elsewhere (by the database), if it is plainly the next one.
+    ///
+    /// As [`push_raw`](Self::push_raw), it returns false, changing nothing, when the event
+    /// is not; `well_formed` must say that the columns read back as one event.
+    pub fn push_rebuilt(
+        &mut self,
+        seq: u64,
+        canonical: &[u8],
+        well_formed: bool,
+        stored: (&[u8; 32], &[u8; 32]),
+    ) -> Result<bool, LogError> {
+        let (stored_leaf, stored_chain) = stored;
+        if seq > MAX_SAFE_INTEGER || !well_formed {
+            return Ok(false);
+        }
+        let leaf = crate::merkle::leaf_hash(canonical);
+        let chain = self.chain.get_or_insert_with(ChainVerifier::new);
+        if leaf != *stored_leaf || !chain.accept_hashed(seq, &leaf, stored_leaf, stored_chain) {
+            return Ok(false);
+        }
+        self.push_leaf(seq, leaf).map(|()| true)
     }
 
     /// Adds the leaf of the event `seq`, already computed by the caller.

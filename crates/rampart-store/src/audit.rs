@@ -1,11 +1,10 @@
-//! The audit log in the store: appending, reading and verifying it.
+//! The audit log in the store: appending and reading it (verification is in
+//! `audit_verify`).
 //!
 //! Appends run inside the write transaction of the change they record, on the
-//! single writer connection, so the chain never forks. Verification reads
-//! every stored event in pages and recomputes its leaf and chain hash from the
-//! stored fields, trusting neither stored hash, then the RFC 9162 tree and the
-//! stored checkpoints over it. Events are numbered from `seq` 1; the event
-//! with `seq` n is leaf index n - 1 of the tree.
+//! single writer connection, so the chain never forks. An event is encoded once,
+//! in the form its columns store, and its leaf hashes exactly that text. Events
+//! are numbered from `seq` 1; the event with `seq` n is leaf index n - 1 of the tree.
 //!
 //! Retention: the gateway never deletes or changes an event; triggers of
 //! migration 0001 refuse `UPDATE` and `DELETE` on `audit_events` (and those
@@ -16,11 +15,7 @@
 //! respelled with the same meaning (keys reordered, `3` as `3.0`, spaces,
 //! escapes) is found changed too.
 
-use rampart_audit::{
-    AuditEvent, CheckpointVerifier, Fault, GENESIS, LogError, LogVerifier, NewEvent, Outcome,
-    StoredEvent, VerifyError,
-};
-use serde_json::Value;
+use rampart_audit::{AuditEvent, GENESIS, MAX_SAFE_INTEGER, NewEvent, Outcome, StoredEvent};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row as _, Sqlite, SqliteConnection};
 
@@ -28,129 +23,8 @@ use crate::codec::{self, RowKey};
 use crate::error::StoreError;
 use crate::group::Unit;
 use crate::rows::get;
-use crate::store::Store;
 
-/// How many events verification reads at a time.
-const VERIFY_PAGE: u32 = 1000;
-
-/// What a successful verification covered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VerifySummary {
-    /// How many events were verified.
-    pub events: u64,
-    /// The chain hash of the last event, to compare with one recorded elsewhere.
-    pub head_hash: [u8; 32],
-    /// The recomputed RFC 9162 root over every event.
-    pub root_hash: [u8; 32],
-    /// How many stored checkpoints matched the recomputed tree.
-    pub checkpoints: usize,
-}
-
-/// Why the audit log did not verify.
-#[derive(Debug, thiserror::Error)]
-pub enum AuditCheckError {
-    /// The log was tampered with; the first bad event is named.
-    #[error(transparent)]
-    Chain(#[from] VerifyError),
-    /// The tree or a checkpoint does not verify; the first bad one is named.
-    #[error(transparent)]
-    Log(LogError),
-    /// A stored event cannot even be read back.
-    #[error("audit event {seq} cannot be read: it was changed outside the gateway")]
-    Unreadable {
-        /// The stored `seq` of the row.
-        seq: String,
-    },
-    /// The store failed while reading the log.
-    #[error(transparent)]
-    Store(StoreError),
-}
-
-impl From<LogError> for AuditCheckError {
-    fn from(error: LogError) -> Self {
-        match error {
-            LogError::Event(error) => Self::Chain(error),
-            other => Self::Log(other),
-        }
-    }
-}
-
-impl From<StoreError> for AuditCheckError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Corrupt {
-                table: "audit_events",
-                key,
-            } => Self::Unreadable { seq: key },
-            other => Self::Store(other),
-        }
-    }
-}
-
-/// Verifies the whole audit log and the stored checkpoints' roots, reporting
-/// `progress(done, total)` after each page; see [`verify_audit_signed`].
-pub async fn verify_audit(
-    store: &Store,
-    progress: impl FnMut(u64, u64),
-) -> Result<VerifySummary, AuditCheckError> {
-    verify_audit_with(store, None, progress).await
-}
-
-/// Verifies the whole audit log, the tree, and every stored checkpoint, whose signature
-/// must be by `verifier`'s key.
-///
-/// Every leaf and chain hash is recomputed from the stored fields and the RFC 9162 tree
-/// from the leaves; each checkpoint's root must equal the recomputed root at its size,
-/// which also makes it consistent with the checkpoints before it. The first event or
-/// checkpoint that does not match is named. Events removed from the end of the log after
-/// a checkpoint are reported as truncation; removed before any checkpoint, compare the
-/// returned `events` and `head_hash` with a head recorded outside the database.
-pub async fn verify_audit_signed(
-    store: &Store,
-    verifier: &CheckpointVerifier,
-    progress: impl FnMut(u64, u64),
-) -> Result<VerifySummary, AuditCheckError> {
-    verify_audit_with(store, Some(verifier), progress).await
-}
-
-async fn verify_audit_with(
-    store: &Store,
-    verifier: Option<&CheckpointVerifier>,
-    mut progress: impl FnMut(u64, u64),
-) -> Result<VerifySummary, AuditCheckError> {
-    let total = store.audit_len().await?;
-    let mut log = LogVerifier::new();
-    for signed in store.checkpoints().await? {
-        match verifier {
-            Some(verifier) => log.add_signed(verifier, &signed.text).map(|_| ())?,
-            None => log.add_checkpoint(signed.checkpoint)?,
-        }
-    }
-    let (mut after, mut done) = (0, 0u64);
-    loop {
-        let page = checked_page(&mut *store.reader().await?, after, VERIFY_PAGE).await?;
-        let Some((last, _)) = page.last() else { break };
-        after = last.event.seq;
-        for (stored, canonical) in &page {
-            log.push_stored(stored)?;
-            if !canonical {
-                return Err(AuditCheckError::Chain(VerifyError {
-                    seq: stored.event.seq,
-                    fault: Fault::Changed,
-                }));
-            }
-        }
-        done = done.saturating_add(page.len() as u64);
-        progress(done, total.max(done));
-    }
-    let summary = log.finish()?;
-    Ok(VerifySummary {
-        events: summary.events,
-        head_hash: summary.head_hash.unwrap_or(GENESIS),
-        root_hash: summary.root_hash,
-        checkpoints: summary.checkpoints,
-    })
-}
+pub use crate::audit_verify::{AuditCheckError, VerifySummary, verify_audit, verify_audit_signed};
 
 /// Records `event` as the next event of the log.
 ///
@@ -168,56 +42,107 @@ pub(crate) async fn append(unit: &mut Unit, event: NewEvent) -> Result<AuditEven
     }
     let (last_seq, prev) = match unit.head() {
         Some(head) => head,
-        None => head(unit).await?,
+        None => head(unit.connection_for_reads()).await?,
     };
     let seq = last_seq
         .checked_add(1)
+        .filter(|seq| *seq <= MAX_SAFE_INTEGER)
         .ok_or(StoreError::Overflow { field: "seq" })?;
-    i64::try_from(seq).map_err(|_| StoreError::Overflow { field: "seq" })?;
-    let stored = StoredEvent::seal(AuditEvent::from_new(seq, chrono::Utc::now(), event), &prev);
-    let details = canonical_details(&stored.event.details)?;
-    unit.set_head((seq, stored.chain_hash));
-    let event = stored.event.clone();
-    unit.stage(Staged { stored, details });
+    let event = AuditEvent::from_new(seq, chrono::Utc::now(), event);
+    let staged = Staged::seal(&event, &prev);
+    unit.set_head((seq, staged.chain_hash));
+    unit.stage(staged);
     Ok(event)
 }
 
-/// A sealed event waiting for its batch's insert.
+/// A sealed event waiting for its batch's insert: its columns as they are stored.
 #[derive(Debug)]
 pub(crate) struct Staged {
-    stored: StoredEvent,
+    seq: i64,
+    time: String,
+    actor: String,
+    action: String,
+    target: String,
+    outcome: &'static str,
+    request_id: String,
+    policy_version: Option<String>,
     details: String,
+    leaf_hash: [u8; 32],
+    chain_hash: [u8; 32],
 }
 
-/// How many staged events one `INSERT` writes (11 parameters each).
-const INSERT_ROWS: usize = 500;
+impl Staged {
+    /// Encodes `event` once, in its stored form, and hashes it onto the chain after `prev`.
+    ///
+    /// The leaf covers the very text that is stored, so verification can hash the stored
+    /// columns as they are.
+    fn seal(event: &AuditEvent, prev: &[u8; 32]) -> Self {
+        let time = codec::time(&event.time);
+        let details = event.canonical_details();
+        let mut scratch = Vec::with_capacity(details.len().saturating_add(320));
+        let hashes = event.raw(&time, &details).hashes(prev, &mut scratch);
+        Self {
+            // INVARIANT: `seq` is at most 2^53, checked by `append`.
+            seq: i64::try_from(event.seq).unwrap_or(i64::MAX),
+            time,
+            actor: event.actor.clone(),
+            action: event.action.clone(),
+            target: event.target.clone(),
+            outcome: event.outcome.as_str(),
+            request_id: event.request_id.clone(),
+            policy_version: event.policy_version.clone(),
+            details,
+            leaf_hash: hashes.leaf_hash,
+            chain_hash: hashes.chain_hash,
+        }
+    }
+}
 
-/// Inserts the staged events of a batch, in order, a few hundred rows per statement.
+/// The most rows one `INSERT` writes (11 parameters each).
+const INSERT_ROWS: usize = 256;
+
+/// Inserts the staged events of a batch, in order, up to [`INSERT_ROWS`] rows per statement,
+/// and the hashes of the subtrees they complete.
+///
+/// Statements hold a power of two of rows, so that a handful of prepared statements serve
+/// every batch size from the connection's statement cache.
 pub(crate) async fn insert_staged(
     conn: &mut SqliteConnection,
     staged: &[Staged],
 ) -> Result<(), StoreError> {
-    for rows in staged.chunks(INSERT_ROWS) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO audit_events (seq, time, actor, action, target, outcome, request_id, \
-             policy_version, details, leaf_hash, chain_hash) ",
-        );
-        query.push_values(rows, |mut row, staged| {
-            let event = &staged.stored.event;
-            row.push_bind(i64::try_from(event.seq).unwrap_or(i64::MAX))
-                .push_bind(codec::time(&event.time))
-                .push_bind(event.actor.as_str())
-                .push_bind(event.action.as_str())
-                .push_bind(event.target.as_str())
-                .push_bind(event.outcome.as_str())
-                .push_bind(event.request_id.as_str())
-                .push_bind(event.policy_version.as_deref())
-                .push_bind(staged.details.as_str())
-                .push_bind(staged.stored.leaf_hash.as_slice())
-                .push_bind(staged.stored.chain_hash.as_slice());
-        });
-        query.build().execute(&mut *conn).await?;
+    let mut rest = staged;
+    while !rest.is_empty() {
+        let take = INSERT_ROWS.min(1 << rest.len().ilog2());
+        let (rows, after) = rest.split_at(take);
+        insert_rows(conn, rows).await?;
+        rest = after;
     }
+    if let (Some(first), Some(last)) = (staged.first(), staged.last()) {
+        let seq = |staged: &Staged| u64::try_from(staged.seq).unwrap_or(0);
+        crate::audit_tree::extend_for_batch(conn, seq(first), seq(last)).await?;
+    }
+    Ok(())
+}
+
+async fn insert_rows(conn: &mut SqliteConnection, rows: &[Staged]) -> Result<(), StoreError> {
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO audit_events (seq, time, actor, action, target, outcome, request_id, \
+         policy_version, details, leaf_hash, chain_hash) ",
+    );
+    query.push_values(rows, |mut row, staged| {
+        row.push_bind(staged.seq)
+            .push_bind(staged.time.as_str())
+            .push_bind(staged.actor.as_str())
+            .push_bind(staged.action.as_str())
+            .push_bind(staged.target.as_str())
+            .push_bind(staged.outcome)
+            .push_bind(staged.request_id.as_str())
+            .push_bind(staged.policy_version.as_deref())
+            .push_bind(staged.details.as_str())
+            .push_bind(staged.leaf_hash.as_slice())
+            .push_bind(staged.chain_hash.as_slice());
+    });
+    query.build().execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -252,7 +177,7 @@ pub(crate) async fn page(
 }
 
 /// Like [`page`], with whether each row's details are in their canonical spelling.
-async fn checked_page(
+pub(crate) async fn checked_page(
     conn: &mut SqliteConnection,
     after_seq: u64,
     limit: u32,
@@ -264,14 +189,6 @@ async fn checked_page(
         .fetch_all(conn)
         .await?;
     found.iter().map(stored_event).collect()
-}
-
-/// The RFC 8785 spelling of `details`: the bytes hashed into the leaf.
-fn canonical_details(details: &Value) -> Result<String, StoreError> {
-    serde_json_canonicalizer::to_string(details).map_err(|_| StoreError::Invalid {
-        field: "details",
-        rule: "cannot be encoded",
-    })
 }
 
 /// The largest stored `seq` (0 when the log is empty); cheap, unlike a count.
@@ -314,7 +231,7 @@ pub(crate) fn stored_event(row: &SqliteRow) -> Result<(StoredEvent, bool), Store
         policy_version: get(row, "policy_version", key)?,
         details: key.json(&details)?,
     };
-    let canonical = canonical_details(&event.details).is_ok_and(|text| text == details);
+    let canonical = event.canonical_details() == details;
     let stored = StoredEvent {
         event,
         leaf_hash: key.hash(&get::<Vec<u8>>(row, "leaf_hash", key)?)?,

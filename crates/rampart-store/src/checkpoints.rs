@@ -3,16 +3,18 @@
 //! A checkpoint row keeps the signed text exactly as it was signed; its size and root
 //! columns repeat what the text says, for lookups, and are checked against it when read.
 //! Checkpoints are append-only (a trigger refuses changes) and each one is larger than the
-//! last. Proofs are computed from the stored leaf hashes of the tree prefix they cover:
-//! 32 bytes per event in memory. The leaf of the event with `seq` n is leaf index n - 1.
+//! last. Roots and proofs are built from O(log n) stored subtree hashes (see
+//! `audit_tree`), not from every leaf. The leaf of the event with `seq` n is leaf index
+//! n - 1.
 
 use std::ops::Range;
 
-use rampart_audit::merkle;
+use rampart_audit::subtree;
 use rampart_audit::{Checkpoint, SignedCheckpoint};
 use sqlx::SqliteConnection;
 use sqlx::sqlite::SqliteRow;
 
+use crate::audit_tree;
 use crate::codec::{self, RowKey};
 use crate::error::StoreError;
 use crate::rows::get;
@@ -100,10 +102,13 @@ impl Store {
         seq: u64,
         tree_size: u64,
     ) -> Result<InclusionProof, StoreError> {
-        let leaves = self.tree_prefix(tree_size).await?;
+        let mut conn = self.reader().await?;
+        check_stored(&mut conn, tree_size).await?;
         check_between("seq", seq, 1, tree_size)?;
         let leaf_index = seq.saturating_sub(1);
-        let path = merkle::inclusion_proof(&leaves, leaf_index)?;
+        let needed = subtree::needed_for_inclusion(leaf_index, tree_size);
+        let hashes = audit_tree::fetch(&mut conn, &needed).await?;
+        let path = subtree::inclusion_proof(leaf_index, tree_size, &hashes)?;
         Ok(InclusionProof {
             leaf_index,
             tree_size,
@@ -113,23 +118,28 @@ impl Store {
 
     /// The proof that the tree of `from` events is a prefix of the tree of `to` events.
     pub async fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<[u8; 32]>, StoreError> {
-        let leaves = self.tree_prefix(to).await?;
+        let mut conn = self.reader().await?;
+        check_stored(&mut conn, to).await?;
         check_between("from", from, 1, to)?;
-        Ok(merkle::consistency_proof(&leaves, from)?)
+        let needed = subtree::needed_for_consistency(from, to);
+        let hashes = audit_tree::fetch(&mut conn, &needed).await?;
+        Ok(subtree::consistency_proof(from, to, &hashes)?)
     }
 
     /// The RFC 9162 root of the first `tree_size` events.
     pub async fn audit_root(&self, tree_size: u64) -> Result<[u8; 32], StoreError> {
-        Ok(merkle::root(&self.tree_prefix(tree_size).await?))
-    }
-
-    /// The leaf hashes of the first `tree_size` events, which must all be stored.
-    async fn tree_prefix(&self, tree_size: u64) -> Result<Vec<[u8; 32]>, StoreError> {
         let mut conn = self.reader().await?;
-        let len = crate::audit::len(&mut conn).await?;
-        check_at_most("tree_size", tree_size, len)?;
-        leaf_hashes(&mut conn, 0..tree_size).await
+        check_stored(&mut conn, tree_size).await?;
+        let needed = subtree::needed_for_root(tree_size);
+        let hashes = audit_tree::fetch(&mut conn, &needed).await?;
+        Ok(subtree::root(tree_size, &hashes))
     }
+}
+
+/// Refuses a tree larger than the stored log.
+async fn check_stored(conn: &mut SqliteConnection, tree_size: u64) -> Result<(), StoreError> {
+    let len = crate::audit::len(conn).await?;
+    check_at_most("tree_size", tree_size, len)
 }
 
 async fn latest(conn: &mut SqliteConnection) -> Result<Option<SignedCheckpoint>, StoreError> {
@@ -161,7 +171,7 @@ async fn insert(
     Ok(())
 }
 
-async fn leaf_hashes(
+pub(crate) async fn leaf_hashes(
     conn: &mut SqliteConnection,
     range: Range<u64>,
 ) -> Result<Vec<[u8; 32]>, StoreError> {

@@ -22,6 +22,7 @@ use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sqlx::{Executor, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
@@ -60,8 +61,10 @@ struct Batch {
     unit_staged: Vec<Staged>,
     unit_head: Option<Head>,
     unit_open: bool,
-    // The last committed unit's savepoint is still open (released lazily).
-    unreleased: bool,
+    // The unit savepoint is open, and whether the connection was handed out since it
+    // was opened: a clean savepoint serves the next unit as it is.
+    savepoint: bool,
+    dirty: bool,
     released: u64,
     flushing: bool,
 }
@@ -77,7 +80,16 @@ pub(crate) struct Unit {
 pub(crate) struct Group {
     pool: SqlitePool,
     slot: Arc<Mutex<Slot>>,
+    cache_sized: Arc<AtomicBool>,
 }
+
+/// The writer's page cache, in KiB (SQLite's negative `cache_size`): a batch of a few
+/// thousand events and the index pages it touches stay in memory instead of spilling.
+const WRITER_CACHE_KIB: i64 = 65_536;
+
+/// How many WAL pages a commit lets accumulate before it checkpoints them into the
+/// database (SQLite's default is 1000): pages written by many batches are copied once.
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 10_000;
 
 impl Group {
     /// Group commit over `pool`, which holds the one writer connection.
@@ -85,6 +97,7 @@ impl Group {
         Self {
             pool,
             slot: Arc::new(Mutex::new(Slot::default())),
+            cache_sized: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -93,6 +106,7 @@ impl Group {
         let mut guard = self.slot.clone().lock_owned().await;
         settle(&mut guard).await;
         if guard.batch.is_none() {
+            self.size_cache().await?;
             // IMMEDIATE takes the write lock before anything is read, so the head
             // of the audit chain is read under it, even with a second process.
             let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -102,13 +116,7 @@ impl Group {
             guard,
             slot: self.slot.clone(),
         };
-        let batch = unit.batch();
-        let sql = if batch.unreleased {
-            "RELEASE rampart_unit; SAVEPOINT rampart_unit"
-        } else {
-            "SAVEPOINT rampart_unit"
-        };
-        if let Err(error) = run(&mut batch.tx, sql).await {
+        if let Err(error) = open_savepoint(unit.batch()).await {
             // The batch is in an unknown state: end it, failing its units, none of
             // which was acknowledged yet.
             if let Some(batch) = unit.guard.batch.take() {
@@ -116,9 +124,22 @@ impl Group {
             }
             return Err(error.into());
         }
-        unit.batch().unreleased = false;
         batch_open_unit(unit.batch());
         Ok(unit)
+    }
+
+    /// Gives the writer connection its page cache and checkpoint interval, once;
+    /// `synchronous` stays `FULL`, so every batch's COMMIT is still durable.
+    async fn size_cache(&self) -> Result<(), StoreError> {
+        if !self.cache_sized.load(Ordering::Relaxed) {
+            let pragmas = format!(
+                "PRAGMA cache_size = -{WRITER_CACHE_KIB}; \
+                 PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}"
+            );
+            self.pool.execute(pragmas.as_str()).await?;
+            self.cache_sized.store(true, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// Waits until no unit runs and no batch waits to be flushed.
@@ -145,7 +166,8 @@ impl Batch {
             unit_staged: Vec::new(),
             unit_head: None,
             unit_open: false,
-            unreleased: false,
+            savepoint: false,
+            dirty: false,
             released: 0,
             flushing: false,
         }
@@ -156,6 +178,24 @@ impl Batch {
         self.outcome.send_replace(Some(Err(reason.into())));
         // Dropping the transaction rolls the batch back.
     }
+}
+
+/// Gives the next unit a savepoint of its own, with no round trip to the database when
+/// the open one was not written under since it was opened.
+///
+/// A unit that only appends audit events stages them in memory and never takes the
+/// connection, so units that only append share one savepoint, and undoing one of them
+/// undoes nothing but its staged events.
+async fn open_savepoint(batch: &mut Batch) -> Result<(), sqlx::Error> {
+    let sql = match (batch.savepoint, batch.dirty) {
+        (true, false) => return Ok(()),
+        (true, true) => "RELEASE rampart_unit; SAVEPOINT rampart_unit",
+        (false, _) => "SAVEPOINT rampart_unit",
+    };
+    run(&mut batch.tx, sql).await?;
+    batch.savepoint = true;
+    batch.dirty = false;
+    Ok(())
 }
 
 fn batch_open_unit(batch: &mut Batch) {
@@ -184,6 +224,14 @@ impl Unit {
         self.batch().head = Some(head);
     }
 
+    /// The writer connection, for statements that write nothing.
+    ///
+    /// Unlike the connection the unit dereferences to, using it leaves the unit's
+    /// savepoint clean, so that the next unit can share it.
+    pub(crate) fn connection_for_reads(&mut self) -> &mut SqliteConnection {
+        &mut self.batch().tx
+    }
+
     /// Keeps a sealed audit event with the unit, to be inserted with its batch.
     pub(crate) fn stage(&mut self, event: Staged) {
         self.batch().unit_staged.push(event);
@@ -195,7 +243,6 @@ impl Unit {
         // as its own savepoint, or by the batch's COMMIT, which keeps it all.
         let batch = self.batch();
         batch.unit_open = false;
-        batch.unreleased = true;
         let mut events = std::mem::take(&mut batch.unit_staged);
         batch.staged.append(&mut events);
         batch.released = batch.released.saturating_add(1);
@@ -256,7 +303,10 @@ impl Deref for Unit {
 
 impl DerefMut for Unit {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
-        &mut self.batch().tx
+        // Whatever runs on the connection now is under the unit's savepoint.
+        let batch = self.batch();
+        batch.dirty = true;
+        &mut batch.tx
     }
 }
 
@@ -268,11 +318,17 @@ fn settle(slot: &mut Slot) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         let Some(batch) = slot.batch.as_mut().filter(|b| b.unit_open) else {
             return;
         };
-        let undone = run(
-            &mut batch.tx,
-            "ROLLBACK TO rampart_unit; RELEASE rampart_unit",
-        )
-        .await;
+        let undone = if batch.dirty {
+            let undone = run(
+                &mut batch.tx,
+                "ROLLBACK TO rampart_unit; RELEASE rampart_unit",
+            )
+            .await;
+            batch.savepoint = false;
+            undone
+        } else {
+            Ok(())
+        };
         batch.unit_open = false;
         batch.head = batch.unit_head;
         batch.unit_staged.clear();
@@ -312,7 +368,15 @@ async fn flush_now(slot: Arc<Mutex<Slot>>) {
 }
 
 /// Inserts the batch's staged audit events, then commits it all with one fsync.
+///
+/// The last unit's savepoint is released first, so that SQLite does not copy every page
+/// the inserts touch into a savepoint journal that nothing will roll back to.
 async fn commit(mut batch: Batch) -> Result<(), String> {
+    if batch.savepoint {
+        run(&mut batch.tx, "RELEASE rampart_unit")
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     let inserted = crate::audit::insert_staged(&mut batch.tx, &batch.staged).await;
     if let Err(error) = inserted {
         return Err(error.to_string());

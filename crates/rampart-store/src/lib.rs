@@ -9,7 +9,10 @@
 
 mod approvals;
 mod audit;
+mod audit_packed;
 mod audit_query;
+mod audit_tree;
+mod audit_verify;
 mod bundle_export;
 mod checkpointer;
 mod checkpoints;

@@ -1,0 +1,190 @@
+//! Stored hashes of complete audit subtrees, so that a root or a proof reads O(log n) rows.
+//!
+//! When a batch of events completes a block of 256 leaves, the block's hash and every
+//! larger subtree it completes are written to `audit_tree_nodes` in the batch's own
+//! transaction (migration 0008); a log older than the table is filled in by the first
+//! batch that completes a block. A root or proof then needs the hashes of O(log n)
+//! perfect subtrees (see [`rampart_audit::subtree`]): those of 256 leaves or more come
+//! from the table, smaller ones from the leaves of at most two blocks. A node that is not
+//! stored is computed from its leaves, so a proof is right even before the table is.
+
+use std::collections::HashMap;
+
+use rampart_audit::merkle::{self, node_hash};
+use rampart_audit::subtree::{Subtree, Subtrees};
+use sqlx::SqliteConnection;
+
+use crate::checkpoints::leaf_hashes;
+use crate::error::StoreError;
+
+/// The level of the smallest stored subtree: 2^8 = 256 leaves.
+const STORED_LEVEL: u32 = 8;
+
+/// How many blocks the catching up reads at a time (2^20 leaf hashes, 32 MiB).
+const BLOCKS_PER_READ: u64 = 4096;
+
+/// Stores the subtrees completed by the batch that appended events `first..=last`.
+pub(crate) async fn extend_for_batch(
+    conn: &mut SqliteConnection,
+    first: u64,
+    last: u64,
+) -> Result<(), StoreError> {
+    if first.saturating_sub(1) >> STORED_LEVEL == last >> STORED_LEVEL {
+        return Ok(());
+    }
+    extend(conn, last).await
+}
+
+/// Stores every complete subtree of at least 256 leaves among the first `len` leaves that
+/// is not stored yet, the smallest first.
+async fn extend(conn: &mut SqliteConnection, len: u64) -> Result<(), StoreError> {
+    let blocks = len >> STORED_LEVEL;
+    let stored: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(idx) FROM audit_tree_nodes WHERE level = ?")
+            .bind(i64::from(STORED_LEVEL))
+            .fetch_one(&mut *conn)
+            .await?;
+    let mut next = stored.map_or(0, |idx| {
+        u64::try_from(idx).unwrap_or(u64::MAX).saturating_add(1)
+    });
+    let mut frontier = HashMap::new();
+    while next < blocks {
+        let end = blocks.min(next.saturating_add(BLOCKS_PER_READ));
+        let leaves = leaf_hashes(conn, next << STORED_LEVEL..end << STORED_LEVEL).await?;
+        for (block, run) in (next..).zip(leaves.chunks(1 << STORED_LEVEL)) {
+            if run.len() != 1 << STORED_LEVEL {
+                // Leaves are missing (the log was cut outside the gateway): store nothing
+                // that would not be the tree's; verification names what is missing.
+                return Ok(());
+            }
+            let subtree = Subtree {
+                level: STORED_LEVEL,
+                index: block,
+            };
+            store_with_parents(conn, &mut frontier, subtree, merkle::root(run)).await?;
+        }
+        next = end;
+    }
+    Ok(())
+}
+
+/// Stores `subtree`, then each parent it completes as the right child.
+///
+/// `frontier` keeps the last node stored at each level, the left sibling the next
+/// right child needs; a sibling stored by an earlier batch is read back.
+async fn store_with_parents(
+    conn: &mut SqliteConnection,
+    frontier: &mut HashMap<u32, (u64, [u8; 32])>,
+    mut subtree: Subtree,
+    mut hash: [u8; 32],
+) -> Result<(), StoreError> {
+    loop {
+        insert(conn, subtree, &hash).await?;
+        frontier.insert(subtree.level, (subtree.index, hash));
+        if subtree.index % 2 == 0 || subtree.level >= 63 {
+            return Ok(());
+        }
+        let left = Subtree {
+            index: subtree.index - 1,
+            ..subtree
+        };
+        let left_hash = match frontier.get(&left.level) {
+            Some(&(index, hash)) if index == left.index => Some(hash),
+            _ => stored(conn, left).await?,
+        };
+        // A sibling missing from the table is filled in by catching up, smallest first.
+        let Some(left_hash) = left_hash else {
+            return Ok(());
+        };
+        hash = node_hash(&left_hash, &hash);
+        subtree = Subtree {
+            level: subtree.level + 1,
+            index: subtree.index / 2,
+        };
+    }
+}
+
+async fn insert(
+    conn: &mut SqliteConnection,
+    subtree: Subtree,
+    hash: &[u8; 32],
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT OR IGNORE INTO audit_tree_nodes (level, idx, hash) VALUES (?, ?, ?)")
+        .bind(i64::from(subtree.level))
+        .bind(i64::try_from(subtree.index).map_err(|_| StoreError::Overflow { field: "idx" })?)
+        .bind(hash.as_slice())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The stored hash of `subtree`, if it is stored.
+async fn stored(
+    conn: &mut SqliteConnection,
+    subtree: Subtree,
+) -> Result<Option<[u8; 32]>, StoreError> {
+    let Ok(index) = i64::try_from(subtree.index) else {
+        return Ok(None);
+    };
+    let hash: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT hash FROM audit_tree_nodes WHERE level = ? AND idx = ?")
+            .bind(i64::from(subtree.level))
+            .bind(index)
+            .fetch_optional(conn)
+            .await?;
+    let Some(hash) = hash else { return Ok(None) };
+    <[u8; 32]>::try_from(hash.as_slice())
+        .map(Some)
+        .map_err(|_| StoreError::Corrupt {
+            table: "audit_tree_nodes",
+            key: format!("{}/{}", subtree.level, subtree.index),
+        })
+}
+
+/// The hashes of `needed`: stored nodes where there are, computed from leaves elsewhere.
+///
+/// Subtrees under 256 leaves lie in at most two blocks for one proof; the leaves of each
+/// block are read once.
+pub(crate) async fn fetch(
+    conn: &mut SqliteConnection,
+    needed: &[Subtree],
+) -> Result<Subtrees, StoreError> {
+    let mut hashes = Subtrees::new();
+    let mut small: Vec<Subtree> = Vec::new();
+    for &subtree in needed {
+        if subtree.level < STORED_LEVEL {
+            small.push(subtree);
+            continue;
+        }
+        let hash = match stored(conn, subtree).await? {
+            Some(hash) => hash,
+            None => merkle::root(&leaf_hashes(conn, subtree.leaves()).await?),
+        };
+        hashes.insert(subtree, hash);
+    }
+    let mut blocks: HashMap<u64, (u64, u64)> = HashMap::new();
+    for subtree in &small {
+        let range = subtree.leaves();
+        let span = blocks
+            .entry(range.start >> STORED_LEVEL)
+            .or_insert((range.start, range.end));
+        *span = (span.0.min(range.start), span.1.max(range.end));
+    }
+    for (start, end) in blocks.into_values() {
+        let leaves = leaf_hashes(conn, start..end).await?;
+        for subtree in small
+            .iter()
+            .filter(|s| (start..end).contains(&s.leaves().start))
+        {
+            let range = subtree.leaves();
+            let from = usize::try_from(range.start - start).unwrap_or(usize::MAX);
+            let to = usize::try_from(range.end - start).unwrap_or(usize::MAX);
+            let run = leaves.get(from..to).ok_or_else(|| StoreError::Corrupt {
+                table: "audit_events",
+                key: (range.end).to_string(),
+            })?;
+            hashes.insert(*subtree, merkle::root(run));
+        }
+    }
+    Ok(hashes)
+}

@@ -1,0 +1,269 @@
+//! Verifying the stored audit log: every leaf, the chain, the tree and the checkpoints.
+//!
+//! Verification trusts neither stored hash. Each row's leaf is recomputed from its stored
+//! columns as they are, the bytes that were hashed when it was appended (see
+//! [`RawEvent`]), then its chain hash, then the RFC 9162 tree, which must give each stored
+//! checkpoint's root at its size. Only a row that does not plainly verify is decoded and
+//! checked field by field, which names the first bad event and what is wrong with it
+//! (changed, missing, inserted, duplicated, out of order, unreadable).
+//!
+//! SQLite rebuilds each page's canonical JSON and packs it into one value (see
+//! `audit_packed`); one task reads pages while another hashes the page before, so reading
+//! and hashing overlap on two cores. From the first event of a page that is not plainly
+//! right, the page is checked row by row.
+
+use rampart_audit::{
+    CheckpointVerifier, Fault, GENESIS, LogError, LogVerifier, RawEvent, VerifyError,
+};
+use sqlx::Row as _;
+use sqlx::sqlite::SqliteRow;
+use tokio::sync::mpsc;
+
+use crate::audit::stored_event;
+use crate::audit_packed::{self, Packed, PackedPage};
+use crate::error::StoreError;
+use crate::store::Store;
+
+/// How many events verification reads at a time.
+const VERIFY_PAGE: u32 = 8192;
+
+/// How many read pages may wait for hashing.
+const PAGES_AHEAD: usize = 2;
+
+/// What a successful verification covered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifySummary {
+    /// How many events were verified.
+    pub events: u64,
+    /// The chain hash of the last event, to compare with one recorded elsewhere.
+    pub head_hash: [u8; 32],
+    /// The recomputed RFC 9162 root over every event.
+    pub root_hash: [u8; 32],
+    /// How many stored checkpoints matched the recomputed tree.
+    pub checkpoints: usize,
+}
+
+/// Why the audit log did not verify.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditCheckError {
+    /// The log was tampered with; the first bad event is named.
+    #[error(transparent)]
+    Chain(#[from] VerifyError),
+    /// The tree or a checkpoint does not verify; the first bad one is named.
+    #[error(transparent)]
+    Log(LogError),
+    /// A stored event cannot even be read back.
+    #[error("audit event {seq} cannot be read: it was changed outside the gateway")]
+    Unreadable {
+        /// The stored `seq` of the row.
+        seq: String,
+    },
+    /// The store failed while reading the log.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<LogError> for AuditCheckError {
+    fn from(error: LogError) -> Self {
+        match error {
+            LogError::Event(error) => Self::Chain(error),
+            other => Self::Log(other),
+        }
+    }
+}
+
+impl From<StoreError> for AuditCheckError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Corrupt {
+                table: "audit_events",
+                key,
+            } => Self::Unreadable { seq: key },
+            other => Self::Store(other),
+        }
+    }
+}
+
+/// Verifies the whole audit log and the stored checkpoints' roots, reporting
+/// `progress(done, total)` after each page; see [`verify_audit_signed`].
+pub async fn verify_audit(
+    store: &Store,
+    progress: impl FnMut(u64, u64),
+) -> Result<VerifySummary, AuditCheckError> {
+    verify_audit_with(store, None, progress).await
+}
+
+/// Verifies the whole audit log, the tree, and every stored checkpoint, whose signature
+/// must be by `verifier`'s key.
+///
+/// Every leaf and chain hash is recomputed from the stored fields and the RFC 9162 tree
+/// from the leaves; each checkpoint's root must equal the recomputed root at its size,
+/// which also makes it consistent with the checkpoints before it. The first event or
+/// checkpoint that does not match is named. Events removed from the end of the log after
+/// a checkpoint are reported as truncation; removed before any checkpoint, compare the
+/// returned `events` and `head_hash` with a head recorded outside the database.
+pub async fn verify_audit_signed(
+    store: &Store,
+    verifier: &CheckpointVerifier,
+    progress: impl FnMut(u64, u64),
+) -> Result<VerifySummary, AuditCheckError> {
+    verify_audit_with(store, Some(verifier), progress).await
+}
+
+async fn verify_audit_with(
+    store: &Store,
+    verifier: Option<&CheckpointVerifier>,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<VerifySummary, AuditCheckError> {
+    let total = store.audit_len().await?;
+    let mut log = LogVerifier::new();
+    for signed in store.checkpoints().await? {
+        match verifier {
+            Some(verifier) => log.add_signed(verifier, &signed.text).map(|_| ())?,
+            None => log.add_checkpoint(signed.checkpoint)?,
+        }
+    }
+
+    let (sender, mut pages) = mpsc::channel(PAGES_AHEAD);
+    let reader = tokio::spawn(read_pages(store.clone(), sender));
+    let mut done = 0u64;
+    while let Some(page) = pages.recv().await {
+        let page = page?;
+        let (checked, packed) = hash_page(log, page.0, done).await?;
+        log = checked;
+        if let Packed::FallBack { after } = packed {
+            verify_rows(store, &mut log, after, page.1).await?;
+        }
+        done = page.1;
+        progress(done, total.max(done));
+    }
+    // The reader ends when the log does, or when verification stops listening.
+    reader.abort();
+
+    let summary = log.finish()?;
+    Ok(VerifySummary {
+        events: summary.events,
+        head_hash: summary.head_hash.unwrap_or(GENESIS),
+        root_hash: summary.root_hash,
+        checkpoints: summary.checkpoints,
+    })
+}
+
+/// A packed page and the `seq` it ends at.
+type Page = (PackedPage, u64);
+
+/// Reads the log in packed pages, in order of `seq`, until it ends or nobody listens.
+async fn read_pages(store: Store, pages: mpsc::Sender<Result<Page, StoreError>>) {
+    let mut after = 0i64;
+    loop {
+        let page = match store.reader().await {
+            Ok(mut conn) => audit_packed::read(&mut conn, after, VERIFY_PAGE).await,
+            Err(error) => Err(error),
+        };
+        let next = match &page {
+            Ok(page) if page.rows > 0 => page.last,
+            Ok(_) => return,
+            Err(_) => None,
+        };
+        let page = page.map(|p| {
+            let end = next.and_then(|seq| u64::try_from(seq).ok()).unwrap_or(0);
+            (p, end)
+        });
+        if pages.send(page).await.is_err() {
+            return;
+        }
+        match next {
+            Some(seq) => after = seq,
+            None => return,
+        }
+    }
+}
+
+/// Verifies a packed page on a blocking thread, handing the verifier back.
+async fn hash_page(
+    log: LogVerifier,
+    page: PackedPage,
+    after: u64,
+) -> Result<(LogVerifier, Packed), AuditCheckError> {
+    let hashed = tokio::task::spawn_blocking(move || {
+        let mut log = log;
+        let packed = audit_packed::verify(&mut log, &page, after)?;
+        Ok::<_, LogError>((log, packed))
+    });
+    let hashed = hashed.await.map_err(|_| {
+        AuditCheckError::Store(StoreError::CommitFailed(
+            "audit verification stopped".to_owned(),
+        ))
+    })?;
+    Ok(hashed?)
+}
+
+/// Verifies the stored events after `after` up to `through`, row by row.
+async fn verify_rows(
+    store: &Store,
+    log: &mut LogVerifier,
+    after: u64,
+    through: u64,
+) -> Result<(), AuditCheckError> {
+    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    let through = i64::try_from(through).unwrap_or(i64::MAX);
+    let page = sqlx::query(
+        "SELECT seq, time, actor, action, target, outcome, request_id, policy_version, \
+         details, leaf_hash, chain_hash FROM audit_events WHERE seq > ? AND seq <= ? \
+         ORDER BY seq",
+    )
+    .bind(after)
+    .bind(through)
+    .fetch_all(&mut *store.reader().await?)
+    .await
+    .map_err(StoreError::from)?;
+    let mut scratch = Vec::with_capacity(1024);
+    for row in &page {
+        push_row(log, row, &mut scratch)?;
+    }
+    Ok(())
+}
+
+/// Verifies one row: from its stored text if it plainly verifies, decoded otherwise.
+fn push_row(
+    log: &mut LogVerifier,
+    row: &SqliteRow,
+    scratch: &mut Vec<u8>,
+) -> Result<(), AuditCheckError> {
+    if let Some((raw, leaf, chain)) = raw_row(row) {
+        if log.push_raw(&raw, &leaf, &chain, scratch)? {
+            return Ok(());
+        }
+    }
+    let (stored, canonical) = stored_event(row)?;
+    log.push_stored(&stored)?;
+    if !canonical {
+        return Err(AuditCheckError::Chain(VerifyError {
+            seq: stored.event.seq,
+            fault: Fault::Changed,
+        }));
+    }
+    Ok(())
+}
+
+/// The row's stored text and hashes, borrowed, if every column has its stored type.
+fn raw_row(row: &SqliteRow) -> Option<(RawEvent<'_>, [u8; 32], [u8; 32])> {
+    let seq = u64::try_from(row.try_get::<i64, _>(0).ok()?).ok()?;
+    let text = |index: usize| row.try_get::<&str, _>(index).ok();
+    let hash = |index: usize| {
+        let bytes = row.try_get::<&[u8], _>(index).ok()?;
+        <[u8; 32]>::try_from(bytes).ok()
+    };
+    let raw = RawEvent {
+        seq,
+        time: text(1)?,
+        actor: text(2)?,
+        action: text(3)?,
+        target: text(4)?,
+        outcome: text(5)?,
+        request_id: text(6)?,
+        policy_version: row.try_get::<Option<&str>, _>(7).ok()?,
+        details: text(8)?,
+    };
+    Some((raw, hash(9)?, hash(10)?))
+}

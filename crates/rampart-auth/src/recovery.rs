@@ -72,6 +72,24 @@ pub fn verify_recovery_code<S: AsRef<str>>(hashes: &[S], code: &SecretString) ->
     matched
 }
 
+/// Like [`verify_recovery_code`], but always costs `slots` verifications (or one per
+/// hash, if there are more): the missing ones are made against a dummy hash.
+///
+/// Sign-in calls this whether or not the password was right and whether or not
+/// the user exists, so that the time taken tells none of it.
+pub fn verify_recovery_code_in_slots<S: AsRef<str>>(
+    hashes: &[S],
+    code: &SecretString,
+    slots: usize,
+) -> Option<usize> {
+    let matched = verify_recovery_code(hashes, code);
+    let candidate = normalise(code);
+    for _ in hashes.len()..slots {
+        secret::verify_dummy(&candidate);
+    }
+    matched
+}
+
 fn generate_code() -> SecretString {
     let mut random = Zeroizing::new([0u8; CODE_CHARS]);
     OsRng.fill_bytes(random.as_mut());

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use rampart_auth::recovery::{
     DEFAULT_CODES, MAX_CODES, RecoveryError, generate_codes, hash_recovery_code,
-    verify_recovery_code,
+    verify_recovery_code, verify_recovery_code_in_slots,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -92,4 +92,22 @@ fn a_used_code_whose_hash_was_removed_no_longer_matches() {
     hashes.remove(used);
     assert_eq!(verify_recovery_code(&hashes, &codes[0]), None);
     assert_eq!(verify_recovery_code(&hashes, &codes[1]), Some(0));
+}
+
+#[test]
+fn a_padded_check_finds_the_same_code_as_the_plain_one_and_nothing_in_no_hashes() {
+    let codes = generate_codes(3).unwrap();
+    let hashes: Vec<String> = codes
+        .iter()
+        .map(|c| hash_recovery_code(c).unwrap())
+        .collect();
+    let slots = hashes.len() + 2;
+    assert_eq!(
+        verify_recovery_code_in_slots(&hashes, &codes[2], slots),
+        Some(2)
+    );
+    let none: [&str; 0] = [];
+    assert_eq!(verify_recovery_code_in_slots(&none, &codes[0], slots), None);
+    let wrong = SecretString::from("AAAAA-AAAAA");
+    assert_eq!(verify_recovery_code_in_slots(&hashes, &wrong, slots), None);
 }

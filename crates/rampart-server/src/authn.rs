@@ -12,8 +12,8 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use rampart_audit::{Outcome, action};
-use rampart_auth::TokenError;
-use rampart_core::{Principal, PrincipalKind};
+use rampart_auth::{IsRevoked, TokenError};
+use rampart_core::{AccountId, Principal, PrincipalKind, RoleSet};
 use serde_json::json;
 
 use crate::middleware::record_principal;
@@ -43,8 +43,10 @@ pub struct Bearer {
     pub amr: Vec<String>,
     /// When the token expires (Unix seconds).
     pub expires_at: i64,
-    /// Whether a trusted outside issuer vouched for it (no local record, no session).
+    /// Whether a trusted outside issuer vouched for it (no session here).
     pub external: bool,
+    /// Whether the outside identity is linked to a local person, checked on every request.
+    pub linked: bool,
 }
 
 impl Bearer {
@@ -111,7 +113,7 @@ impl FromRequestParts<AppState> for Bearer {
 async fn verify(state: &AppState, token: &str) -> Result<Bearer, &'static str> {
     let now = state.clock.now_unix();
     if let Some(oidc) = crate::oidc::issuer_of(state, token) {
-        return crate::oidc::verify(oidc, token, now).await;
+        return crate::oidc::verify(state, oidc, token, now).await;
     }
     let claims = state.bearer.verify(token, now).map_err(|e| kind_of(&e))?;
     Ok(Bearer {
@@ -121,17 +123,22 @@ async fn verify(state: &AppState, token: &str) -> Result<Bearer, &'static str> {
         amr: claims.amr().to_vec(),
         expires_at: claims.expires_at(),
         external: false,
+        linked: false,
     })
 }
 
-/// Why a validly signed token no longer speaks for its subject: disabled or removed.
+/// Why a validly signed token no longer speaks for its subject: disabled, removed,
+/// or carrying a role or an account taken away since it was issued.
 ///
-/// Checked on every request, so that disabling a client or a user cuts it off
-/// at once rather than when its last token expires.
+/// Checked on every request, so that disabling a client or a user, or reducing
+/// their access, cuts the old tokens off at once rather than when they expire.
 async fn revoked(state: &AppState, bearer: &Bearer) -> Result<Option<&'static str>, ApiError> {
     let principal = &bearer.principal;
     if bearer.external {
-        return Ok(None);
+        return Ok(state
+            .revocations
+            .is_revoked(&bearer.jti)
+            .then_some("revoked"));
     }
     if principal.kind == PrincipalKind::User {
         let user = state
@@ -142,6 +149,7 @@ async fn revoked(state: &AppState, bearer: &Bearer) -> Result<Option<&'static st
         return Ok(match user {
             None => Some("unknown_user"),
             Some(user) if user.disabled => Some("disabled_user"),
+            Some(user) if !holds(principal, &user.roles, &user.accounts) => Some("access_reduced"),
             Some(_) => None,
         });
     }
@@ -153,8 +161,20 @@ async fn revoked(state: &AppState, bearer: &Bearer) -> Result<Option<&'static st
     Ok(match client {
         None => Some("unknown_client"),
         Some(client) if client.disabled => Some("disabled_client"),
+        Some(client) if !holds(principal, &client.roles, &client.accounts) => {
+            Some("access_reduced")
+        }
         Some(_) => None,
     })
+}
+
+/// Whether the subject still holds every role and account the token claims.
+fn holds(claimed: &Principal, roles: &RoleSet, accounts: &[AccountId]) -> bool {
+    claimed.roles.iter().all(|role| roles.contains(role))
+        && claimed
+            .accounts
+            .iter()
+            .all(|account| accounts.contains(account))
 }
 
 /// The token of a `Bearer` credential (scheme case-insensitive), if that is what it is.

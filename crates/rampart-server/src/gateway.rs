@@ -16,7 +16,7 @@ use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rampart_audit::{Outcome, action};
-use rampart_auth::{CachedVerifier, Keyring, TokenConfig};
+use rampart_auth::{CachedVerifier, Keyring, RevocationList, TokenConfig};
 use rampart_core::InstrumentCatalog;
 use rampart_policy::Authorizer;
 use rampart_store::Store;
@@ -34,8 +34,7 @@ use crate::init::{self, DataDir, InitError, SYSTEM_ACTOR};
 use crate::inputs::{self, InputError, Inputs};
 use crate::secrets::ManagedSecrets;
 use crate::service::killswitch::KillSwitchState;
-use crate::service::revocation::{RevocationCheck, Revocations};
-use crate::service::{audit, fills, orders};
+use crate::service::{audit, fills, orders, sessions};
 use crate::state::{AppState, Shared};
 use crate::tls::{self, TlsError};
 use crate::{request_id, routes, telemetry};
@@ -147,9 +146,7 @@ impl Gateway {
         };
         let broker = Arc::new(PaperBroker::new(market, replay, fills_tx));
         let kill_switch = KillSwitchState::load(&data.store).await?;
-        let token_ttl =
-            chrono::Duration::seconds(crate::clock::signed(config.auth.token_ttl_seconds));
-        let revocations = Revocations::load(&data.store, clock.now(), token_ttl).await?;
+        let revocations = sessions::load_revocations(&data.store, clock.now()).await?;
         let parts = Parts {
             broker,
             kill_switch,
@@ -434,7 +431,7 @@ struct Parts {
     kill_switch: KillSwitchState,
     authorizer: Authorizer,
     clock: Clock,
-    revocations: Arc<Revocations>,
+    revocations: Arc<RevocationList>,
 }
 
 fn build_state(
@@ -461,7 +458,7 @@ fn build_state(
     let bearer = CachedVerifier::new(
         Arc::clone(&keyring),
         VERIFIED_TOKEN_CACHE,
-        RevocationCheck(revocations.clone()),
+        Arc::clone(&revocations),
     );
     let secrets = ManagedSecrets::new(config, data.secrets.clone(), broker.as_ref());
     let catalog = config

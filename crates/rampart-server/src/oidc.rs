@@ -4,15 +4,24 @@
 //! one configured issuer exactly and not be ours. The issuer's own keys,
 //! fetched over verified TLS by `rampart_auth::oidc`, then verify the token;
 //! keys of one issuer never verify another's. Outside subjects carry the
-//! issuer's prefix, so they never equal a local id.
+//! issuer's prefix, so they never equal a local id, unless the issuer is
+//! configured with `link_by` (or a `users` map): an outside identity is then
+//! the local person it names, so that four-eyes checks see one person however
+//! they sign in. An outside token can be revoked here (logout, `/oauth/revoke`):
+//! it is then refused by a key made from its issuer and `jti`, or from a hash
+//! of the whole token when it has no `jti`, a key no local token id can equal.
 
 use std::sync::Arc;
 
-use rampart_auth::oidc::{OidcError, OidcIssuers, TrustedIssuerConfig, unverified_issuer};
-use rampart_core::Role;
+use rampart_auth::oidc::{
+    ExternalIdentity, OidcError, OidcIssuers, TrustedIssuerConfig, unverified_issuer,
+};
+use rampart_core::{Principal, PrincipalKind, Role, RoleSet};
+use rampart_store::{StoreError, StoredUser};
+use sha2::{Digest, Sha256};
 
 use crate::authn::Bearer;
-use crate::config::identity::OidcConfig;
+use crate::config::identity::{LinkBy, OidcConfig};
 use crate::state::AppState;
 
 /// The trusted issuers of `entries`; `None` when there are none.
@@ -32,19 +41,129 @@ pub fn issuer_of<'s>(state: &'s AppState, token: &str) -> Option<&'s OidcIssuers
 }
 
 /// Verifies an outside token; the reason names the refusal, never the token.
-pub async fn verify(oidc: &OidcIssuers, token: &str, now: i64) -> Result<Bearer, &'static str> {
+///
+/// When its issuer links identities to local people, the principal is that
+/// person (their subject id), holding only the roles and accounts both the
+/// outside issuer and the local record grant; an unlinked or disabled person is refused.
+pub async fn verify(
+    state: &AppState,
+    oidc: &OidcIssuers,
+    token: &str,
+    now: i64,
+) -> Result<Bearer, &'static str> {
     let identity = oidc.verify_identity(token, now).await.map_err(|error| {
         tracing::info!(%error, "outside token refused");
         "outside_token"
     })?;
+    let revocation_key = revocation_key(&identity.issuer, identity.jti.as_deref(), token);
+    let entry = state
+        .auth
+        .oidc
+        .iter()
+        .find(|entry| entry.issuer == identity.issuer);
+    let (principal, linked) = match entry.filter(|e| links(e)) {
+        Some(entry) => (linked_principal(state, entry, &identity).await?, true),
+        None => (identity.principal, false),
+    };
     Ok(Bearer {
-        principal: identity.principal,
-        jti: identity.jti.unwrap_or_default(),
+        principal,
+        jti: revocation_key,
         sid: None,
         amr: Vec::new(),
         expires_at: identity.expires_at,
         external: true,
+        linked,
     })
+}
+
+/// Whether the entry links outside identities to local people.
+fn links(entry: &OidcConfig) -> bool {
+    entry.link_by.is_some() || !entry.users.is_empty()
+}
+
+/// The local person behind `identity`, with the access both sides grant.
+async fn linked_principal(
+    state: &AppState,
+    entry: &OidcConfig,
+    identity: &ExternalIdentity,
+) -> Result<Principal, &'static str> {
+    let user = linked_user(state, entry, identity)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "linked person could not be read");
+            "store"
+        })?
+        .ok_or("unlinked_identity")?;
+    if user.disabled {
+        return Err("disabled_user");
+    }
+    let outside = &identity.principal;
+    let roles = RoleSet::new(user.roles.iter().filter(|r| outside.roles.contains(*r)))
+        .map_err(|_| "roles_conflict")?;
+    let accounts = match entry.accounts_claim {
+        Some(_) => user
+            .accounts
+            .iter()
+            .filter(|a| outside.accounts.contains(a))
+            .cloned()
+            .collect(),
+        None => user.accounts.clone(),
+    };
+    Ok(Principal {
+        id: user.id,
+        kind: PrincipalKind::User,
+        roles,
+        accounts,
+    })
+}
+
+async fn linked_user(
+    state: &AppState,
+    entry: &OidcConfig,
+    identity: &ExternalIdentity,
+) -> Result<Option<StoredUser>, StoreError> {
+    let store = &state.store;
+    if let Some(username) = entry.users.get(&identity.subject) {
+        return store.user_named(username).await;
+    }
+    match entry.link_by {
+        Some(LinkBy::Subject) => store.user_named(&identity.subject).await,
+        Some(LinkBy::Email) => {
+            let Some(email) = &identity.email else {
+                return Ok(None);
+            };
+            match store.user_id_by_email(email).await? {
+                Some(id) => store.user(&id).await,
+                None => Ok(None),
+            }
+        }
+        None => Ok(None),
+    }
+}
+
+/// The key an outside token is revoked and refused by: never equal to a local `jti`.
+///
+/// Local token ids are base64url, which has no `:`.
+pub fn revocation_key(issuer: &str, jti: Option<&str>, token: &str) -> String {
+    let mut digest = Sha256::new();
+    match jti {
+        Some(jti) => {
+            digest.update(b"jti\0");
+            digest.update(issuer.as_bytes());
+            digest.update(b"\0");
+            digest.update(jti.as_bytes());
+        }
+        None => {
+            digest.update(b"token\0");
+            digest.update(token.as_bytes());
+        }
+    }
+    let hex: String = digest
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("oidc:{hex}")
 }
 
 fn trusted(entry: &OidcConfig) -> Result<TrustedIssuerConfig, OidcError> {

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
-use rampart_auth::Keyring;
+use rampart_auth::{Keyring, RevocationList};
 use rampart_core::InstrumentCatalog;
 use rampart_policy::Authorizer;
 use rampart_store::Store;
@@ -20,7 +20,6 @@ use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::secrets::ManagedSecrets;
 use crate::service::killswitch::KillSwitchState;
-use crate::service::revocation::{RevocationCheck, Revocations};
 
 /// The shared state of one gateway.
 #[derive(Clone)]
@@ -62,9 +61,9 @@ pub struct Shared {
     /// The clock every identity decision reads.
     pub clock: Clock,
     /// Verifies bearer tokens through the verified-token cache, refusing revoked ones.
-    pub bearer: rampart_auth::CachedVerifier<RevocationCheck, Arc<Keyring>>,
-    /// Revoked access tokens and sessions.
-    pub revocations: Arc<Revocations>,
+    pub bearer: rampart_auth::CachedVerifier<Arc<RevocationList>, Arc<Keyring>>,
+    /// Revoked access tokens, sessions and subjects.
+    pub revocations: Arc<RevocationList>,
     /// The `[auth]` settings: refresh lifetimes, sign-in throttling, approvals.
     pub auth: AuthConfig,
     /// The `iss` of the tokens this gateway signs.

@@ -12,14 +12,20 @@
 
 use std::collections::BTreeMap;
 
-use rampart_server::config::identity::OidcConfig;
+use rampart_core::Role;
+use rampart_server::config::identity::{LinkBy, OidcConfig};
 use rampart_testkit::TestGateway;
 use rampart_testkit::oidc::OidcProvider;
+use rampart_testkit::people::Setup;
 use serde_json::json;
 
 const AUDIENCE: &str = "https://rampart.test/api";
 
 async fn gateway_trusting(provider: &OidcProvider) -> TestGateway {
+    gateway_with(provider, None).await
+}
+
+async fn gateway_with(provider: &OidcProvider, link_by: Option<LinkBy>) -> TestGateway {
     let entry = OidcConfig {
         issuer: provider.issuer().to_owned(),
         audience: AUDIENCE.to_owned(),
@@ -28,7 +34,13 @@ async fn gateway_trusting(provider: &OidcProvider) -> TestGateway {
         role_map: BTreeMap::from([("desk-auditors".to_owned(), "auditor".to_owned())]),
         accounts_claim: None,
         subject_prefix: "corp:".to_owned(),
+        link_by,
+        users: BTreeMap::new(),
     };
+    let mut entry = entry;
+    entry
+        .role_map
+        .insert("desk-admins".to_owned(), "admin".to_owned());
     TestGateway::start_with(|config| {
         config.auth.audience = AUDIENCE.to_owned();
         config.auth.oidc = vec![entry];
@@ -99,4 +111,161 @@ async fn a_token_signed_by_the_provider_but_claiming_our_issuer_is_refused() {
         .get("/v1/kill-switch", Some(&provider.forge(&theirs)))
         .await
         .assert_json(200);
+}
+
+#[tokio::test]
+async fn an_outside_token_is_refused_once_its_holder_logs_out() {
+    let provider = OidcProvider::start(&["desk-auditors"]).await;
+    let gw = gateway_trusting(&provider).await;
+    let token = provider.token(AUDIENCE).await;
+    gw.api()
+        .get("/v1/kill-switch", Some(&token))
+        .await
+        .assert_json(200);
+
+    let out = gw
+        .api()
+        .post_json("/v1/auth/logout", Some(&token), &json!({}))
+        .await;
+    assert_eq!(out.assert_json(200)["logged_out"], true);
+    gw.api()
+        .get("/v1/kill-switch", Some(&token))
+        .await
+        .assert_problem(401, "auth.invalid_token");
+    let gw = gw.restart().await;
+    gw.api()
+        .get("/v1/kill-switch", Some(&token))
+        .await
+        .assert_problem(401, "auth.invalid_token");
+}
+
+#[tokio::test]
+async fn an_outside_token_without_a_jti_is_refused_once_revoked_and_others_still_work() {
+    let provider = OidcProvider::start(&["desk-auditors"]).await;
+    let gw = gateway_trusting(&provider).await;
+    let now = gw.clock().now_unix();
+    let claims = |sub: &str| {
+        json!({
+            "iss": provider.issuer(), "aud": AUDIENCE, "sub": sub,
+            "groups": ["desk-auditors"], "iat": now, "exp": now + 300,
+        })
+    };
+    let revoked = provider.forge(&claims("first-person"));
+    let other = provider.forge(&claims("second-person"));
+    gw.api()
+        .get("/v1/kill-switch", Some(&revoked))
+        .await
+        .assert_json(200);
+
+    let answer = gw.post_form("/oauth/revoke", &[("token", &revoked)]).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    gw.api()
+        .get("/v1/kill-switch", Some(&revoked))
+        .await
+        .assert_problem(401, "auth.invalid_token");
+    gw.api()
+        .get("/v1/kill-switch", Some(&other))
+        .await
+        .assert_json(200);
+}
+
+fn outside_claims(
+    provider: &OidcProvider,
+    sub: &str,
+    groups: &[&str],
+    now: i64,
+) -> serde_json::Value {
+    json!({
+        "iss": provider.issuer(), "aud": AUDIENCE, "sub": sub, "groups": groups,
+        "jti": format!("outside-{sub}"), "iat": now, "exp": now + 300,
+    })
+}
+
+#[tokio::test]
+async fn a_linked_outside_identity_cannot_approve_its_own_proposal() {
+    let provider = OidcProvider::start(&["desk-admins"]).await;
+    let gw = gateway_with(&provider, Some(LinkBy::Subject)).await;
+    let proposer = gw.add_user(&[Role::Admin], &[], Setup::READY).await;
+    let second = gw.add_user(&[Role::Admin], &[], Setup::READY).await;
+    let subject = gw.add_user(&[Role::Auditor], &[], Setup::READY).await;
+    let (local, _) = gw.login(&proposer).await;
+    let patch = gw
+        .api()
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/v1/users/{}", subject.id),
+            Some(&local),
+        )
+        .json(&json!({ "roles": ["auditor", "compliance_officer"] }));
+    let proposed = rampart_testkit::api::Answer::of(patch).await;
+    let approval = proposed.assert_json(202)["approval"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let now = gw.clock().now_unix();
+    let outside = provider.forge(&outside_claims(
+        &provider,
+        &proposer.username,
+        &["desk-admins"],
+        now,
+    ));
+    let path = format!("/v1/approvals/{approval}/approve");
+    gw.api()
+        .post_json(&path, Some(&outside), &json!({}))
+        .await
+        .assert_problem(403, "approval.self_approval");
+
+    let (other, _) = gw.login(&second).await;
+    gw.api()
+        .post_json(&path, Some(&other), &json!({}))
+        .await
+        .assert_json(200);
+}
+
+#[tokio::test]
+async fn an_outside_token_of_a_disabled_linked_person_is_refused_at_once() {
+    let provider = OidcProvider::start(&["desk-auditors"]).await;
+    let gw = gateway_with(&provider, Some(LinkBy::Subject)).await;
+    let person = gw.add_user(&[Role::Auditor], &[], Setup::READY).await;
+    let now = gw.clock().now_unix();
+    let outside = provider.forge(&outside_claims(
+        &provider,
+        &person.username,
+        &["desk-auditors"],
+        now,
+    ));
+    gw.api()
+        .get("/v1/kill-switch", Some(&outside))
+        .await
+        .assert_json(200);
+
+    let admin = gw.add_user(&[Role::Admin], &[], Setup::READY).await;
+    let (admin_token, _) = gw.login(&admin).await;
+    let disable = format!("/v1/users/{}/disable", person.id);
+    gw.api()
+        .post_json(&disable, Some(&admin_token), &json!({}))
+        .await
+        .assert_json(200);
+    gw.api()
+        .get("/v1/kill-switch", Some(&outside))
+        .await
+        .assert_problem(401, "auth.invalid_token");
+}
+
+#[tokio::test]
+async fn an_outside_identity_with_no_local_person_is_refused_when_linking_is_on() {
+    let provider = OidcProvider::start(&["desk-auditors"]).await;
+    let gw = gateway_with(&provider, Some(LinkBy::Subject)).await;
+    let now = gw.clock().now_unix();
+    let stranger = provider.forge(&outside_claims(
+        &provider,
+        "nobody-here",
+        &["desk-auditors"],
+        now,
+    ));
+    gw.api()
+        .get("/v1/kill-switch", Some(&stranger))
+        .await
+        .assert_problem(401, "auth.invalid_token");
 }

@@ -98,12 +98,15 @@ pub struct ClientAddArgs {
     /// A public JWK (JSON file): the client authenticates with `private_key_jwt`, no secret.
     #[arg(long, value_name = "FILE")]
     pub jwk: Option<PathBuf>,
+    /// The person answerable for the client (username or subject id), for four-eyes checks.
+    #[arg(long, value_name = "USER")]
+    pub owner: Option<String>,
 }
 
 /// `rampart user ...`.
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Creates a user and prints a one-time password, once.
+    /// Creates a user and prints a single-use set-up token, once.
     Add(UserAddArgs),
     /// Lists the users (no personal data).
     List,

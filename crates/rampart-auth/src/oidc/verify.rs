@@ -38,6 +38,10 @@ pub struct ExternalIdentity {
     pub expires_at: i64,
     /// The outside token's `jti`, if it has one.
     pub jti: Option<String>,
+    /// The outside `sub`, without the prefix, to link the identity to a local person.
+    pub subject: String,
+    /// The `email` claim, unless the issuer says it is not verified (`email_verified`).
+    pub email: Option<String>,
 }
 
 impl OidcIssuers {
@@ -136,6 +140,12 @@ impl Issuer {
             issuer: self.config.issuer.clone(),
             expires_at: integer(&claims, "exp")?.unwrap_or_default(),
             jti: claims.get("jti").and_then(Value::as_str).map(str::to_owned),
+            subject: claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            email: verified_email(&claims),
         })
     }
 
@@ -219,4 +229,13 @@ fn alg_name(alg: Algorithm) -> &'static str {
         Algorithm::EdDSA => "EdDSA",
         _ => "",
     }
+}
+
+/// The `email` claim, unless `email_verified` is present and not `true`.
+fn verified_email(claims: &Value) -> Option<String> {
+    let verified = claims
+        .get("email_verified")
+        .is_none_or(|flag| flag == &Value::Bool(true));
+    let email = claims.get("email").and_then(Value::as_str)?;
+    (verified && !email.is_empty()).then(|| email.to_owned())
 }

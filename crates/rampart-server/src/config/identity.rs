@@ -63,6 +63,23 @@ pub struct OidcConfig {
     pub accounts_claim: Option<String>,
     /// Prepended to the outside subject, so that it never equals a local id.
     pub subject_prefix: String,
+    /// Links each outside identity to a local person: by verified `email`, or by
+    /// `subject` (the outside `sub` is the local username); unlinked tokens are then refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_by: Option<LinkBy>,
+    /// Outside `sub` ▶ local username, checked before `link_by`; a non-empty map links too.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub users: BTreeMap<String, String>,
+}
+
+/// How an outside identity is matched to a local person, so four-eyes sees one person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkBy {
+    /// The verified `email` claim equals the person's e-mail.
+    Email,
+    /// The outside `sub` equals the person's username.
+    Subject,
 }
 
 impl Default for RefreshConfig {

@@ -27,6 +27,7 @@ use crate::authn::Bearer;
 use crate::extract::ApiJson;
 use crate::problem::ApiError;
 use crate::service::identity_action as act;
+use crate::service::identity_setup;
 use crate::service::login::{self, Credentials};
 use crate::service::sessions::{self, SignedIn, session_target};
 use crate::service::{audit, internal};
@@ -71,6 +72,14 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct PasswordRequest {
     current_password: SecretString,
+    new_password: SecretString,
+}
+
+/// A first password chosen with a set-up token.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetupRequest {
+    setup_token: SecretString,
     new_password: SecretString,
 }
 
@@ -124,16 +133,19 @@ pub async fn login(
     security(("bearer" = [])))]
 pub async fn change_password(
     State(state): State<AppState>,
+    SourceAddress(address): SourceAddress,
     bearer: Bearer,
     ApiJson(body): ApiJson<PasswordRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let user = person(&state, &bearer).await?;
+    let attempt = login::begin_password_check(&state, &user, &address).await?;
     let hash = user.password_hash.clone();
     let current = body.current_password.clone();
     let matches = tokio::task::spawn_blocking(move || verify_password(&hash, &current))
         .await
         .unwrap_or(false);
     if !matches {
+        login::password_check_failed(&state, &attempt).await;
         return Err(ApiError::invalid(
             "current_password",
             "`current_password` is not correct",
@@ -160,6 +172,12 @@ pub async fn change_password(
     tx.set_password(&user.id, &new_hash, false)
         .await
         .map_err(|e| internal("password", &e))?;
+    login::password_check_passed(&state, &mut tx, &attempt)
+        .await
+        .map_err(|e| internal("password check", &e))?;
+    tx.end_setup_tokens(&user.id, now)
+        .await
+        .map_err(|e| internal("setup tokens", &e))?;
     let revoked = tx
         .revoke_refresh_families_of(&user.id, "password_changed", now)
         .await
@@ -175,9 +193,39 @@ pub async fn change_password(
         .await
         .map_err(|e| internal("event", &e))?;
     tx.commit().await.map_err(|e| internal("commit", &e))?;
-    crate::routes::users::cut_off(&state, &user.id, &revoked);
+    crate::routes::users::end_sessions(&state, &revoked);
     Ok(Json(
         json!({ "password_changed": true, "mfa_enrolled": user.has_mfa() }),
+    ))
+}
+
+/// Sets a new or reset person's password with their single-use set-up token.
+///
+/// No bearer token: the set-up token is the credential. The person then signs
+/// in with the new password and enrols a second factor.
+#[utoipa::path(post, path = "/v1/auth/setup", tag = "auth",
+    request_body(content = Object, description = "`setup_token`, `new_password`"),
+    responses(
+        (status = 200, description = "password set; sign in next", body = Object),
+        (status = 400, description = "token not valid, or the password breaks a rule",
+            body = crate::problem::Problem),
+    ))]
+pub async fn setup(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SetupRequest>,
+) -> Result<Json<Value>, ApiError> {
+    for (field, value) in [
+        ("setup_token", &body.setup_token),
+        ("new_password", &body.new_password),
+    ] {
+        if value.expose_secret().chars().count() > MAX_SECRET_CHARS {
+            return Err(ApiError::invalid(field, format!("`{field}` is too long")));
+        }
+    }
+    let token = body.setup_token.expose_secret();
+    let id = identity_setup::complete(&state, token, &body.new_password).await?;
+    Ok(Json(
+        json!({ "id": id, "password_set": true, "next": "/v1/auth/login" }),
     ))
 }
 

@@ -43,6 +43,7 @@ use crate::state::AppState;
         secrets::list, secrets::rotate,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         users::create, users::list, users::patch, users::disable, users::reset_mfa,
+        users::reset_password, auth::setup,
         users::approvals, users::approve, users::reject,
         oauth_session::revoke, oauth_session::introspect,
         auth::login, auth::change_password, auth::enroll, auth::confirm, auth::logout,
@@ -84,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/auth/password", post(auth::change_password))
+        .route("/v1/auth/setup", post(auth::setup))
         .route("/v1/auth/mfa/enroll", post(auth::enroll))
         .route("/v1/auth/mfa/confirm", post(auth::confirm))
         .route("/v1/auth/logout", post(auth::logout))
@@ -91,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/users/{id}", patch(users::patch))
         .route("/v1/users/{id}/disable", post(users::disable))
         .route("/v1/users/{id}/reset-mfa", post(users::reset_mfa))
+        .route("/v1/users/{id}/reset-password", post(users::reset_password))
         .route("/v1/approvals", get(users::approvals))
         .route("/v1/approvals/{id}/approve", post(users::approve))
         .route("/v1/approvals/{id}/reject", post(users::reject))

@@ -49,6 +49,8 @@ pub enum OAuthError {
     UnsupportedGrantType,
     /// The refresh token is malformed, unknown, expired, revoked or reused.
     InvalidGrant,
+    /// The token was not issued to the calling client (RFC 7009, section 2.1).
+    UnauthorizedClient,
     /// Something failed on the gateway's side.
     ServerError,
 }
@@ -71,6 +73,11 @@ impl OAuthError {
                 StatusCode::BAD_REQUEST,
                 "invalid_grant",
                 "the refresh token is not valid",
+            ),
+            Self::UnauthorizedClient => (
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                "the token was not issued to this client",
             ),
             Self::ServerError => (
                 StatusCode::INTERNAL_SERVER_ERROR,

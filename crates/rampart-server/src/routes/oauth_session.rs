@@ -1,10 +1,14 @@
 //! Refresh grants, revocation (RFC 7009) and introspection (RFC 7662).
 //!
 //! A refresh token is rotated on every use and its reuse revokes the family.
-//! Revocation is by possession and always answers 200, whether or not the
-//! token was known, so that it tells nothing; a revoked access token is
-//! refused at once by every bearer check. Introspection requires client
-//! authentication and answers `{"active": false}` for anything not valid now.
+//! Revocation (RFC 7009, section 2.1) authenticates the calling client when
+//! it presents credentials: an API client's tokens are revoked only by that
+//! client, authenticated; a person's tokens (and outside tokens), issued to
+//! the first-party sign-in rather than to any client, by whoever holds them,
+//! without client credentials. An unknown or invalid token answers 200, so
+//! that it tells nothing; a revoked access token is refused at once by every
+//! bearer check. Introspection requires client authentication and answers
+//! `{"active": false}` for anything not valid now.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +24,7 @@ use rampart_auth::{VerifiedClaims, hash_refresh_token};
 use rampart_core::PrincipalKind;
 use serde_json::{Value, json};
 
+use crate::authn::SECOND_FACTORS;
 use crate::extract::{from_bytes_rejection, require_media_type};
 use crate::routes::auth::token_body;
 use crate::routes::oauth::{OAuthError, authenticate, credentials, parse_form};
@@ -59,7 +64,7 @@ pub fn metadata(issuer: &str) -> Value {
         ),
         (
             "revocation_endpoint_auth_methods_supported",
-            json!(["none"]),
+            json!(["none", "client_secret_basic", "client_secret_post"]),
         ),
         (
             "introspection_endpoint_auth_methods_supported",
@@ -108,10 +113,56 @@ pub async fn revoke(
     let Some(token) = form.get("token").filter(|t| t.len() <= MAX_TOKEN) else {
         return OAuthError::InvalidRequest("`token` is required").into_response();
     };
-    if let Err(error) = revoke_token(&state, token).await {
+    let caller = match calling_client(&state, &headers, &form).await {
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
+    if let Err(error) = revoke_token(&state, token, caller.as_deref()).await {
         return error.into_response();
     }
     no_cache(StatusCode::OK)
+}
+
+/// The authenticated client calling, if it presented credentials; refused if they are wrong.
+async fn calling_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &BTreeMap<String, String>,
+) -> Result<Option<String>, OAuthError> {
+    let presents = headers.contains_key(header::AUTHORIZATION)
+        || form.contains_key("client_id")
+        || form.contains_key("client_secret");
+    if !presents {
+        return Ok(None);
+    }
+    let presented = credentials(headers, form)?;
+    let client = authenticate(state, &presented)
+        .await
+        .map_err(|(error, _, _)| error)?;
+    Ok(Some(client.id))
+}
+
+/// Whether `caller` may revoke a token of `subject`: a client's own tokens need
+/// that client, authenticated; a person's need no client at all.
+fn may_revoke(
+    caller: Option<&str>,
+    subject: &str,
+    subject_is_client: bool,
+) -> Result<(), OAuthError> {
+    match (subject_is_client, caller) {
+        (true, Some(caller)) if caller == subject => Ok(()),
+        (true, None) => Err(OAuthError::InvalidClient { basic: false }),
+        (false, None) => Ok(()),
+        _ => Err(OAuthError::UnauthorizedClient),
+    }
+}
+
+/// A valid access token's subject, whether that is a client, its revocation id and expiry.
+struct AccessToken {
+    subject: String,
+    is_client: bool,
+    jti: String,
+    expires_at: i64,
 }
 
 /// Describes a token to an authenticated client (RFC 7662).
@@ -153,7 +204,11 @@ pub async fn introspect(
     no_cache((StatusCode::OK, Json(answer)))
 }
 
-async fn revoke_token(state: &AppState, token: &str) -> Result<(), OAuthError> {
+async fn revoke_token(
+    state: &AppState,
+    token: &str,
+    caller: Option<&str>,
+) -> Result<(), OAuthError> {
     let server_error = |_| OAuthError::ServerError;
     let mut tx = state.store.begin().await.map_err(server_error)?;
     let (actor, target) = if is_well_formed(token) {
@@ -166,22 +221,47 @@ async fn revoke_token(state: &AppState, token: &str) -> Result<(), OAuthError> {
         let Some((family, _)) = found else {
             return Ok(());
         };
+        may_revoke(caller, &family.subject, !family.is_user)?;
         sessions::revoke_session(state, &mut tx, &family.id, "revoked")
             .await
             .map_err(|_| OAuthError::ServerError)?;
         (family.subject, sessions::session_target(&family.id))
     } else {
-        let Ok(claims) = state.verifier.verify(token, state.clock.now_unix()) else {
+        let Some(access) = access_token(state, token).await else {
             return Ok(());
         };
-        sessions::revoke_access_token(state, &mut tx, claims.jti(), claims.expires_at())
+        may_revoke(caller, &access.subject, access.is_client)?;
+        sessions::revoke_access_token(state, &mut tx, &access.jti, access.expires_at)
             .await
             .map_err(|_| OAuthError::ServerError)?;
-        (claims.principal().id, format!("token:{}", claims.jti()))
+        (access.subject, format!("token:{}", access.jti))
     };
-    let event = audit::event(&actor, act::TOKEN_REVOKED, &target, Outcome::Success);
+    let event = audit::event(&actor, act::TOKEN_REVOKED, &target, Outcome::Success)
+        .details(json!({ "by_client": caller }));
     tx.append(audit::stamp(event)).await.map_err(server_error)?;
     tx.commit().await.map_err(server_error)
+}
+
+/// A valid access token of ours or of a trusted outside issuer.
+async fn access_token(state: &AppState, token: &str) -> Option<AccessToken> {
+    let now = state.clock.now_unix();
+    if let Some(oidc) = crate::oidc::issuer_of(state, token) {
+        let bearer = crate::oidc::verify(state, oidc, token, now).await.ok()?;
+        return Some(AccessToken {
+            subject: bearer.principal.id,
+            is_client: false,
+            jti: bearer.jti,
+            expires_at: bearer.expires_at,
+        });
+    }
+    let claims = state.verifier.verify(token, now).ok()?;
+    let principal = claims.principal();
+    Some(AccessToken {
+        is_client: principal.kind == PrincipalKind::Client,
+        subject: principal.id,
+        jti: claims.jti().to_owned(),
+        expires_at: claims.expires_at(),
+    })
 }
 
 /// The RFC 7662 answer for `token`.
@@ -247,9 +327,16 @@ async fn subject_enabled(state: &AppState, claims: &VerifiedClaims) -> bool {
     }
 }
 
+/// An active access token as RFC 7662 describes it; a person's restricted token
+/// (password only, good for the set-up routes alone) says so with `scope` = `setup`.
 fn access_view(state: &AppState, claims: &VerifiedClaims) -> Value {
     let principal = claims.principal();
-    json!({
+    let full = principal.kind != PrincipalKind::User
+        || claims
+            .amr()
+            .iter()
+            .any(|m| SECOND_FACTORS.contains(&m.as_str()));
+    let mut view = json!({
         "active": true,
         "token_type": "Bearer",
         "sub": principal.id,
@@ -262,7 +349,12 @@ fn access_view(state: &AppState, claims: &VerifiedClaims) -> Value {
         "iat": claims.issued_at(),
         "iss": state.issuer_url,
         "aud": state.auth.audience,
-    })
+        "amr": claims.amr(),
+    });
+    if !full && let Some(members) = view.as_object_mut() {
+        members.insert("scope".to_owned(), json!("setup"));
+    }
+    view
 }
 
 /// The form parameters of `body`, or the answer refusing it.

@@ -25,6 +25,7 @@ use crate::authn::Authenticated;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_json, require_media_type};
 use crate::problem::ApiError;
 use crate::service::identity_action as act;
+use crate::service::sessions;
 use crate::service::users::{self, AccessChange, NewUser, ROLE_GRANT, UserError};
 use crate::service::{audit, authorize, internal};
 use crate::state::AppState;
@@ -72,7 +73,8 @@ pub struct DecisionRequest {
     comment: Option<String>,
 }
 
-/// Creates a user with a one-time password (shown only in this answer).
+/// Creates a user with a single-use set-up token (shown only in this answer), with
+/// which the person sets their own password at `POST /v1/auth/setup`.
 #[utoipa::path(post, path = "/v1/users", tag = "users",
     request_body(content = Object, description = "`username`, `roles`, `accounts`, \
         `display_name`, `email`"),
@@ -107,7 +109,8 @@ pub async fn create(
     .map_err(from_user_error)?;
     let body = json!({
         "user": view(&created.user),
-        "one_time_password": created.one_time_password.expose_secret(),
+        "setup_token": created.setup.token.expose_secret(),
+        "setup_expires_at": rampart_audit::time::format(&created.setup.expires_at),
         "approval": created.approval.as_ref().map(approval_view),
     });
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -170,7 +173,12 @@ pub async fn patch(
     .await
     .map_err(from_user_error)?;
     Ok(match change {
-        AccessChange::Applied(user) => (StatusCode::OK, Json(json!({ "user": view(&user) }))),
+        AccessChange::Applied(applied) => {
+            if let Some(ended) = &applied.cut_off {
+                sessions::cut_off(&state, &id, ended);
+            }
+            (StatusCode::OK, Json(json!({ "user": view(&applied.user) })))
+        }
         AccessChange::Proposed(approval) => (
             StatusCode::ACCEPTED,
             Json(json!({ "approval": approval_view(&approval) })),
@@ -194,10 +202,35 @@ pub async fn disable(
     let revoked = users::disable(&state.store, &principal.id, &id, now)
         .await
         .map_err(from_user_error)?;
-    cut_off(&state, &id, &revoked);
+    sessions::cut_off(&state, &id, &revoked);
     Ok(Json(
         json!({ "id": id, "disabled": true, "revoked_sessions": revoked.len() }),
     ))
+}
+
+/// Resets a user's password: their sessions and tokens end, and a new set-up token
+/// (shown only in this answer, ending any earlier one) lets them choose a new one.
+#[utoipa::path(post, path = "/v1/users/{id}/reset-password", tag = "users",
+    params(("id" = String, Path, description = "the subject id")),
+    responses((status = 200, description = "reset; the set-up token", body = Object)),
+    security(("bearer" = [])))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    manage(&state, &principal, Action::UserManage).await?;
+    let now = state.clock.now();
+    let (setup, revoked) = users::reset_password(&state.store, &principal.id, &id, now)
+        .await
+        .map_err(from_user_error)?;
+    sessions::cut_off(&state, &id, &revoked);
+    Ok(Json(json!({
+        "id": id,
+        "setup_token": setup.token.expose_secret(),
+        "setup_expires_at": rampart_audit::time::format(&setup.expires_at),
+        "revoked_sessions": revoked.len(),
+    })))
 }
 
 /// Removes a user's second factor; they enrol again at their next sign-in.
@@ -215,7 +248,7 @@ pub async fn reset_mfa(
     let revoked = users::reset_mfa(&state.store, &principal.id, &id, now)
         .await
         .map_err(from_user_error)?;
-    cut_off(&state, &id, &revoked);
+    sessions::cut_off(&state, &id, &revoked);
     Ok(Json(
         json!({ "id": id, "mfa_enrolled": false, "revoked_sessions": revoked.len() }),
     ))
@@ -395,13 +428,13 @@ async fn refuse_decision(
     answer
 }
 
-/// Drops every cached token and session of a user that was just cut off.
-pub fn cut_off(state: &AppState, subject: &str, sessions: &[String]) {
-    let until = state.clock.now_unix() + crate::clock::signed(state.auth.token_ttl_seconds);
+/// Refuses, from now on, the tokens of `sessions` just ended in the store.
+pub fn end_sessions(state: &AppState, sessions: &[String]) {
+    let now = state.clock.now_unix();
     for sid in sessions {
-        state.revocations.revoke_sid(sid, until);
+        state.revocations.revoke_sid(sid, now);
+        state.bearer.cache().remove_sid(sid);
     }
-    state.bearer.cache().remove_subject(subject);
 }
 
 async fn manage(state: &AppState, principal: &Principal, action: Action) -> Result<(), ApiError> {
@@ -422,7 +455,9 @@ fn from_user_error(error: UserError) -> ApiError {
         UserError::Conflict(_) => ApiError::RoleConflict(error.to_string()),
         UserError::UnknownAccount(_) => ApiError::invalid("accounts", error.to_string()),
         UserError::UnknownUser => ApiError::NotFound,
-        UserError::Hash | UserError::Payload => internal("user change", &error),
+        UserError::Hash | UserError::Payload | UserError::Setup(_) => {
+            internal("user change", &error)
+        }
         UserError::Store(error) => internal("users", &error),
     }
 }

@@ -48,9 +48,13 @@ pub const APPROVAL_REJECTED: &str = "approval.rejected";
 pub const APPROVAL_REFUSED: &str = "approval.refused";
 /// An approved role grant was applied.
 pub const ROLE_GRANTED: &str = "user.role.granted";
+/// A person set their own password with a set-up token.
+pub const SETUP_COMPLETED: &str = "auth.setup.completed";
+/// An administrator reset a person's password: a new set-up token, sessions ended.
+pub const PASSWORD_RESET: &str = "auth.password.reset";
 
 /// Every name above.
-pub const ALL: [&str; 22] = [
+pub const ALL: [&str; 24] = [
     LOGIN_SUCCEEDED,
     LOGIN_FAILED,
     LOGIN_LOCKED,
@@ -73,4 +77,6 @@ pub const ALL: [&str; 22] = [
     APPROVAL_REJECTED,
     APPROVAL_REFUSED,
     ROLE_GRANTED,
+    SETUP_COMPLETED,
+    PASSWORD_RESET,
 ];

@@ -2,11 +2,19 @@
 //!
 //! An unknown username costs the same argon2id verification as a known one
 //! and gets the same answer; it is counted (and audited) under a hash of the
-//! name, never the name typed. Each failure is counted against the user and
-//! the source address, adds a growing delay, and past the configured count
-//! locks both for a while; every failure and lockout is an audit event. A
-//! TOTP step or a recovery code is accepted once, checked and spent in one
-//! write transaction.
+//! name, never the name typed. A recovery code costs the same fixed number of
+//! verifications whether the password was right, wrong, or the user unknown.
+//! No argon2id runs while the write transaction is held.
+//!
+//! Each attempt is counted as a failure against the user and the source
+//! address BEFORE the password is checked, in one write transaction that also
+//! checks the lockout, so parallel attempts can never pass the limit; a
+//! success gives back only its own reservation (and clears the user's own
+//! count), never the failures other names left against the address. Past the
+//! configured count both are locked for a while (failures older than that
+//! period are forgotten); every failure and lockout is
+//! an audit event, and each failure adds a growing delay. A TOTP step or a
+//! recovery code is spent once, in the transaction that starts the session.
 
 use std::time::Duration as StdDuration;
 
@@ -14,8 +22,8 @@ use chrono::{DateTime, Duration, Utc};
 use rampart_audit::Outcome;
 use rampart_auth::TotpSecret;
 use rampart_auth::password::{verify_dummy_password, verify_password};
-use rampart_auth::recovery::verify_recovery_code;
-use rampart_store::{LoginFailures, StoredUser, ThrottleScope, WriteTx};
+use rampart_auth::recovery::{DEFAULT_CODES, verify_recovery_code_in_slots};
+use rampart_store::{LoginFailures, StoreError, StoredUser, ThrottleScope, WriteTx};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -68,47 +76,128 @@ struct Keys {
     actor: String,
 }
 
+/// The failures an attempt reserved before its password was checked.
+struct Reserved {
+    user: LoginFailures,
+    address: LoginFailures,
+}
+
+/// A recovery code that matched one of the user's unused codes.
+struct RecoveryMatch {
+    position: u32,
+    remaining: usize,
+}
+
 /// Signs a person in from `address`.
 pub async fn login(
     state: &AppState,
     credentials: Credentials,
     address: &str,
 ) -> Result<SignedIn, ApiError> {
-    let now = state.clock.now();
     let found = state
         .store
         .user_named(&credentials.username)
         .await
         .map_err(|e| internal("user lookup", &e))?;
     let keys = keys_of(found.as_ref(), &credentials.username, address);
-    if locked(state, &keys, now).await? {
+    let Some(reserved) = reserve(state, &keys).await? else {
         return Err(refuse_locked(state, &keys).await);
-    }
+    };
 
+    // Both checks run whatever the outcome, outside any transaction.
     let password_ok = check_password(found.as_ref(), &credentials.password).await;
+    let recovery = match &credentials.recovery_code {
+        Some(code) => check_recovery(state, found.as_ref(), code).await?,
+        None => None,
+    };
     let user = match (found, password_ok) {
-        (None, _) => return Err(fail(state, &keys, Failure::UnknownUser).await),
-        (Some(_), false) => return Err(fail(state, &keys, Failure::WrongPassword).await),
+        (None, _) => return Err(fail(state, &keys, Failure::UnknownUser, &reserved).await),
+        (Some(_), false) => {
+            return Err(fail(state, &keys, Failure::WrongPassword, &reserved).await);
+        }
         (Some(user), true) if user.disabled => {
-            return Err(fail(state, &keys, Failure::Disabled).await);
+            return Err(fail(state, &keys, Failure::Disabled, &reserved).await);
         }
         (Some(user), true) => user,
     };
     if !user.has_mfa() || user.must_change_password {
         let signed_in = sessions::restricted(state, &user)?;
-        succeed(state, &keys, &user, "pwd", None).await?;
+        succeed(state, &keys, &user, "pwd").await?;
         return Ok(signed_in);
     }
-    second_factor(state, &keys, &user, &credentials).await
+    let factor = SecondFactor {
+        keys: &keys,
+        reserved: &reserved,
+        recovery,
+    };
+    second_factor(state, &user, &credentials, factor).await
 }
 
-/// Checks the TOTP or recovery code and starts the session, all in one transaction.
+/// What the second-factor step needs from the first.
+struct SecondFactor<'a> {
+    keys: &'a Keys,
+    reserved: &'a Reserved,
+    recovery: Option<RecoveryMatch>,
+}
+
+/// A password check by a signed-in person (changing their password), counted
+/// against their lockout and their address before it runs, exactly as at sign-in.
+pub struct PasswordAttempt {
+    keys: Keys,
+    reserved: Reserved,
+}
+
+/// Reserves a failure for `user` checking their password from `address`; refused while locked.
+pub async fn begin_password_check(
+    state: &AppState,
+    user: &StoredUser,
+    address: &str,
+) -> Result<PasswordAttempt, ApiError> {
+    let keys = keys_of(Some(user), &user.username, address);
+    match reserve(state, &keys).await? {
+        Some(reserved) => Ok(PasswordAttempt { keys, reserved }),
+        None => Err(refuse_locked(state, &keys).await),
+    }
+}
+
+/// Records that the password checked was wrong (audited, delayed like a sign-in).
+pub async fn password_check_failed(state: &AppState, attempt: &PasswordAttempt) {
+    fail(
+        state,
+        &attempt.keys,
+        Failure::WrongPassword,
+        &attempt.reserved,
+    )
+    .await;
+}
+
+/// Gives back the reservation of a password check that passed, inside `tx`.
+pub async fn password_check_passed(
+    state: &AppState,
+    tx: &mut WriteTx<'_>,
+    attempt: &PasswordAttempt,
+) -> Result<(), StoreError> {
+    let keys = &attempt.keys;
+    tx.clear_login_failures(ThrottleScope::User, &keys.user)
+        .await?;
+    let max_failures = state.auth.login.max_failures;
+    tx.undo_login_failure(ThrottleScope::Address, &keys.address, max_failures)
+        .await
+}
+
+/// Checks the TOTP code or spends the matched recovery code and starts the session,
+/// all in one transaction.
 async fn second_factor(
     state: &AppState,
-    keys: &Keys,
     user: &StoredUser,
     credentials: &Credentials,
+    factor: SecondFactor<'_>,
 ) -> Result<SignedIn, ApiError> {
+    let SecondFactor {
+        keys,
+        reserved,
+        recovery,
+    } = factor;
     let now = state.clock.now();
     let mut tx = state
         .store
@@ -117,18 +206,19 @@ async fn second_factor(
         .map_err(|e| internal("begin", &e))?;
     let method = match (&credentials.totp_code, &credentials.recovery_code) {
         (Some(code), _) => totp(&mut tx, user, code, now).await?.then_some("otp"),
-        (None, Some(code)) => recovery(&mut tx, user, code, now).await?.then_some("mfa"),
+        (None, Some(_)) => spend(&mut tx, user, recovery, now).await?.then_some("mfa"),
         (None, None) => {
             drop(tx);
-            return Err(fail(state, keys, Failure::MissingCode).await);
+            return Err(fail(state, keys, Failure::MissingCode, reserved).await);
         }
     };
     let Some(method) = method else {
         drop(tx);
-        return Err(fail(state, keys, Failure::WrongCode).await);
+        return Err(fail(state, keys, Failure::WrongCode, reserved).await);
     };
     let signed_in = sessions::start(state, &mut tx, user, &["pwd", method]).await?;
-    record_success(&mut tx, keys, user, method, Some(&signed_in)).await?;
+    let jti = Some(signed_in.access.jti.as_str());
+    record_success(state, &mut tx, keys, user, method, jti).await?;
     tx.commit().await.map_err(|e| internal("commit", &e))?;
     Ok(signed_in)
 }
@@ -152,25 +242,50 @@ async fn totp(
         .map_err(|e| internal("totp step", &e))
 }
 
-async fn recovery(
-    tx: &mut WriteTx<'_>,
-    user: &StoredUser,
+/// Which unused recovery code of `user` matches `code`, at a fixed cost.
+///
+/// Every unused code is checked, padded with dummy checks up to the codes a
+/// user gets, so an unknown user, a wrong password and a right one cost the same.
+async fn check_recovery(
+    state: &AppState,
+    user: Option<&StoredUser>,
     code: &SecretString,
-    now: DateTime<Utc>,
-) -> Result<bool, ApiError> {
-    let stored = tx
-        .recovery_codes(&user.id)
-        .await
-        .map_err(|e| internal("recovery codes", &e))?;
+) -> Result<Option<RecoveryMatch>, ApiError> {
+    let stored = match user {
+        Some(user) => state
+            .store
+            .recovery_codes(&user.id)
+            .await
+            .map_err(|e| internal("recovery codes", &e))?,
+        None => Vec::new(),
+    };
+    let slots = stored.len().max(DEFAULT_CODES);
     let unused: Vec<_> = stored.into_iter().filter(|c| !c.used).collect();
     let hashes: Vec<String> = unused.iter().map(|c| c.code_hash.clone()).collect();
     let code = code.clone();
-    let matched = tokio::task::spawn_blocking(move || verify_recovery_code(&hashes, &code))
-        .await
-        .map_err(|e| internal("recovery check", &e))?;
-    let Some(position) = matched
+    let matched =
+        tokio::task::spawn_blocking(move || verify_recovery_code_in_slots(&hashes, &code, slots))
+            .await
+            .map_err(|e| internal("recovery check", &e))?;
+    Ok(matched
         .and_then(|index| unused.get(index))
-        .map(|c| c.position)
+        .map(|c| RecoveryMatch {
+            position: c.position,
+            remaining: unused.len().saturating_sub(1),
+        }))
+}
+
+/// Spends the matched recovery code inside `tx`; false if none matched or it was spent.
+async fn spend(
+    tx: &mut WriteTx<'_>,
+    user: &StoredUser,
+    matched: Option<RecoveryMatch>,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    let Some(RecoveryMatch {
+        position,
+        remaining,
+    }) = matched
     else {
         return Ok(false);
     };
@@ -185,7 +300,7 @@ async fn recovery(
             &target(user),
             Outcome::Success,
         )
-        .details(json!({ "position": position, "remaining": unused.len() - 1 }));
+        .details(json!({ "position": position, "remaining": remaining }));
         tx.append(audit::stamp(event))
             .await
             .map_err(|e| internal("recovery event", &e))?;
@@ -208,38 +323,57 @@ async fn check_password(user: Option<&StoredUser>, password: &SecretString) -> b
     .unwrap_or(false)
 }
 
-async fn locked(state: &AppState, keys: &Keys, now: DateTime<Utc>) -> Result<bool, ApiError> {
-    let store = &state.store;
-    let user = store.login_failures(ThrottleScope::User, &keys.user).await;
-    let address = store
-        .login_failures(ThrottleScope::Address, &keys.address)
-        .await;
-    let failed = |e| internal("login failures", &e);
-    Ok(user.map_err(failed)?.is_locked(now) || address.map_err(failed)?.is_locked(now))
-}
-
-/// Counts a failure against both keys, audits it (and a lockout), then waits a growing delay.
-async fn fail(state: &AppState, keys: &Keys, failure: Failure) -> ApiError {
+/// Counts this attempt as a failure against both keys, unless either is locked
+/// (`None`), in one write transaction: parallel attempts cannot all pass the check.
+async fn reserve(state: &AppState, keys: &Keys) -> Result<Option<Reserved>, ApiError> {
     let now = state.clock.now();
     let settings = &state.auth.login;
     let lock_until = now + Duration::seconds(crate::clock::signed(settings.lockout_seconds));
     let lock = |count: u32| (count >= settings.max_failures).then_some(lock_until);
-    let counted = async {
+    let reserved = async {
         let mut tx = state.store.begin().await?;
+        let user = tx.login_failures(ThrottleScope::User, &keys.user).await?;
+        let address = tx
+            .login_failures(ThrottleScope::Address, &keys.address)
+            .await?;
+        if user.is_locked(now) || address.is_locked(now) {
+            return Ok(None);
+        }
+        // Failures older than one lockout period are forgotten, so that the
+        // occasional typo of many people behind one address never adds up to a lock.
+        let window = lock_until - now;
+        for (scope, key, counted) in [
+            (ThrottleScope::User, &keys.user, &user),
+            (ThrottleScope::Address, &keys.address, &address),
+        ] {
+            if counted.last_failure_at.is_some_and(|at| at + window <= now) {
+                tx.clear_login_failures(scope, key).await?;
+            }
+        }
         let user = tx
             .record_login_failure(ThrottleScope::User, &keys.user, now, lock)
             .await?;
         let address = tx
             .record_login_failure(ThrottleScope::Address, &keys.address, now, lock)
             .await?;
-        append_failure(&mut tx, keys, failure, &user, &address).await?;
         tx.commit().await?;
-        Ok::<_, rampart_store::StoreError>(user.failures.max(address.failures))
+        Ok::<_, StoreError>(Some(Reserved { user, address }))
     };
-    match counted.await {
-        Ok(failures) => tokio::time::sleep(delay(state, failures)).await,
-        Err(error) => return internal("login failure", &error),
+    reserved.await.map_err(|e| internal("login failures", &e))
+}
+
+/// Audits the failure already counted (and a lockout it caused), then waits a growing delay.
+async fn fail(state: &AppState, keys: &Keys, failure: Failure, reserved: &Reserved) -> ApiError {
+    let recorded = async {
+        let mut tx = state.store.begin().await?;
+        append_failure(&mut tx, keys, failure, &reserved.user, &reserved.address).await?;
+        tx.commit().await
+    };
+    if let Err(error) = recorded.await {
+        return internal("login failure", &error);
     }
+    let failures = reserved.user.failures.max(reserved.address.failures);
+    tokio::time::sleep(delay(state, failures)).await;
     tracing::info!(reason = failure.as_str(), "sign-in failed");
     ApiError::LoginFailed
 }
@@ -250,7 +384,7 @@ async fn append_failure(
     failure: Failure,
     user: &LoginFailures,
     address: &LoginFailures,
-) -> Result<(), rampart_store::StoreError> {
+) -> Result<(), StoreError> {
     let details = json!({
         "reason": failure.as_str(),
         "failures": user.failures,
@@ -282,36 +416,39 @@ async fn succeed(
     keys: &Keys,
     user: &StoredUser,
     method: &str,
-    signed_in: Option<&SignedIn>,
 ) -> Result<(), ApiError> {
     let mut tx = state
         .store
         .begin()
         .await
         .map_err(|e| internal("begin", &e))?;
-    record_success(&mut tx, keys, user, method, signed_in).await?;
+    record_success(state, &mut tx, keys, user, method, None).await?;
     tx.commit().await.map_err(|e| internal("commit", &e))
 }
 
+/// Clears the user's own failures, gives back this attempt's reservation against
+/// the address, and audits the sign-in.
 async fn record_success(
+    state: &AppState,
     tx: &mut WriteTx<'_>,
     keys: &Keys,
     user: &StoredUser,
     method: &str,
-    signed_in: Option<&SignedIn>,
+    jti: Option<&str>,
 ) -> Result<(), ApiError> {
     let failed = |e| internal("login success", &e);
     tx.clear_login_failures(ThrottleScope::User, &keys.user)
         .await
         .map_err(failed)?;
-    tx.clear_login_failures(ThrottleScope::Address, &keys.address)
+    let max_failures = state.auth.login.max_failures;
+    tx.undo_login_failure(ThrottleScope::Address, &keys.address, max_failures)
         .await
         .map_err(failed)?;
     let details = json!({
         "second_factor": method != "pwd",
         "method": method,
-        "restricted": signed_in.is_none(),
-        "jti": signed_in.map(|s| s.access.jti.clone()),
+        "restricted": jti.is_none(),
+        "jti": jti,
     });
     let event = audit::event(
         &user.id,

@@ -7,12 +7,12 @@ pub mod audit;
 pub mod decision;
 pub mod fills;
 pub mod identity_action;
+pub mod identity_setup;
 pub mod killswitch;
 pub mod locks;
 pub mod login;
 pub mod orders;
 pub mod pretrade;
-pub mod revocation;
 pub mod sessions;
 pub mod users;
 

@@ -10,9 +10,10 @@
 use chrono::{DateTime, Duration, Utc};
 use rampart_audit::Outcome;
 use rampart_auth::refresh::is_well_formed;
-use rampart_auth::{IssuedToken, RefreshToken, Session, hash_refresh_token};
+use rampart_auth::revocation::COVER_SECONDS;
+use rampart_auth::{IssuedToken, RefreshToken, RevocationList, Session, hash_refresh_token};
 use rampart_core::{Principal, PrincipalKind, RoleSet};
-use rampart_store::{RefreshFamily, RefreshUse, StoredUser, WriteTx};
+use rampart_store::{RefreshFamily, RefreshUse, Store, StoreError, StoredUser, WriteTx};
 use secrecy::SecretString;
 use serde_json::json;
 use uuid::Uuid;
@@ -175,10 +176,60 @@ pub async fn revoke_session(
         .revoke_refresh_family(sid, reason, now)
         .await
         .map_err(|e| internal("revoke session", &e))?;
-    state
-        .revocations
-        .revoke_sid(sid, state.clock.now_unix() + ttl_seconds(state));
+    state.revocations.revoke_sid(sid, state.clock.now_unix());
+    state.bearer.cache().remove_sid(sid);
     Ok(revoked)
+}
+
+/// Cuts off every access token and session of `subject` issued up to now, inside `tx`.
+///
+/// Recorded in the store, so that a restart keeps refusing them, and refused
+/// in memory at once. Returns the sessions it ended.
+pub async fn revoke_subject(
+    state: &AppState,
+    tx: &mut WriteTx<'_>,
+    subject: &str,
+    reason: &str,
+) -> Result<Vec<String>, StoreError> {
+    let now = state.clock.now();
+    let ended = tx.revoke_refresh_families_of(subject, reason, now).await?;
+    tx.revoke_subject(subject, reason, now).await?;
+    cut_off(state, subject, &ended);
+    Ok(ended)
+}
+
+/// Refuses in memory, from now on, the tokens of `subject` and its ended `sessions`.
+///
+/// Called once the store records the same, in the request that made the change.
+pub fn cut_off(state: &AppState, subject: &str, sessions: &[String]) {
+    let now = state.clock.now_unix();
+    for sid in sessions {
+        state.revocations.revoke_sid(sid, now);
+    }
+    state.revocations.revoke_subject(subject, now);
+    state.bearer.cache().remove_subject(subject);
+}
+
+/// The revocations still able to refuse a live token at `now`, read from the store.
+///
+/// A session revoked within the cover period is held as if revoked now, which
+/// keeps it at least as long as any token it covers.
+pub async fn load_revocations(
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<RevocationList, StoreError> {
+    let list = RevocationList::new();
+    for (jti, expires) in store.revoked_jtis(now).await? {
+        list.revoke_jti(&jti, expires.timestamp());
+    }
+    let since = now - Duration::seconds(COVER_SECONDS);
+    for sid in store.revoked_family_ids(since).await? {
+        list.revoke_sid(&sid, now.timestamp());
+    }
+    for (subject, at) in store.revoked_subjects(since).await? {
+        list.revoke_subject(&subject, at.timestamp());
+    }
+    Ok(list)
 }
 
 /// Revokes access token `jti` (expiring at `expires_at`) at once.
@@ -194,7 +245,7 @@ pub async fn revoke_access_token(
         .await
         .map_err(|e| internal("revoke token", &e))?;
     state.revocations.revoke_jti(jti, expires_at);
-    state.revocations.prune(state.clock.now_unix());
+    state.revocations.purge(state.clock.now_unix());
     state.bearer.cache().remove_jti(jti);
     Ok(())
 }
@@ -239,8 +290,8 @@ async fn reused(
     if let Err(error) = recorded.await {
         tracing::error!(%error, "refresh reuse could not be recorded");
     }
-    let until = now.timestamp() + ttl_seconds(state);
-    state.revocations.revoke_sid(&family.id, until);
+    state.revocations.revoke_sid(&family.id, now.timestamp());
+    state.bearer.cache().remove_sid(&family.id);
     RefreshRefusal::Reused
 }
 
@@ -249,10 +300,6 @@ async fn refused(state: &AppState, actor: &str, reason: &'static str) -> Refresh
         .details(json!({ "reason": reason }));
     audit::append_or_log(&state.store, event).await;
     RefreshRefusal::Invalid(reason)
-}
-
-fn ttl_seconds(state: &AppState) -> i64 {
-    crate::clock::signed(state.auth.token_ttl_seconds)
 }
 
 fn seconds(value: u64) -> Duration {

@@ -4,7 +4,9 @@
 //! segregation-of-duties conflict is refused at grant time, naming both roles.
 //! Granting `admin`, `risk_manager` or `compliance_officer` is never applied
 //! directly: it becomes a `role.grant` approval that a second administrator
-//! decides. Every change and its audit event commit in one transaction.
+//! decides. Every change and its audit event commit in one transaction. A new
+//! or reset person gets a single-use set-up token, never a password an
+//! administrator could know.
 
 use chrono::{DateTime, Duration, Utc};
 use rampart_audit::Outcome;
@@ -14,18 +16,21 @@ use rampart_core::{AccountId, Role, RoleSet, SodConflict};
 use rampart_store::{
     ApprovalRecord, NewApproval, Store, StoreError, StoredUser, UserProfile, WriteTx,
 };
-use secrecy::SecretString;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::service::audit;
 use crate::service::identity_action as act;
+use crate::service::identity_setup::{self, IssuedSetup, SetupError};
 
 /// The approval kind of a privileged role grant.
 pub const ROLE_GRANT: &str = "role.grant";
 
 /// The roles only a second administrator's approval can grant.
 pub const PRIVILEGED: [Role; 3] = [Role::Admin, Role::RiskManager, Role::ComplianceOfficer];
+
+/// Why tokens and sessions were cut off when access was taken away.
+const ACCESS_REDUCED: &str = "access_reduced";
 
 /// The longest username.
 const MAX_USERNAME: usize = 64;
@@ -54,9 +59,12 @@ pub enum UserError {
     /// An approved `role.grant` payload does not have the expected shape.
     #[error("the approved change cannot be read")]
     Payload,
-    /// The one-time password could not be hashed.
+    /// The password could not be hashed.
     #[error("the password could not be hashed")]
     Hash,
+    /// The set-up token could not be issued.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -82,13 +90,14 @@ pub struct NewUser {
     pub profile: UserProfile,
 }
 
-/// A user just created: its record, its one-time password and any pending grant.
+/// A user just created: its record, its set-up token and any pending grant.
 #[derive(Debug)]
 pub struct CreatedUser {
     /// The stored user (without its privileged roles until approved).
     pub user: StoredUser,
-    /// The one-time password, to hand over once; it must be changed at first sign-in.
-    pub one_time_password: SecretString,
+    /// The single-use set-up token with which the person sets their own password;
+    /// the administrator never learns the password.
+    pub setup: IssuedSetup,
     /// The approval holding the privileged roles asked for, if any.
     pub approval: Option<ApprovalRecord>,
 }
@@ -97,9 +106,20 @@ pub struct CreatedUser {
 #[derive(Debug)]
 pub enum AccessChange {
     /// Applied at once.
-    Applied(StoredUser),
+    Applied(AppliedAccess),
     /// A privileged role was asked for: the change waits for a second administrator.
     Proposed(ApprovalRecord),
+}
+
+/// A change of access applied to a user.
+#[derive(Debug)]
+pub struct AppliedAccess {
+    /// The user as changed.
+    pub user: StoredUser,
+    /// When a role or an account was taken away: the sessions ended. Every token
+    /// issued before the change is then refused (recorded in the store; the caller
+    /// refuses them in memory once the transaction commits).
+    pub cut_off: Option<Vec<String>>,
 }
 
 /// Creates a user with a one-time password, as `actor`.
@@ -113,7 +133,7 @@ pub async fn create(
     check_username(&request.username)?;
     check_profile(&request.profile)?;
     let wanted = RoleSet::new(request.roles.iter().copied())?;
-    let (password, password_hash) = one_time_password().await?;
+    let password_hash = unusable_password().await?;
     let direct = RoleSet::new(wanted.iter().filter(|r| !PRIVILEGED.contains(r)))?;
     let user = StoredUser {
         id: Uuid::now_v7().to_string(),
@@ -150,10 +170,11 @@ pub async fn create(
         true => None,
         false => Some(propose_grant(&mut tx, actor, &user, &wanted, now, approval_ttl).await?),
     };
+    let setup = identity_setup::issue(&mut tx, &user.id, now).await?;
     tx.commit().await?;
     Ok(CreatedUser {
         user,
-        one_time_password: password,
+        setup,
         approval,
     })
 }
@@ -182,9 +203,9 @@ pub async fn change_access(
         tx.commit().await?;
         return Ok(AccessChange::Proposed(approval));
     }
-    let user = apply_access(&mut tx, actor, &user, &wanted, accounts, now).await?;
+    let applied = apply_access(&mut tx, actor, &user, &wanted, accounts, now).await?;
     tx.commit().await?;
-    Ok(AccessChange::Applied(user))
+    Ok(AccessChange::Applied(applied))
 }
 
 /// Applies an approved `role.grant` payload to its user inside `tx`.
@@ -203,7 +224,9 @@ pub async fn apply_grant(
         serde_json::from_value(approval.payload.clone()).map_err(|_| UserError::Payload)?;
     let wanted = RoleSet::new(roles)?;
     require_accounts(tx, &accounts).await?;
-    let user = apply_access(tx, actor, &user, &wanted, &accounts, now).await?;
+    let user = apply_access(tx, actor, &user, &wanted, &accounts, now)
+        .await?
+        .user;
     let details = json!({ "approval_id": approval.id, "roles": user.roles });
     tx.append(audit::stamp(
         audit::event(
@@ -232,6 +255,7 @@ pub async fn disable(
     let revoked = tx
         .revoke_refresh_families_of(id, "user_disabled", now)
         .await?;
+    tx.revoke_subject(id, "user_disabled", now).await?;
     let details = json!({ "revoked_sessions": revoked.len() });
     tx.append(audit::stamp(
         audit::event(actor, act::USER_DISABLED, &target(id), Outcome::Success).details(details),
@@ -253,6 +277,7 @@ pub async fn reset_mfa(
         return Err(UserError::UnknownUser);
     }
     let revoked = tx.revoke_refresh_families_of(id, "mfa_reset", now).await?;
+    tx.revoke_subject(id, "mfa_reset", now).await?;
     let details = json!({ "revoked_sessions": revoked.len() });
     tx.append(audit::stamp(
         audit::event(actor, act::MFA_RESET, &target(id), Outcome::Success).details(details),
@@ -267,6 +292,7 @@ pub fn target(id: &str) -> String {
     format!("user:{id}")
 }
 
+/// Replaces the access of `user`; taking anything away also cuts off its tokens and sessions.
 async fn apply_access(
     tx: &mut WriteTx<'_>,
     actor: &str,
@@ -274,11 +300,22 @@ async fn apply_access(
     roles: &RoleSet,
     accounts: &[AccountId],
     now: DateTime<Utc>,
-) -> Result<StoredUser, UserError> {
+) -> Result<AppliedAccess, UserError> {
     tx.set_user_access(&user.id, roles, accounts, now).await?;
+    let cut_off = match reduces(user, roles, accounts) {
+        true => {
+            let ended = tx
+                .revoke_refresh_families_of(&user.id, ACCESS_REDUCED, now)
+                .await?;
+            tx.revoke_subject(&user.id, ACCESS_REDUCED, now).await?;
+            Some(ended)
+        }
+        false => None,
+    };
     let details = json!({
         "roles_before": user.roles, "roles": roles,
         "accounts_before": user.accounts, "accounts": accounts,
+        "tokens_revoked": cut_off.is_some(),
     });
     tx.append(audit::stamp(
         audit::event(
@@ -290,7 +327,17 @@ async fn apply_access(
         .details(details),
     ))
     .await?;
-    tx.user(&user.id).await?.ok_or(UserError::UnknownUser)
+    let user = tx.user(&user.id).await?.ok_or(UserError::UnknownUser)?;
+    Ok(AppliedAccess { user, cut_off })
+}
+
+/// Whether going from `user`'s access to `roles` and `accounts` takes anything away.
+fn reduces(user: &StoredUser, roles: &RoleSet, accounts: &[AccountId]) -> bool {
+    user.roles.iter().any(|role| !roles.contains(role))
+        || user
+            .accounts
+            .iter()
+            .any(|account| !accounts.contains(account))
 }
 
 async fn propose_grant(
@@ -332,14 +379,41 @@ async fn require_accounts(tx: &mut WriteTx<'_>, accounts: &[AccountId]) -> Resul
     Ok(())
 }
 
-async fn one_time_password() -> Result<(SecretString, String), UserError> {
+/// The hash of a random password nobody is ever shown: no password signs in
+/// until the person sets one with their set-up token.
+async fn unusable_password() -> Result<String, UserError> {
     let password = generate_client_secret();
-    let hashed = password.clone();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&hashed))
+    tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|_| UserError::Hash)?
-        .map_err(|_| UserError::Hash)?;
-    Ok((password, hash))
+        .map_err(|_| UserError::Hash)
+}
+
+/// Resets user `id`'s password: a fresh set-up token (ending earlier ones), the
+/// old password unusable, every session and token cut off. Returns the token and
+/// the ended sessions.
+pub async fn reset_password(
+    store: &Store,
+    actor: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(IssuedSetup, Vec<String>), UserError> {
+    let password_hash = unusable_password().await?;
+    let mut tx = store.begin().await?;
+    let user = tx.user(id).await?.ok_or(UserError::UnknownUser)?;
+    tx.set_password(&user.id, &password_hash, true).await?;
+    let revoked = tx
+        .revoke_refresh_families_of(id, "password_reset", now)
+        .await?;
+    tx.revoke_subject(id, "password_reset", now).await?;
+    let setup = identity_setup::issue(&mut tx, id, now).await?;
+    let details = json!({ "revoked_sessions": revoked.len() });
+    tx.append(audit::stamp(
+        audit::event(actor, act::PASSWORD_RESET, &target(id), Outcome::Success).details(details),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok((setup, revoked))
 }
 
 fn check_username(name: &str) -> Result<(), UserError> {

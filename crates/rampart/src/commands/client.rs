@@ -46,6 +46,9 @@ pub enum ClientError {
     /// The JWK file cannot be read or is not a public signature key.
     #[error("`--jwk` {0}")]
     Jwk(String),
+    /// The owner named is no enabled user.
+    #[error("`--owner` `{0}` is no enabled user; create the person with `rampart user add`")]
+    UnknownOwner(String),
 }
 
 /// A client just registered: its id and the secret, which exists nowhere else.
@@ -75,8 +78,22 @@ async fn add_command(
     let accounts = parse_accounts(&args.accounts)?;
     let jwk = args.jwk.as_deref().map(read_jwk).transpose()?;
     let store = context.open_store().await?;
-    let client = add_with_key(&store, &args.name, roles, accounts, jwk.as_ref()).await?;
+    let owner = match &args.owner {
+        Some(name) => Some(resolve_owner(&store, name).await?),
+        None => None,
+    };
+    if owner.is_none() && roles.contains(Role::Trader) {
+        eprintln!(
+            "warning: a trading client without `--owner` is answerable to no one; \
+             four-eyes checks cannot tie it to a person"
+        );
+    }
+    let wanted = Wanted { roles, accounts };
+    let client = add_owned(&store, &args.name, wanted, jwk.as_ref(), owner.as_deref()).await?;
     println!("client_id:     {}", client.id);
+    if let Some(owner) = &owner {
+        println!("owner:         {owner}");
+    }
     if jwk.is_some() {
         eprintln!("The client authenticates with `private_key_jwt` using its registered key.");
         return Ok(());
@@ -120,6 +137,25 @@ pub async fn add(
     add_with_key(store, name, roles, accounts, None).await
 }
 
+/// The subject id of the enabled user named `name` (a username or a subject id).
+pub async fn resolve_owner(store: &Store, name: &str) -> Result<String, ClientError> {
+    let user = match store.user(name).await? {
+        Some(user) => Some(user),
+        None => store.user_named(name).await?,
+    };
+    user.filter(|u| !u.disabled)
+        .map(|u| u.id)
+        .ok_or_else(|| ClientError::UnknownOwner(name.to_owned()))
+}
+
+/// The access a new client is registered with.
+pub struct Wanted {
+    /// Its roles.
+    pub roles: RoleSet,
+    /// The accounts it may act on.
+    pub accounts: Vec<AccountId>,
+}
+
 /// Registers a client, with the public JWK it signs assertions with when given.
 ///
 /// A client registered with a key still gets a random secret hash, which no
@@ -131,6 +167,18 @@ pub async fn add_with_key(
     accounts: Vec<AccountId>,
     jwk: Option<&serde_json::Value>,
 ) -> Result<NewClient, ClientError> {
+    add_owned(store, name, Wanted { roles, accounts }, jwk, None).await
+}
+
+/// Registers a client answerable to `owner` (a subject id), recorded in the same transaction.
+pub async fn add_owned(
+    store: &Store,
+    name: &str,
+    wanted: Wanted,
+    jwk: Option<&serde_json::Value>,
+    owner: Option<&str>,
+) -> Result<NewClient, ClientError> {
+    let Wanted { roles, accounts } = wanted;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ClientError::Name);
@@ -157,7 +205,10 @@ pub async fn add_with_key(
         tx.set_client_jwk(&record.id, jwk, record.created_at)
             .await?;
     }
-    tx.append(created_event(&record)).await?;
+    if let Some(owner) = owner {
+        tx.set_client_owner(&record.id, owner).await?;
+    }
+    tx.append(created_event(&record, owner)).await?;
     tx.commit().await?;
     tracing::info!(client_id = %record.id, action = action::CLIENT_CREATED, "client registered");
     Ok(NewClient {
@@ -166,7 +217,7 @@ pub async fn add_with_key(
     })
 }
 
-fn created_event(record: &ClientRecord) -> NewEvent {
+fn created_event(record: &ClientRecord, owner: Option<&str>) -> NewEvent {
     let roles: Vec<&str> = record.roles.iter().map(Role::as_str).collect();
     let accounts: Vec<&str> = record.accounts.iter().map(AccountId::as_str).collect();
     NewEvent::new(
@@ -176,7 +227,9 @@ fn created_event(record: &ClientRecord) -> NewEvent {
         Outcome::Success,
         request_id(),
     )
-    .details(json!({ "name": record.name, "roles": roles, "accounts": accounts }))
+    .details(json!({
+        "name": record.name, "roles": roles, "accounts": accounts, "owner": owner,
+    }))
 }
 
 async fn list(store: &Store) -> Result<(), ClientError> {

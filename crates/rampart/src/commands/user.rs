@@ -2,9 +2,9 @@
 //!
 //! The same rules as `/v1/users`, through `rampart_server::service::users`:
 //! segregation-of-duties conflicts are refused, privileged roles become a
-//! `role.grant` approval for an administrator to decide, and the one-time
-//! password is printed once and stored only as its argon2id hash. Listing
-//! shows no personal data.
+//! `role.grant` approval for an administrator to decide, and a single-use
+//! set-up token is printed once (stored only as its hash), so that the operator
+//! never learns the person's password. Listing shows no personal data.
 
 use chrono::{Duration, Utc};
 use comfy_table::Table;
@@ -48,8 +48,12 @@ async fn add(context: &Context, args: &UserAddArgs) -> Result<(), crate::command
     let created = users::create(&store, OPERATOR, request, Utc::now(), ttl).await?;
     println!("user_id:            {}", created.user.id);
     println!(
-        "one_time_password:  {}",
-        created.one_time_password.expose_secret()
+        "setup_token:        {}",
+        created.setup.token.expose_secret()
+    );
+    println!(
+        "setup_expires_at:   {}",
+        rampart_audit::time::format(&created.setup.expires_at)
     );
     if let Some(approval) = &created.approval {
         println!(
@@ -57,7 +61,10 @@ async fn add(context: &Context, args: &UserAddArgs) -> Result<(), crate::command
             approval.id
         );
     }
-    eprintln!("The password is shown only this once; it must be changed at first sign-in.");
+    eprintln!(
+        "Hand the set-up token to the person, once: with it they choose their own password \
+         at POST /v1/auth/setup; it works once and expires."
+    );
     Ok(())
 }
 

@@ -1,0 +1,64 @@
+//! Subjects whose access tokens were cut off at a moment: rights reduced or a user disabled.
+//!
+//! The gateway refuses, in memory, every token of such a subject issued at or
+//! before that moment; this table is the record it reloads at start, so that a
+//! restart does not bring a cut-off token back to life.
+
+use chrono::{DateTime, Utc};
+
+use crate::codec::{self, RowKey};
+use crate::error::StoreError;
+use crate::rows::{get, key_of};
+use crate::store::Store;
+use crate::tx::WriteTx;
+
+impl Store {
+    /// Subjects cut off at or after `since`, with the moment each was cut off.
+    pub async fn revoked_subjects(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT subject, revoked_at FROM revoked_subjects WHERE revoked_at >= ? \
+             ORDER BY subject",
+        )
+        .bind(codec::time(&since))
+        .fetch_all(&mut *self.reader().await?)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let subject = key_of(row, "subject", "revoked_subjects")?;
+                let key = RowKey {
+                    table: "revoked_subjects",
+                    key: &subject,
+                };
+                let at = key.time(&get::<String>(row, "revoked_at", key)?)?;
+                Ok((subject, at))
+            })
+            .collect()
+    }
+}
+
+impl WriteTx<'_> {
+    /// Records that every token of `subject` issued at or before `at` is refused.
+    ///
+    /// A later moment replaces an earlier one; an earlier one never moves it back.
+    pub async fn revoke_subject(
+        &mut self,
+        subject: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO revoked_subjects (subject, revoked_at, reason) VALUES (?, ?, ?) \
+             ON CONFLICT (subject) DO UPDATE SET revoked_at = excluded.revoked_at, \
+             reason = excluded.reason WHERE excluded.revoked_at > revoked_subjects.revoked_at",
+        )
+        .bind(subject)
+        .bind(codec::time(&at))
+        .bind(reason)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}

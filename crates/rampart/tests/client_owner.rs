@@ -1,0 +1,65 @@
+//! `rampart client add --owner`: the person answerable for a client is recorded,
+//! and a name that is no enabled user is refused before anything is stored.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![allow(missing_docs)]
+
+mod support;
+
+use support::Workdir;
+
+fn field(stdout: &str, name: &str) -> String {
+    let line = stdout.lines().find(|l| l.starts_with(name)).unwrap();
+    line.split_whitespace().nth(1).unwrap().to_owned()
+}
+
+#[test]
+fn a_client_added_with_an_owner_records_that_person() {
+    let work = Workdir::new();
+    work.init();
+    let person = work
+        .run(&["user", "add", "--username", "olivia", "--roles", "auditor"])
+        .ok();
+    let owner_id = field(&person.stdout, "user_id:");
+    let added = work
+        .run(&[
+            "client", "add", "--name", "algo", "--roles", "auditor", "--owner", "olivia",
+        ])
+        .ok();
+    assert_eq!(field(&added.stdout, "owner:"), owner_id, "{}", added.all());
+
+    let by_id = work
+        .run(&[
+            "client", "add", "--name", "algo-2", "--roles", "auditor", "--owner", &owner_id,
+        ])
+        .ok();
+    assert_eq!(field(&by_id.stdout, "owner:"), owner_id);
+}
+
+#[test]
+fn a_client_owner_that_is_no_user_is_refused_and_nothing_is_stored() {
+    let work = Workdir::new();
+    work.init();
+    let refused = work.run(&[
+        "client", "add", "--name", "algo", "--roles", "auditor", "--owner", "nobody",
+    ]);
+    assert!(!refused.success, "{}", refused.all());
+    assert!(refused.stderr.contains("`--owner`"), "{}", refused.all());
+    let listed = work.run(&["client", "list"]).ok();
+    assert!(!listed.stdout.contains("algo"), "{}", listed.all());
+}
+
+#[test]
+fn a_trading_client_without_an_owner_is_warned_about() {
+    let work = Workdir::new();
+    work.init();
+    let added = work
+        .run(&["client", "add", "--name", "algo", "--roles", "trader"])
+        .ok();
+    assert!(added.stderr.contains("`--owner`"), "{}", added.all());
+}

@@ -15,6 +15,10 @@ use crate::instrument::InstrumentCatalog;
 /// The most orders per second a limit may allow.
 pub const MAX_ORDERS_PER_SECOND: u32 = 10_000;
 
+/// The largest quantity or amount any limit may hold (10^15): far above any real
+/// book, low enough that sums of a day's orders cannot overflow a `Decimal`.
+pub const MAX_LIMIT_VALUE: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
+
 /// The risk limits of one account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,11 +75,11 @@ impl TradingHours {
 impl RiskLimits {
     /// Checks every bound, naming the first field that breaks one.
     pub fn validate(&self, catalog: &InstrumentCatalog) -> Result<(), FieldError> {
-        positive("max_order_quantity", self.max_order_quantity)?;
-        positive("max_order_notional", self.max_order_notional)?;
+        bounded("max_order_quantity", self.max_order_quantity)?;
+        bounded("max_order_notional", self.max_order_notional)?;
         percentage("price_collar_pct", self.price_collar_pct)?;
-        positive("max_position_quantity", self.max_position_quantity)?;
-        positive("max_daily_notional", self.max_daily_notional)?;
+        bounded("max_position_quantity", self.max_position_quantity)?;
+        bounded("max_daily_notional", self.max_daily_notional)?;
         percentage("max_risk_per_trade_pct", self.max_risk_per_trade_pct)?;
 
         if !(1..=MAX_ORDERS_PER_SECOND).contains(&self.max_orders_per_second) {
@@ -93,23 +97,39 @@ impl RiskLimits {
                 FieldErrorKind::OutOfRange("a window whose `start` differs from its `end`".into()),
             ));
         }
+        self.validate_instruments(catalog)
+    }
+
+    /// Every allowed instrument is in the catalog, and none is named twice.
+    fn validate_instruments(&self, catalog: &InstrumentCatalog) -> Result<(), FieldError> {
+        let field = "allowed_instruments";
         if self
             .allowed_instruments
             .iter()
             .any(|i| catalog.get(i).is_none())
         {
+            return Err(FieldError::new(field, FieldErrorKind::UnknownInstrument));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if !self.allowed_instruments.iter().all(|i| seen.insert(i)) {
             return Err(FieldError::new(
-                "allowed_instruments",
-                FieldErrorKind::UnknownInstrument,
+                field,
+                FieldErrorKind::Invalid("a list naming each instrument once"),
             ));
         }
         Ok(())
     }
 }
 
-fn positive(field: &'static str, value: Decimal) -> Result<(), FieldError> {
+fn bounded(field: &'static str, value: Decimal) -> Result<(), FieldError> {
     if value <= Decimal::ZERO {
         return Err(FieldError::new(field, FieldErrorKind::NotPositive));
+    }
+    if value > MAX_LIMIT_VALUE {
+        return Err(FieldError::new(
+            field,
+            FieldErrorKind::OutOfRange(format!("at most {MAX_LIMIT_VALUE}")),
+        ));
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::attribution::{Attribution, PlacedByKind, parse_label};
 use crate::decimal::{Price, Quantity, parse_positive};
 use crate::error::{FieldError, FieldErrorKind};
 use crate::ids::{AccountId, ClientOrderId, InstrumentId, OrderId};
@@ -135,6 +136,9 @@ pub struct OrderRequest {
     /// The client's own id; the same id with the same body returns the original order.
     #[serde(default)]
     pub client_order_id: Option<ClientOrderId>,
+    /// The algorithm behind the order; only an API client may name one.
+    #[serde(default)]
+    pub algo_id: Option<String>,
 }
 
 /// A validated order, ready for the pre-trade controls.
@@ -176,6 +180,14 @@ impl OrderRequest {
             time_in_force,
             client_order_id: self.client_order_id.clone(),
         })
+    }
+
+    /// The algorithm the request names, checked to be 1 to 64 safe characters.
+    pub fn requested_algo_id(&self) -> Result<Option<String>, FieldError> {
+        self.algo_id
+            .as_deref()
+            .map(|text| parse_label("algo_id", text))
+            .transpose()
     }
 
     /// The quantity: positive and a whole number of the instrument's lots.
@@ -264,6 +276,14 @@ pub struct Order {
     pub reject_reason: Option<String>,
     /// The opaque id of the person or client that placed it.
     pub placed_by: String,
+    /// Whether a person or an API client placed it.
+    pub placed_by_kind: PlacedByKind,
+    /// The algorithm behind it; none for a person acting by hand.
+    pub algo_id: Option<String>,
+    /// The desk of its account, if the account names one.
+    pub desk: Option<String>,
+    /// The version of the account's risk limits it was checked against.
+    pub limits_version: Option<i64>,
     /// When the gateway received it (UTC).
     pub created_at: DateTime<Utc>,
     /// When it last changed (UTC).
@@ -271,11 +291,11 @@ pub struct Order {
 }
 
 impl Order {
-    /// The record of `order`, received at `now` from `placed_by`, in `status`.
+    /// The record of `order`, received at `now` and attributed to `by`, in `status`.
     pub fn from_new(
         id: OrderId,
         order: &NewOrder,
-        placed_by: &str,
+        by: &Attribution,
         status: OrderStatus,
         now: DateTime<Utc>,
     ) -> Self {
@@ -294,7 +314,11 @@ impl Order {
             average_fill_price: None,
             reject_code: None,
             reject_reason: None,
-            placed_by: placed_by.to_owned(),
+            placed_by: by.placed_by.clone(),
+            placed_by_kind: by.placed_by_kind,
+            algo_id: by.algo_id.clone(),
+            desk: by.desk.clone(),
+            limits_version: None,
             created_at: now,
             updated_at: now,
         }

@@ -18,10 +18,14 @@ pub enum Action {
     OrderCancel,
     /// Read an account's risk limits.
     LimitsRead,
+    /// Propose a change of an account's risk limits.
+    LimitsPropose,
     /// Engage the kill switch, globally or for one account.
     KillSwitchEngage,
     /// Read the kill switch's state.
     KillSwitchRead,
+    /// Propose the release of a kill switch engagement (a second person approves).
+    KillSwitchRelease,
     /// Read the audit log and its proofs.
     AuditRead,
     /// Create, disable or rotate API clients.
@@ -44,13 +48,15 @@ pub enum Action {
 
 impl Action {
     /// Every action, in a fixed order.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 17] = [
         Action::OrderPlace,
         Action::OrderRead,
         Action::OrderCancel,
         Action::LimitsRead,
+        Action::LimitsPropose,
         Action::KillSwitchEngage,
         Action::KillSwitchRead,
+        Action::KillSwitchRelease,
         Action::AuditRead,
         Action::ClientManage,
         Action::ClientRead,
@@ -69,8 +75,10 @@ impl Action {
             Action::OrderRead => "order.read",
             Action::OrderCancel => "order.cancel",
             Action::LimitsRead => "limits.read",
+            Action::LimitsPropose => "limits.propose",
             Action::KillSwitchEngage => "killswitch.engage",
             Action::KillSwitchRead => "killswitch.read",
+            Action::KillSwitchRelease => "killswitch.release",
             Action::AuditRead => "audit.read",
             Action::ClientManage => "client.manage",
             Action::ClientRead => "client.read",
@@ -97,6 +105,15 @@ pub enum Resource {
     Account(AccountId),
     /// The gateway as a whole (global kill switch, administration, audit log).
     Gateway,
+    /// A four-eyes proposal, decided according to its kind and the accounts it concerns.
+    Approval {
+        /// The approval's id.
+        id: String,
+        /// Its kind, such as `risk_limits.change`.
+        kind: String,
+        /// The accounts it concerns; none for a role grant.
+        accounts: Vec<AccountId>,
+    },
 }
 
 /// The Cedar entity id of the gateway resource.

@@ -33,6 +33,7 @@ struct TypeNames {
     role: EntityTypeName,
     account: EntityTypeName,
     gateway: EntityTypeName,
+    approval: EntityTypeName,
     action: EntityTypeName,
 }
 
@@ -97,7 +98,8 @@ impl Authorizer {
         let action_uid = self.uid(&self.names.action, action.as_str());
         let schema = Some(&self.bundle.schema);
 
-        let entities = self.entities(principal, principal_uid.clone(), resource_uid.clone())?;
+        let resource_entity = self.resource_entity(resource, resource_uid.clone())?;
+        let entities = self.entities(principal, principal_uid.clone(), resource_entity)?;
         let request = Request::new(
             principal_uid,
             action_uid,
@@ -128,33 +130,51 @@ impl Authorizer {
         ))
     }
 
+    /// The resource as an entity: an approval carries its kind and accounts.
+    fn resource_entity(&self, resource: &Resource, uid: EntityUid) -> Result<Entity, String> {
+        let Resource::Approval { kind, accounts, .. } = resource else {
+            return Ok(Entity::new_no_attrs(uid, HashSet::new()));
+        };
+        let attrs = HashMap::from([
+            (
+                "kind".to_owned(),
+                RestrictedExpression::new_string(kind.clone()),
+            ),
+            ("accounts".to_owned(), self.account_set(accounts)),
+        ]);
+        Entity::new(uid, attrs, HashSet::new())
+            .map_err(|error| format!("resource cannot be mapped: {error}"))
+    }
+
+    fn account_set(&self, accounts: &[rampart_core::AccountId]) -> RestrictedExpression {
+        let members = accounts.iter().map(|account| {
+            RestrictedExpression::new_entity_uid(self.uid(&self.names.account, account.as_str()))
+        });
+        RestrictedExpression::new_set(members)
+    }
+
     /// The principal (with its roles as parents and its accounts), its roles and the resource.
     fn entities(
         &self,
         principal: &Principal,
         principal_uid: EntityUid,
-        resource_uid: EntityUid,
+        resource: Entity,
     ) -> Result<Entities, String> {
         let roles: Vec<EntityUid> = principal
             .roles
             .iter()
             .map(|role| self.uid(&self.names.role, role.as_str()))
             .collect();
-        let accounts = principal.accounts.iter().map(|account| {
-            RestrictedExpression::new_entity_uid(self.uid(&self.names.account, account.as_str()))
-        });
-        let attrs = HashMap::from([(
-            "accounts".to_owned(),
-            RestrictedExpression::new_set(accounts),
-        )]);
+        let attrs = HashMap::from([("accounts".to_owned(), self.account_set(&principal.accounts))]);
         let parents: HashSet<EntityUid> = roles.iter().cloned().collect();
         let subject = Entity::new(principal_uid, attrs, parents)
             .map_err(|error| format!("principal cannot be mapped: {error}"))?;
 
-        let others = roles.into_iter().chain([resource_uid]);
-        let others = others.map(|uid| Entity::new_no_attrs(uid, HashSet::new()));
+        let roles = roles
+            .into_iter()
+            .map(|uid| Entity::new_no_attrs(uid, HashSet::new()));
         Entities::from_entities(
-            std::iter::once(subject).chain(others),
+            std::iter::once(subject).chain(roles).chain([resource]),
             Some(&self.bundle.schema),
         )
         .map_err(|error| format!("entities do not match the schema: {error}"))
@@ -172,6 +192,7 @@ impl Authorizer {
         match resource {
             Resource::Account(account) => self.uid(&self.names.account, account.as_str()),
             Resource::Gateway => self.uid(&self.names.gateway, GATEWAY_ID),
+            Resource::Approval { id, .. } => self.uid(&self.names.approval, id),
         }
     }
 
@@ -188,6 +209,7 @@ impl TypeNames {
             role: type_name("Rampart::Role")?,
             account: type_name("Rampart::Account")?,
             gateway: type_name("Rampart::Gateway")?,
+            approval: type_name("Rampart::Approval")?,
             action: type_name("Rampart::Action")?,
         })
     }

@@ -60,11 +60,17 @@ fn expected(role: Role, action: Action, target: Target) -> bool {
         }
         KillSwitchEngage => matches!(role, RiskManager | ComplianceOfficer),
         KillSwitchRead => oversight,
+        KillSwitchRelease => matches!(role, RiskManager | ComplianceOfficer) && target == Gateway,
         AuditRead => matches!(role, ComplianceOfficer | Auditor) && target == Gateway,
         ClientManage | ClientRead | UserManage | AccountManage | SecretRead | SecretRotate => {
             role == Admin && target == Gateway
         }
-        ApprovalRead | ApprovalDecide => role == Admin && target == Gateway,
+        LimitsPropose => role == RiskManager && target == AssignedAccount,
+        ApprovalRead => {
+            matches!(role, Admin | RiskManager | ComplianceOfficer) && target == Gateway
+        }
+        // Deciding is per approval (see approvals_are_decided_by_kind_and_scope).
+        ApprovalDecide => false,
     }
 }
 
@@ -253,21 +259,113 @@ fn principal_ids_with_quotes_are_data_not_policy() {
     assert!(place.allowed, "{place:?}");
 }
 
+fn approval(kind: &str, accounts: &[&str]) -> Resource {
+    Resource::Approval {
+        id: "019a0000-0000-7000-8000-000000000001".to_owned(),
+        kind: kind.to_owned(),
+        accounts: accounts.iter().map(|a| account(a)).collect(),
+    }
+}
+
 #[test]
-fn only_administrators_read_and_decide_approvals_and_the_policy_is_named() {
+fn approvals_are_listed_by_admins_risk_managers_and_compliance_officers_only() {
     let authorizer = Authorizer::with_default_policies().unwrap();
-    let admin = principal(PrincipalKind::User, &[Role::Admin]);
-    for action in [Action::ApprovalRead, Action::ApprovalDecide] {
-        let decision = authorizer.authorize(&admin, action, &Resource::Gateway);
-        assert!(decision.allowed, "{action}");
-        assert_eq!(decision.policy_ids, ["approvals.admin"]);
-        for role in [Role::Trader, Role::Auditor, Role::ComplianceOfficer] {
-            let other = principal(PrincipalKind::User, &[role]);
-            assert!(
-                !authorizer
-                    .authorize(&other, action, &Resource::Gateway)
-                    .allowed
+    for role in Role::ALL {
+        let who = principal(PrincipalKind::User, &[role]);
+        let decision = authorizer.authorize(&who, Action::ApprovalRead, &Resource::Gateway);
+        let want = matches!(
+            role,
+            Role::Admin | Role::RiskManager | Role::ComplianceOfficer
+        );
+        assert_eq!(decision.allowed, want, "{role}");
+    }
+}
+
+#[test]
+fn approvals_are_decided_by_kind_and_scope() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    let cases = [
+        (Role::Admin, approval("role.grant", &[]), true),
+        (
+            Role::Admin,
+            approval("risk_limits.change", &["ACC-1"]),
+            false,
+        ),
+        (Role::Admin, approval("killswitch.release", &[]), false),
+        (
+            Role::RiskManager,
+            approval("risk_limits.change", &["ACC-1"]),
+            true,
+        ),
+        (
+            Role::RiskManager,
+            approval("risk_limits.change", &["ACC-2"]),
+            false,
+        ),
+        (Role::RiskManager, approval("role.grant", &[]), false),
+        (Role::RiskManager, approval("killswitch.release", &[]), true),
+        (
+            Role::ComplianceOfficer,
+            approval("killswitch.release", &[]),
+            true,
+        ),
+        (
+            Role::ComplianceOfficer,
+            approval("risk_limits.change", &["ACC-1"]),
+            false,
+        ),
+        (
+            Role::Trader,
+            approval("risk_limits.change", &["ACC-1"]),
+            false,
+        ),
+        (Role::Trader, approval("killswitch.release", &[]), false),
+        (Role::Auditor, approval("killswitch.release", &[]), false),
+        (Role::RiskManager, approval("something.else", &[]), false),
+    ];
+    for (role, resource, want) in cases {
+        for kind in [PrincipalKind::User, PrincipalKind::Client] {
+            let who = principal(kind, &[role]);
+            let decision = authorizer.authorize(&who, Action::ApprovalDecide, &resource);
+            assert_eq!(
+                decision.allowed, want,
+                "{kind:?} {role} {resource:?}: {decision:?}"
             );
+            assert!(decision.errors.is_empty(), "{:?}", decision.errors);
         }
     }
+}
+
+#[test]
+fn a_trader_holding_another_role_still_cannot_decide_and_the_forbid_is_named() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    let both = principal(
+        PrincipalKind::User,
+        &[Role::Trader, Role::ComplianceOfficer],
+    );
+    let decision = authorizer.authorize(
+        &both,
+        Action::ApprovalDecide,
+        &approval("killswitch.release", &[]),
+    );
+    assert!(!decision.allowed);
+    assert_eq!(decision.policy_ids, ["approvals.trader.forbid"]);
+}
+
+#[test]
+fn a_risk_change_over_several_accounts_needs_every_one_assigned() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    let risk = principal(PrincipalKind::User, &[Role::RiskManager]);
+    let wide = approval("risk_limits.change", &["ACC-1", "ACC-2"]);
+    assert!(
+        !authorizer
+            .authorize(&risk, Action::ApprovalDecide, &wide)
+            .allowed
+    );
+    let decision = authorizer.authorize(
+        &risk,
+        Action::ApprovalDecide,
+        &approval("risk_limits.change", &["ACC-1"]),
+    );
+    assert_eq!(decision.policy_ids, ["approvals.risk_limits.risk_manager"]);
 }

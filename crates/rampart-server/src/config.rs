@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 pub mod audit;
 
 pub use audit::{AuditConfig, ForwardConfig, SyslogConfig, SyslogTransport};
+pub mod execution_guard;
 pub mod identity;
+pub mod risk;
 
 use crate::secrets::config::{SecretsConfig, check_references};
 use identity::{ApprovalConfig, LoginConfig, OidcConfig, RefreshConfig};
@@ -72,6 +74,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// The secret store and rotation.
     pub secrets: SecretsConfig,
+    /// Firm-wide caps and the governance of risk-limit changes.
+    pub risk: risk::RiskConfig,
 }
 
 /// The `[server]` section.
@@ -284,6 +288,7 @@ impl Config {
         self.validate_instruments()?;
         self.audit.validate()?;
         self.secrets.validate()?;
+        self.risk.validate()?;
         check_references(self)
     }
 

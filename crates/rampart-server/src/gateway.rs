@@ -485,6 +485,10 @@ fn build_state(
         bearer,
         revocations,
         auth: config.auth.clone(),
+        risk: config.risk.clone(),
+        execution_guard: rampart_trading::execution_guard::ExecutionGuard::new(
+            config.risk.execution_guard.limits(),
+        ),
         issuer_url: issuer_url.to_owned(),
         oidc: crate::oidc::issuers(&config.auth.oidc)?,
     }))

@@ -112,6 +112,15 @@ pub enum ApiError {
     /// The approval is decided or expired already.
     #[error("{0}")]
     ApprovalClosed(String),
+    /// A proposed risk limit is above its firm-wide cap.
+    #[error("{0}")]
+    LimitCap(String),
+    /// The limits moved to another version since the proposal was made.
+    #[error("{0}")]
+    StaleProposal(String),
+    /// No decision can be applied for this kind of approval.
+    #[error("approvals of kind `{0}` cannot be decided here")]
+    UnsupportedApproval(String),
     /// Something failed that should not; the cause is logged, not returned.
     #[error("an internal error occurred")]
     Internal,
@@ -183,6 +192,8 @@ impl ApiError {
             Self::RoleConflict(_) | Self::Duplicate(_) | Self::ApprovalClosed(_) => {
                 StatusCode::CONFLICT
             }
+            Self::LimitCap(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::StaleProposal(_) | Self::UnsupportedApproval(_) => StatusCode::CONFLICT,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -214,6 +225,9 @@ impl ApiError {
             Self::Duplicate(_) => "request.duplicate",
             Self::SelfApproval => "approval.self_approval",
             Self::ApprovalClosed(_) => "approval.closed",
+            Self::LimitCap(_) => "risk_limits.above_cap",
+            Self::StaleProposal(_) => "risk_limits.stale",
+            Self::UnsupportedApproval(_) => "approval.unsupported_kind",
             Self::Internal => "internal",
         }
     }
@@ -245,6 +259,9 @@ impl ApiError {
             Self::Duplicate(_) => "Already exists",
             Self::SelfApproval => "Self-approval refused",
             Self::ApprovalClosed(_) => "Approval closed",
+            Self::LimitCap(_) => "Above the firm-wide cap",
+            Self::StaleProposal(_) => "Proposal out of date",
+            Self::UnsupportedApproval(_) => "Unsupported approval kind",
             Self::Internal => "Internal error",
         }
     }

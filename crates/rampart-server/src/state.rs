@@ -66,6 +66,10 @@ pub struct Shared {
     pub revocations: Arc<RevocationList>,
     /// The `[auth]` settings: refresh lifetimes, sign-in throttling, approvals.
     pub auth: AuthConfig,
+    /// The `[risk]` settings: firm-wide caps and how limit changes are governed.
+    pub risk: crate::config::risk::RiskConfig,
+    /// Counts fills per algorithm and trips on repeated executions (RTS 6, Article 15).
+    pub execution_guard: rampart_trading::execution_guard::ExecutionGuard,
     /// The `iss` of the tokens this gateway signs.
     pub issuer_url: String,
     /// Trusted outside OpenID Connect issuers, if any are configured.

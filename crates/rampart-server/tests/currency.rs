@@ -91,6 +91,7 @@ async fn add_account(gw: &TestGateway, currency: &str, limits: RiskLimits) -> Ac
         initial_cash: Decimal::new(CASH, 0),
         limits,
         created_at: Utc::now(),
+        desk: None,
     };
     let event = NewEvent::new(
         "operator",

@@ -112,6 +112,17 @@ pub enum ApprovalError {
     Store(#[from] StoreError),
 }
 
+/// Which approvals to list; an absent field matches every approval.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApprovalFilter {
+    /// Only approvals in this status (as of the listing time).
+    pub status: Option<ApprovalStatus>,
+    /// Only approvals of this kind.
+    pub kind: Option<String>,
+    /// Only approvals of this exact target, such as `account:ACC-1`.
+    pub target: Option<String>,
+}
+
 const APPROVAL_COLUMNS: &str = "id, kind, target, payload, proposed_by, proposed_at, expires_at, \
     status, decided_by, decided_at, comment";
 
@@ -142,6 +153,32 @@ impl Store {
             let wanted_status = status.is_none_or(|s| s == record.status);
             let wanted_kind = kind.is_none_or(|k| k == record.kind);
             if wanted_status && wanted_kind {
+                list.push(record);
+            }
+        }
+        Ok(list)
+    }
+
+    /// Approvals matching `filter` as of `now`, oldest first.
+    pub async fn approvals_matching(
+        &self,
+        filter: &ApprovalFilter,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ApprovalRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {APPROVAL_COLUMNS} FROM approvals \
+             WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR target = ?2) \
+             ORDER BY proposed_at, id"
+        );
+        let found = sqlx::query(&sql)
+            .bind(filter.kind.as_deref())
+            .bind(filter.target.as_deref())
+            .fetch_all(&mut *self.reader().await?)
+            .await?;
+        let mut list = Vec::new();
+        for row in &found {
+            let record = decode(row, now)?;
+            if filter.status.is_none_or(|s| s == record.status) {
                 list.push(record);
             }
         }
@@ -249,6 +286,36 @@ impl WriteTx<'_> {
         approval(&mut self.tx, id, now)
             .await?
             .ok_or(ApprovalError::NotFound)
+    }
+
+    /// Marks every pending approval whose expiry has passed by `now` as expired; returns them.
+    ///
+    /// The caller records an `approval.expired` audit event for each, in this transaction.
+    pub async fn expire_approvals(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ApprovalRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {APPROVAL_COLUMNS} FROM approvals \
+             WHERE status = 'pending' AND expires_at <= ? ORDER BY proposed_at, id"
+        );
+        let found = sqlx::query(&sql)
+            .bind(codec::time(&now))
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let lapsed = found
+            .iter()
+            .map(|row| decode(row, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        for record in &lapsed {
+            sqlx::query(
+                "UPDATE approvals SET status = 'expired' WHERE id = ? AND status = 'pending'",
+            )
+            .bind(record.id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(lapsed)
     }
 
     /// Whether `a` and `b` are the same person, directly or through a client one of them owns.

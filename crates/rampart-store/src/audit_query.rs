@@ -1,7 +1,8 @@
-//! Searching the audit log: by time range, actor, action, target and outcome, page by page.
+//! Searching the audit log: by time range, actor, action, target and outcome, and by the
+//! account, algorithm and desk its details name, page by page.
 //!
-//! Every filter is a bound parameter, never text spliced into SQL, and each is served by
-//! an index of migration 0004. Pages are in order of `seq` and continue after a cursor
+//! Every filter is a bound parameter, never text spliced into SQL; the column filters are
+//! served by an index of migration 0004, the detail filters by `json_extract`. Pages are in order of `seq` and continue after a cursor
 //! (`after_seq`), so that a page never shifts when events are appended.
 
 use chrono::{DateTime, Utc};
@@ -30,6 +31,12 @@ pub struct AuditFilter {
     pub target: Option<String>,
     /// Events with this outcome.
     pub outcome: Option<Outcome>,
+    /// Events whose details name this `account_id`.
+    pub account_id: Option<String>,
+    /// Events whose details name this `algo_id`.
+    pub algo_id: Option<String>,
+    /// Events whose details name this `desk`.
+    pub desk: Option<String>,
     /// Events after this `seq`: the cursor of the previous page.
     pub after_seq: Option<u64>,
     /// The most events to return, at most [`MAX_AUDIT_PAGE`].
@@ -75,6 +82,19 @@ fn select(filter: &AuditFilter) -> QueryBuilder<'_, Sqlite> {
         if let Some(value) = value {
             // The column names are the fixed names above, never input.
             query.push(format!(" AND {column} = ")).push_bind(value);
+        }
+    }
+    let details = [
+        ("$.account_id", filter.account_id.as_deref()),
+        ("$.algo_id", filter.algo_id.as_deref()),
+        ("$.desk", filter.desk.as_deref()),
+    ];
+    for (path, value) in details {
+        if let Some(value) = value {
+            // The JSON paths are the fixed paths above, never input.
+            query
+                .push(format!(" AND json_extract(details, '{path}') = "))
+                .push_bind(value);
         }
     }
     query

@@ -8,6 +8,7 @@
 //! read back becomes [`StoreError::Corrupt`], never a panic.
 
 mod approvals;
+mod attribution;
 mod audit;
 mod audit_packed;
 mod audit_query;
@@ -24,11 +25,13 @@ mod identity_links;
 mod identity_revocations;
 mod identity_setup;
 mod identity_throttle;
+mod kill_scope;
 mod notional;
 mod position;
 mod pretrade;
 mod queries;
 mod records;
+mod risk_limits;
 mod rows;
 mod sessions;
 mod store;
@@ -36,7 +39,8 @@ mod throttle;
 mod tx;
 mod users;
 
-pub use approvals::{ApprovalError, ApprovalRecord, ApprovalStatus, NewApproval};
+pub use approvals::{ApprovalError, ApprovalFilter, ApprovalRecord, ApprovalStatus, NewApproval};
+pub use attribution::AttributionFilter;
 pub use audit::{AuditCheckError, VerifySummary, verify_audit, verify_audit_signed};
 pub use audit_query::{AuditFilter, MAX_AUDIT_PAGE};
 pub use bundle_export::ExportError;
@@ -48,6 +52,7 @@ pub use records::{
     AccountRecord, AccountSnapshot, ClientRecord, FillRecord, KillSwitchRecord,
     KillSwitchScopeRecord, OrderFilter, Position, UserRecord,
 };
+pub use risk_limits::{LimitsVersion, NewLimitsVersion};
 pub use sessions::{REUSE_REASON, RefreshFamily, RefreshUse};
 pub use store::{Durability, Store};
 pub use throttle::{LoginFailures, ThrottleScope};

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use rampart_core::{AccountId, ClientOrderId, InstrumentId, Order, OrderId, OrderStatus};
 use rust_decimal::Decimal;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::SqliteConnection;
 
 use crate::codec::{self, RowKey};
 use crate::error::StoreError;
@@ -130,33 +130,12 @@ pub(crate) async fn orders(
     conn: &mut SqliteConnection,
     filter: &OrderFilter,
 ) -> Result<Vec<Order>, StoreError> {
-    if filter.limit == 0 || filter.accounts.as_ref().is_some_and(Vec::is_empty) {
-        return Ok(Vec::new());
-    }
-    let mut query = QueryBuilder::<Sqlite>::new(format!(
-        "SELECT {} FROM orders WHERE 1 = 1",
-        rows::ORDER_READ_COLUMNS
-    ));
-    if let Some(accounts) = &filter.accounts {
-        query.push(" AND account_id IN (");
-        let mut list = query.separated(", ");
-        for account in accounts {
-            list.push_bind(account.as_str().to_owned());
-        }
-        query.push(")");
-    }
-    if let Some(status) = filter.status {
-        query.push(" AND status = ").push_bind(status.as_str());
-    }
-    if let Some(after) = filter.after {
-        query.push(" AND id > ").push_bind(after.to_string());
-    }
-    query
-        .push(" ORDER BY id LIMIT ")
-        .push_bind(i64::from(filter.limit));
-
-    let found = query.build().fetch_all(conn).await?;
-    found.iter().map(rows::order).collect()
+    crate::attribution::orders(
+        conn,
+        filter,
+        &crate::attribution::AttributionFilter::default(),
+    )
+    .await
 }
 
 /// Every order still working at the broker, oldest first.

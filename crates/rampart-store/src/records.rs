@@ -58,6 +58,8 @@ pub struct AccountRecord {
     pub limits: RiskLimits,
     /// When it was created (UTC).
     pub created_at: DateTime<Utc>,
+    /// The trading desk the account belongs to, if any.
+    pub desk: Option<String>,
 }
 
 /// An account's holding in one instrument.
@@ -80,6 +82,12 @@ pub enum KillSwitchScopeRecord {
     Global,
     /// One account.
     Account(AccountId),
+    /// One instrument, on every account.
+    Instrument(InstrumentId),
+    /// One API client (an algorithm), by client id.
+    Client(String),
+    /// One person, by opaque subject id.
+    Trader(String),
 }
 
 /// One engagement of the kill switch, and its release once released.

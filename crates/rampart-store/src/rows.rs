@@ -5,8 +5,8 @@
 //! never a panic.
 
 use rampart_core::{
-    AccountId, ClientOrderId, InstrumentId, Order, OrderId, OrderStatus, OrderType, Price,
-    Quantity, RoleSet, Side, TimeInForce,
+    AccountId, ClientOrderId, InstrumentId, Order, OrderId, OrderStatus, OrderType, PlacedByKind,
+    Price, Quantity, RoleSet, Side, TimeInForce,
 };
 use rust_decimal::Decimal;
 use sqlx::sqlite::SqliteRow;
@@ -21,14 +21,15 @@ use crate::records::{
 /// The columns of `orders`, in the order [`order`] reads them.
 pub(crate) const ORDER_COLUMNS: &str = "id, client_order_id, account_id, instrument, side, \
     order_type, quantity, limit_price, time_in_force, status, filled_quantity, \
-    average_fill_price, reject_code, reject_reason, placed_by, created_at, updated_at";
+    average_fill_price, reject_code, reject_reason, placed_by, created_at, updated_at, \
+    placed_by_kind, algo_id, desk, limits_version";
 
 /// The columns [`order`] reads: those of [`ORDER_COLUMNS`] and the check price,
 /// which is not part of the record but is checked so a corrupt one is reported.
 pub(crate) const ORDER_READ_COLUMNS: &str = "id, client_order_id, account_id, instrument, side, \
     order_type, quantity, limit_price, time_in_force, status, filled_quantity, \
     average_fill_price, reject_code, reject_reason, placed_by, created_at, updated_at, \
-    check_price";
+    placed_by_kind, algo_id, desk, limits_version, check_price";
 
 /// Reads column `name` of `row`, or reports the row as corrupt.
 pub(crate) fn get<'r, T>(row: &'r SqliteRow, name: &str, key: RowKey<'_>) -> Result<T, StoreError>
@@ -87,6 +88,10 @@ pub(crate) fn order(row: &SqliteRow) -> Result<Order, StoreError> {
         reject_code: opt_text("reject_code")?,
         reject_reason: opt_text("reject_reason")?,
         placed_by: text("placed_by")?,
+        placed_by_kind: key.named(&text("placed_by_kind")?, PlacedByKind::parse)?,
+        algo_id: opt_text("algo_id")?,
+        desk: opt_text("desk")?,
+        limits_version: get::<Option<i64>>(row, "limits_version", key)?,
         created_at: key.time(&text("created_at")?)?,
         updated_at: key.time(&text("updated_at")?)?,
     })
@@ -106,6 +111,7 @@ pub(crate) fn account(row: &SqliteRow) -> Result<AccountRecord, StoreError> {
         initial_cash: key.decimal(&text("initial_cash")?)?,
         limits: key.json(&text("limits")?)?,
         created_at: key.time(&text("created_at")?)?,
+        desk: get::<Option<String>>(row, "desk", key)?,
     })
 }
 
@@ -186,12 +192,9 @@ pub(crate) fn kill_switch(row: &SqliteRow) -> Result<KillSwitchRecord, StoreErro
         key: &id,
     };
     let text = |name: &str| get::<String>(row, name, key);
-    let account = get::<Option<String>>(row, "account_id", key)?;
-    let scope = match (text("scope")?.as_str(), account) {
-        ("global", None) => KillSwitchScopeRecord::Global,
-        ("account", Some(account)) => KillSwitchScopeRecord::Account(key.parse(&account)?),
-        _ => return Err(key.corrupt()),
-    };
+    let target = get::<Option<String>>(row, "target", key)?;
+    let scope = KillSwitchScopeRecord::from_parts(&text("scope")?, target.as_deref())
+        .ok_or_else(|| key.corrupt())?;
     Ok(KillSwitchRecord {
         id: key.parse(&id)?,
         scope,

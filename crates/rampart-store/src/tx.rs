@@ -22,8 +22,7 @@ use crate::notional;
 use crate::position::next_position;
 use crate::queries;
 use crate::records::{
-    AccountRecord, AccountSnapshot, ClientRecord, FillRecord, KillSwitchRecord,
-    KillSwitchScopeRecord, UserRecord,
+    AccountRecord, AccountSnapshot, ClientRecord, FillRecord, KillSwitchRecord, UserRecord,
 };
 use crate::store::Store;
 
@@ -120,14 +119,15 @@ impl WriteTx<'_> {
             });
         }
         sqlx::query(
-            "INSERT INTO accounts (id, currency, initial_cash, limits, created_at) \
-             VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO accounts (id, currency, initial_cash, limits, created_at, desk) \
+             VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(account.id.as_str())
         .bind(&account.currency)
         .bind(codec::decimal(account.initial_cash))
         .bind(codec::json(&account.limits, "limits")?)
         .bind(codec::time(&account.created_at))
+        .bind(account.desk.as_deref())
         .execute(&mut *self.tx)
         .await
         .map_err(|e| StoreError::on_insert(e, "account", account.id.as_str()))?;
@@ -220,17 +220,13 @@ impl WriteTx<'_> {
         &mut self,
         record: &KillSwitchRecord,
     ) -> Result<(), StoreError> {
-        let (scope, account) = match &record.scope {
-            KillSwitchScopeRecord::Global => ("global", None),
-            KillSwitchScopeRecord::Account(id) => ("account", Some(id.as_str())),
-        };
         sqlx::query(
-            "INSERT INTO kill_switches (id, scope, account_id, reason, engaged_by, engaged_at, \
+            "INSERT INTO kill_switches (id, scope, target, reason, engaged_by, engaged_at, \
              released_by, released_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(record.id.to_string())
-        .bind(scope)
-        .bind(account)
+        .bind(record.scope.name())
+        .bind(record.scope.target())
         .bind(&record.reason)
         .bind(&record.engaged_by)
         .bind(codec::time(&record.engaged_at))
@@ -315,7 +311,8 @@ impl WriteTx<'_> {
 
 async fn insert_order_row(conn: &mut SqliteConnection, order: &Order) -> Result<(), StoreError> {
     let sql = format!(
-        "INSERT INTO orders ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO orders ({}) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         crate::rows::ORDER_COLUMNS
     );
     sqlx::query(&sql)
@@ -336,6 +333,10 @@ async fn insert_order_row(conn: &mut SqliteConnection, order: &Order) -> Result<
         .bind(&order.placed_by)
         .bind(codec::time(&order.created_at))
         .bind(codec::time(&order.updated_at))
+        .bind(order.placed_by_kind.as_str())
+        .bind(order.algo_id.as_deref())
+        .bind(order.desk.as_deref())
+        .bind(order.limits_version)
         .execute(conn)
         .await
         .map_err(|e| StoreError::on_insert(e, "order", &order_key(order)))?;

@@ -88,6 +88,7 @@ impl TestGateway {
             initial_cash: cash,
             limits,
             created_at: Utc::now(),
+            desk: None,
         };
         let details = json!({
             "currency": record.currency,

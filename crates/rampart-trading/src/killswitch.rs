@@ -4,96 +4,20 @@
 //! of the gateway (it is cheap to clone; clones share state). The store keeps
 //! the durable record; at start-up the gateway restores the active engagements
 //! with [`KillSwitch::with_engagements`]. A new order is refused while any
-//! engagement covers its account.
+//! engagement's scope ([`KillSwitchScope`]) covers it.
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
-use rampart_core::AccountId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use crate::killswitch_scope::{KillSwitchScope, OrderContext};
+
 /// The longest reason accepted, in characters.
 pub const MAX_REASON_LEN: usize = 500;
-
-/// What an engagement stops.
-///
-/// More scopes (instrument, client, trader) may be added; match with a
-/// wildcard arm and use [`KillSwitchScope::covers`] to decide what is blocked.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-pub enum KillSwitchScope {
-    /// Every account.
-    Global,
-    /// One account.
-    Account(AccountId),
-}
-
-impl KillSwitchScope {
-    /// Whether this scope blocks orders on `account`.
-    pub fn covers(&self, account: &AccountId) -> bool {
-        match self {
-            Self::Global => true,
-            Self::Account(id) => id == account,
-        }
-    }
-
-    /// The kind of scope as used on the wire: `global` or `account`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Global => "global",
-            Self::Account(_) => "account",
-        }
-    }
-
-    /// The account of an account scope.
-    pub fn account(&self) -> Option<&AccountId> {
-        match self {
-            Self::Global => None,
-            Self::Account(id) => Some(id),
-        }
-    }
-}
-
-/// Written as `global` or `account:<account id>`, the form stored and audited.
-impl fmt::Display for KillSwitchScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Global => f.write_str("global"),
-            Self::Account(id) => write!(f, "account:{id}"),
-        }
-    }
-}
-
-impl FromStr for KillSwitchScope {
-    type Err = KillSwitchError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text.split_once(':') {
-            None if text == "global" => Ok(Self::Global),
-            Some(("account", id)) => id
-                .parse()
-                .map(Self::Account)
-                .map_err(|_| KillSwitchError::InvalidScope),
-            _ => Err(KillSwitchError::InvalidScope),
-        }
-    }
-}
-
-impl Serialize for KillSwitchScope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for KillSwitchScope {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
 
 /// The id of an engagement: a time-ordered UUID (version 7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -154,8 +78,8 @@ pub enum KillSwitchError {
     /// The reason is empty, too long or holds control or format characters.
     #[error("`reason` must be 1 to {MAX_REASON_LEN} printable characters")]
     InvalidReason,
-    /// The scope is not `global` or `account:<account id>`.
-    #[error("`scope` must be `global` or an account")]
+    /// The scope is not `global` or `<kind>:<target>` of a known kind.
+    #[error("`scope` must be `global`, or an account, instrument, client or trader")]
     InvalidScope,
     /// The id is not a UUID.
     #[error("`id` must be a UUID")]
@@ -227,16 +151,22 @@ impl KillSwitch {
         self.remove(|e| e.scope == *scope)
     }
 
-    /// The oldest engagement in force that blocks orders on `account`, if any.
-    pub fn blocking(&self, account: &AccountId) -> Option<Engagement> {
+    /// The oldest engagement in force that stops `order`, if any.
+    pub fn blocking(&self, order: &OrderContext<'_>) -> Option<Engagement> {
         let engagements = self
             .engagements
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        engagements
-            .iter()
-            .find(|e| e.scope.covers(account))
-            .cloned()
+        engagements.iter().find(|e| e.scope.covers(order)).cloned()
+    }
+
+    /// The engagement in force with `id`, if any.
+    pub fn get(&self, id: EngagementId) -> Option<Engagement> {
+        let engagements = self
+            .engagements
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        engagements.iter().find(|e| e.id == id).cloned()
     }
 
     /// Every engagement in force, oldest first.

@@ -1,11 +1,24 @@
 //! Tests of the kill switch: engaging, releasing, scopes and sharing across threads.
 
 use chrono::TimeZone;
+use rampart_core::AccountId;
 
 use super::*;
 
 fn account(id: &str) -> AccountId {
     id.parse().unwrap()
+}
+
+/// The engagement that stops an order of a client on `id`, if any.
+fn blocks(switch: &KillSwitch, id: &str) -> Option<Engagement> {
+    let account = account(id);
+    let instrument = "BTC-USD".parse().unwrap();
+    switch.blocking(&OrderContext {
+        account: &account,
+        instrument: &instrument,
+        placed_by: "algo-1",
+        kind: rampart_core::PlacedByKind::Client,
+    })
 }
 
 fn at(minute: u32) -> DateTime<Utc> {
@@ -20,23 +33,23 @@ fn engage(switch: &KillSwitch, scope: KillSwitchScope, minute: u32) -> Engagemen
 
 #[test]
 fn nothing_blocks_an_account_before_an_engagement() {
-    assert_eq!(KillSwitch::new().blocking(&account("ACC-1")), None);
+    assert_eq!(blocks(&KillSwitch::new(), "ACC-1"), None);
 }
 
 #[test]
 fn a_global_engagement_blocks_every_account() {
     let switch = KillSwitch::new();
     let engagement = engage(&switch, KillSwitchScope::Global, 0);
-    assert_eq!(switch.blocking(&account("ACC-1")), Some(engagement.clone()));
-    assert_eq!(switch.blocking(&account("ACC-2")), Some(engagement));
+    assert_eq!(blocks(&switch, "ACC-1"), Some(engagement.clone()));
+    assert_eq!(blocks(&switch, "ACC-2"), Some(engagement));
 }
 
 #[test]
 fn an_account_engagement_blocks_only_that_account() {
     let switch = KillSwitch::new();
     let engagement = engage(&switch, KillSwitchScope::Account(account("ACC-1")), 0);
-    assert_eq!(switch.blocking(&account("ACC-1")), Some(engagement));
-    assert_eq!(switch.blocking(&account("ACC-2")), None);
+    assert_eq!(blocks(&switch, "ACC-1"), Some(engagement));
+    assert_eq!(blocks(&switch, "ACC-2"), None);
 }
 
 #[test]
@@ -63,7 +76,7 @@ fn releasing_by_id_lifts_the_block() {
     let switch = KillSwitch::new();
     let engagement = engage(&switch, KillSwitchScope::Global, 0);
     assert_eq!(switch.release(engagement.id), Ok(engagement));
-    assert_eq!(switch.blocking(&account("ACC-1")), None);
+    assert_eq!(blocks(&switch, "ACC-1"), None);
     assert!(switch.engaged().is_empty());
 }
 
@@ -74,8 +87,8 @@ fn releasing_by_scope_leaves_other_scopes_engaged() {
     let scope = KillSwitchScope::Account(account("ACC-1"));
     let single = engage(&switch, scope.clone(), 1);
     assert_eq!(switch.release_scope(&KillSwitchScope::Global), Ok(global));
-    assert_eq!(switch.blocking(&account("ACC-1")), Some(single));
-    assert_eq!(switch.blocking(&account("ACC-2")), None);
+    assert_eq!(blocks(&switch, "ACC-1"), Some(single));
+    assert_eq!(blocks(&switch, "ACC-2"), None);
 }
 
 #[test]
@@ -94,7 +107,7 @@ fn clones_share_the_same_engagements() {
     let switch = KillSwitch::new();
     let other = switch.clone();
     let engagement = engage(&switch, KillSwitchScope::Global, 0);
-    assert_eq!(other.blocking(&account("ACC-9")), Some(engagement));
+    assert_eq!(blocks(&other, "ACC-9"), Some(engagement));
 }
 
 #[test]
@@ -104,7 +117,7 @@ fn engagements_are_visible_across_threads() {
     std::thread::spawn(move || engage(&worker, KillSwitchScope::Global, 0))
         .join()
         .unwrap();
-    assert!(switch.blocking(&account("ACC-1")).is_some());
+    assert!(blocks(&switch, "ACC-1").is_some());
 }
 
 #[test]
@@ -120,7 +133,7 @@ fn the_oldest_covering_engagement_is_reported() {
             ..engage(&KillSwitch::new(), single.clone(), 1)
         },
     ]);
-    assert_eq!(restored.blocking(&account("ACC-1")).unwrap().scope, single);
+    assert_eq!(blocks(&restored, "ACC-1").unwrap().scope, single);
     assert_eq!(restored.engaged().len(), 2);
 }
 

@@ -3,6 +3,7 @@
 //! - [`controls`]: the per-account pre-trade checks of MiFID II RTS 6, Article 15.
 //! - [`conversion`]: notional moved into the account's currency at reference prices.
 //! - [`killswitch`]: engagements that stop trading (RTS 6, Article 12).
+//! - [`execution_guard`]: too many fills of one algorithm switch it off (RTS 6, Article 15).
 //! - [`broker`]: the `Broker` trait that executes accepted orders.
 //! - [`market`]: historical prices, read as decimals.
 //! - [`paper`]: a broker that executes against replayed prices.
@@ -15,7 +16,9 @@ pub mod broker;
 pub mod clock;
 pub mod controls;
 pub mod conversion;
+pub mod execution_guard;
 pub mod killswitch;
+mod killswitch_scope;
 pub mod market;
 pub mod paper;
 
@@ -23,6 +26,6 @@ pub use broker::{Broker, BrokerError, Execution, Fill};
 pub use clock::{Clock, SystemClock};
 pub use controls::{AccountState, ControlCode, Rejection};
 pub use conversion::{Conversion, convert, daily_notional_in_currency, equity_in_currency};
-pub use killswitch::{Engagement, EngagementId, KillSwitch, KillSwitchScope};
+pub use killswitch::{Engagement, EngagementId, KillSwitch, KillSwitchScope, OrderContext};
 pub use market::{MarketData, default_instruments};
 pub use paper::{PaperBroker, ReplayConfig};

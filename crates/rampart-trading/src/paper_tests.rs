@@ -78,7 +78,7 @@ fn order(account: &str, side: Side, limit: Option<Decimal>, tif: TimeInForce) ->
     Order::from_new(
         OrderId::generate(),
         &new,
-        "trader-1",
+        &rampart_core::Attribution::new("trader-1", rampart_core::PlacedByKind::User),
         OrderStatus::Open,
         now,
     )

@@ -164,7 +164,7 @@ async fn the_design_example_order_passes_the_controls_and_fills_at_the_reference
     let record = Order::from_new(
         OrderId::generate(),
         &order,
-        "trader-1",
+        &rampart_core::Attribution::new("trader-1", rampart_core::PlacedByKind::User),
         OrderStatus::Open,
         now,
     );
@@ -203,7 +203,13 @@ async fn a_resting_order_fills_when_the_real_prices_first_reach_it() {
     let mut request = example_request();
     request.limit_price = Some(low.to_string());
     let order = request.validate(&catalog).unwrap();
-    let record = Order::from_new(OrderId::generate(), &order, "t", OrderStatus::Open, start);
+    let record = Order::from_new(
+        OrderId::generate(),
+        &order,
+        &rampart_core::Attribution::new("t", rampart_core::PlacedByKind::User),
+        OrderStatus::Open,
+        start,
+    );
     assert_eq!(broker.submit(&record).await, Ok(Execution::Resting));
 
     // At speed 60 one wall second replays one data minute.

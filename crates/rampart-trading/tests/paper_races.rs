@@ -55,7 +55,7 @@ fn resting_buy(limit: Decimal) -> Order {
     Order::from_new(
         OrderId::generate(),
         &new,
-        "algo-1",
+        &rampart_core::Attribution::new("algo-1", rampart_core::PlacedByKind::Client),
         OrderStatus::Open,
         start(),
     )

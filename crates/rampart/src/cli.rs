@@ -40,6 +40,7 @@ pub enum LogFormat {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[expect(clippy::large_enum_variant, reason = "parsed once per process")]
 pub enum Command {
     /// Runs the gateway until SIGINT or SIGTERM.
     Serve,
@@ -166,6 +167,9 @@ pub struct AccountAddArgs {
     /// A TOML or JSON file of risk limits; flags below override its values.
     #[arg(long, value_name = "FILE")]
     pub limits: Option<PathBuf>,
+    /// The trading desk the account belongs to, such as `rates-eu`.
+    #[arg(long)]
+    pub desk: Option<String>,
     /// One flag per limit.
     #[command(flatten)]
     pub limit_flags: LimitFlags,

@@ -52,6 +52,9 @@ pub struct EventsQuery {
     outcome: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
+    account_id: Option<String>,
+    algo_id: Option<String>,
+    desk: Option<String>,
 }
 
 /// One page of audit events.
@@ -72,6 +75,9 @@ pub struct EventPage {
         ("action" = Option<String>, Query, description = "only this action, such as `order.accepted`"),
         ("target" = Option<String>, Query, description = "only this target, such as `order:<id>`"),
         ("outcome" = Option<String>, Query, description = "success, denied, rejected or failed"),
+        ("account_id" = Option<String>, Query, description = "only events naming this account"),
+        ("algo_id" = Option<String>, Query, description = "only events naming this algorithm"),
+        ("desk" = Option<String>, Query, description = "only events naming this desk"),
         ("limit" = Option<u32>, Query, description = "page size, 1 to 500 (default 100)"),
         ("cursor" = Option<String>, Query, description = "the `next_cursor` of the previous page"),
     ),
@@ -177,6 +183,9 @@ fn parse_filter(query: &EventsQuery) -> Result<AuditFilter, ApiError> {
         action: text_filter("action", query.action.as_deref())?,
         target: text_filter("target", query.target.as_deref())?,
         outcome,
+        account_id: text_filter("account_id", query.account_id.as_deref())?,
+        algo_id: text_filter("algo_id", query.algo_id.as_deref())?,
+        desk: text_filter("desk", query.desk.as_deref())?,
         after_seq,
         limit: parse_limit(query.limit.as_deref())?,
     })
@@ -219,6 +228,9 @@ fn filter_details(filter: &AuditFilter) -> Value {
         "action": filter.action,
         "target": filter.target,
         "outcome": filter.outcome.map(Outcome::as_str),
+        "account_id": filter.account_id,
+        "algo_id": filter.algo_id,
+        "desk": filter.desk,
         "after_seq": filter.after_seq,
         "limit": filter.limit,
     })

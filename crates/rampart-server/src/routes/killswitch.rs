@@ -1,46 +1,91 @@
-//! `/v1/kill-switch`: engage the kill switch (MiFID II RTS 6, Article 12) and list it.
+//! `/v1/kill-switch`: engage the kill switch (MiFID II RTS 6, Article 12), list it, and
+//! propose its release.
 //!
-//! Engaging takes the order gate exclusively, so no order being decided can
-//! slip past it; it is held in memory at once, persisted with its audit event,
-//! and every open order in scope is cancelled at the broker, each audited.
-//! Release is the operator's, through the command line.
+//! An engagement is global or scoped to one account, instrument, API client
+//! (algorithm) or trader; it stops new orders in scope and withdraws the open
+//! ones at the broker in one step (see `service::killswitch_engage`). Release
+//! is a proposal that a second person approves through `/v1/approvals`
+//! (`service::killswitch_release`). Unknown targets answer 404, a target that
+//! does not fit the scope 400.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
-use rampart_audit::{Outcome, action};
-use rampart_core::{AccountId, OrderId, Principal};
-use rampart_policy::{Action, Decision, Resource};
-use rampart_trading::killswitch::KillSwitchError;
+use axum::response::{IntoResponse, Response};
+use rampart_core::{AccountId, OrderId};
+use rampart_policy::{Action, Resource};
 use rampart_trading::{Engagement, KillSwitchScope};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::authn::Authenticated;
 use crate::extract::ApiJson;
 use crate::problem::ApiError;
-use crate::routes::schema::{EngagedSchema, EngagementListSchema, KillSwitchRequestSchema};
-use crate::service::fills::record_cancel;
-use crate::service::killswitch::record_of;
-use crate::service::{audit, authorize, detach, internal, target_of};
+use crate::routes::schema::{
+    EngagedSchema, EngagementListSchema, KillSwitchReleaseSchema, KillSwitchRequestSchema,
+};
+use crate::routes::users::approval_view;
+use crate::service::killswitch_engage::{self, EngageRequest};
+use crate::service::killswitch_release::{self, Released};
+use crate::service::{authorize, detach, internal};
 use crate::state::AppState;
 
 /// A request to engage the kill switch.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EngageRequest {
+pub struct ScopedRequest {
     scope: ScopeKind,
     #[serde(default)]
-    account_id: Option<AccountId>,
+    account_id: Option<String>,
+    #[serde(default)]
+    instrument: Option<String>,
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
+    trader_id: Option<String>,
     reason: String,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum ScopeKind {
     Global,
     Account,
+    Instrument,
+    Client,
+    Trader,
+}
+
+impl ScopeKind {
+    /// The request field that names this scope's target; none for `global`.
+    fn field(self) -> Option<&'static str> {
+        match self {
+            Self::Global => None,
+            Self::Account => Some("account_id"),
+            Self::Instrument => Some("instrument"),
+            Self::Client => Some("client_id"),
+            Self::Trader => Some("trader_id"),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Global => "global",
+            Self::Account => "account",
+            Self::Instrument => "instrument",
+            Self::Client => "client",
+            Self::Trader => "trader",
+        }
+    }
+}
+
+/// A request to release an engagement.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseRequest {
+    engagement_id: String,
+    reason: String,
 }
 
 /// An engagement as shown to clients.
@@ -48,6 +93,7 @@ enum ScopeKind {
 pub struct EngagementView {
     id: String,
     scope: &'static str,
+    target: Option<String>,
     account_id: Option<AccountId>,
     reason: String,
     engaged_by: String,
@@ -74,14 +120,15 @@ pub struct EngagementList {
         (status = 201, description = "engaged", body = EngagedSchema),
         (status = 400, description = "invalid request", body = crate::problem::Problem),
         (status = 403, description = "not allowed", body = crate::problem::Problem),
-        (status = 404, description = "unknown account", body = crate::problem::Problem),
+        (status = 404, description = "unknown account, instrument, client or trader",
+            body = crate::problem::Problem),
         (status = 409, description = "already engaged", body = crate::problem::Problem),
     ),
     security(("bearer" = [])))]
 pub async fn engage(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    ApiJson(request): ApiJson<EngageRequest>,
+    ApiJson(request): ApiJson<ScopedRequest>,
 ) -> Result<(StatusCode, Json<Engaged>), ApiError> {
     let scope = scope_of(&request)?;
     let resource = match &scope {
@@ -89,38 +136,21 @@ pub async fn engage(
         _ => Resource::Gateway,
     };
     let decision = authorize(&state, &principal, Action::KillSwitchEngage, &resource).await?;
-    if let KillSwitchScope::Account(account) = &scope {
-        let found = state
-            .store
-            .account(account)
-            .await
-            .map_err(|e| internal("account", &e))?;
-        found.ok_or(ApiError::NotFound)?;
-    }
+    require_target(&state, &scope).await?;
 
+    let engage = EngageRequest {
+        scope,
+        reason: request.reason,
+        actor: principal.id.clone(),
+        policy_version: Some(decision.policy_version),
+        details: Value::Null,
+        now: state.clock.now(),
+    };
     let detached = state.clone();
-    let (engagement, cancelled) = detach(async move {
-        let gate = detached.order_gate.write().await;
-        let persisted = persist(
-            &detached,
-            &principal,
-            scope,
-            &request.reason,
-            &decision,
-            &resource,
-        )
-        .await;
-        // New orders may flow to other accounts again; shutdown still waits for the cancels.
-        let reading = gate.downgrade();
-        let engagement = persisted?;
-        let cancelled = cancel_in_scope(&detached, &engagement, &principal.id).await?;
-        drop(reading);
-        Ok((engagement, cancelled))
-    })
-    .await?;
+    let engaged = detach(async move { killswitch_engage::engage(&detached, engage).await }).await?;
     let body = Engaged {
-        engagement: view(&engagement),
-        cancelled_orders: cancelled,
+        engagement: view(&engaged.engagement),
+        cancelled_orders: engaged.cancelled,
     };
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -152,99 +182,113 @@ pub async fn list(
     Ok(Json(EngagementList { engagements }))
 }
 
-fn scope_of(request: &EngageRequest) -> Result<KillSwitchScope, ApiError> {
-    match (request.scope, &request.account_id) {
-        (ScopeKind::Global, None) => Ok(KillSwitchScope::Global),
-        (ScopeKind::Global, Some(_)) => Err(ApiError::invalid(
-            "account_id",
-            "`account_id` is not allowed for scope `global`",
-        )),
-        (ScopeKind::Account, Some(account)) => Ok(KillSwitchScope::Account(account.clone())),
-        (ScopeKind::Account, None) => Err(ApiError::invalid(
-            "account_id",
-            "`account_id` is required for scope `account`",
-        )),
-    }
-}
-
-async fn persist(
-    state: &AppState,
-    principal: &Principal,
-    scope: KillSwitchScope,
-    reason: &str,
-    decision: &Decision,
-    resource: &Resource,
-) -> Result<Engagement, ApiError> {
-    let store = state.store.clone();
-    let actor = principal.id.clone();
-    let version = decision.policy_version.clone();
-    let target = target_of(resource);
-    let write = |engagement: Engagement| async move {
-        let mut tx = store.begin().await?;
-        tx.insert_kill_switch(&record_of(&engagement)).await?;
-        let event = audit::event(
-            &actor,
-            action::KILLSWITCH_ENGAGED,
-            &target,
-            Outcome::Success,
+/// Proposes the release of an engagement; a second person approves it.
+///
+/// A guard engagement (by `system`) is released at once by a risk manager.
+#[utoipa::path(post, path = "/v1/kill-switch/release", tag = "kill-switch",
+    request_body = KillSwitchReleaseSchema,
+    responses(
+        (status = 202, description = "proposed; a second person approves it"),
+        (status = 200, description = "a guard engagement released by a designated person"),
+        (status = 400, description = "invalid request", body = crate::problem::Problem),
+        (status = 403, description = "not allowed", body = crate::problem::Problem),
+        (status = 404, description = "no such engagement", body = crate::problem::Problem),
+        (status = 409, description = "no longer in force", body = crate::problem::Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn release(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiJson(request): ApiJson<ReleaseRequest>,
+) -> Result<Response, ApiError> {
+    let id = Uuid::try_parse(request.engagement_id.trim()).map_err(|_| {
+        ApiError::invalid(
+            "engagement_id",
+            "`engagement_id` must be an engagement id (a UUID)",
         )
-        .policy(version)
-        .details(json!({
-            "engagement_id": engagement.id.to_string(),
-            "scope": engagement.scope.kind(),
-            "account_id": engagement.scope.account(),
-            "reason": engagement.reason,
-        }));
-        tx.append(audit::stamp(event)).await?;
-        tx.commit().await
-    };
-    let outcome = state
-        .kill_switch
-        .engage(scope, reason, &principal.id, Utc::now(), write)
-        .await;
-    match outcome {
-        Ok(Ok((engagement, ()))) => Ok(engagement),
-        Ok(Err(error)) => Err(internal("killswitch.engaged event", &error)),
-        Err(KillSwitchError::InvalidReason) => Err(ApiError::invalid(
-            "reason",
-            KillSwitchError::InvalidReason.to_string(),
-        )),
-        Err(KillSwitchError::AlreadyEngaged(_)) => Err(ApiError::KillSwitchEngaged),
-        Err(error) => Err(internal("kill switch", &error)),
-    }
+    })?;
+    let decision = authorize(
+        &state,
+        &principal,
+        Action::KillSwitchRelease,
+        &Resource::Gateway,
+    );
+    let decision = decision.await?;
+    let reason = request.reason;
+    let version = decision.policy_version;
+    let released = killswitch_release::propose(&state, &principal, id, &reason, &version).await?;
+    Ok(match released {
+        Released::Proposed(approval) => {
+            let body = json!({ "approval": approval_view(&approval) });
+            (StatusCode::ACCEPTED, Json(body)).into_response()
+        }
+        Released::Released(record) => {
+            let body = json!({ "released": record.id, "released_by": record.released_by });
+            (StatusCode::OK, Json(body)).into_response()
+        }
+    })
 }
 
-/// Cancels every resting order the engagement covers; returns their ids.
-async fn cancel_in_scope(
-    state: &AppState,
-    engagement: &Engagement,
-    actor: &str,
-) -> Result<Vec<OrderId>, ApiError> {
-    let scope = engagement.scope.clone();
-    let covered = move |order: &rampart_core::Order| scope.covers(&order.account_id);
-    let ids = state
-        .broker()
-        .cancel_where(&covered)
-        .await
-        .map_err(|e| internal("broker", &e))?;
-    for id in &ids {
-        let order = state
-            .store
-            .order(*id)
-            .await
-            .map_err(|e| internal("order", &e))?;
-        let Some(order) = order else { continue };
-        record_cancel(&state.store, order, actor, "kill_switch", Utc::now())
-            .await
-            .map_err(|e| internal("order.cancelled event", &e))?;
+/// The scope a request names; a target missing, surplus or malformed is refused by field.
+fn scope_of(request: &ScopedRequest) -> Result<KillSwitchScope, ApiError> {
+    let given = [
+        ("account_id", &request.account_id),
+        ("instrument", &request.instrument),
+        ("client_id", &request.client_id),
+        ("trader_id", &request.trader_id),
+    ];
+    let wanted = request.scope.field();
+    let name = request.scope.name();
+    if let Some((field, _)) = given
+        .iter()
+        .find(|(f, v)| v.is_some() && Some(*f) != wanted)
+    {
+        let detail = format!("`{field}` is not allowed for scope `{name}`");
+        return Err(ApiError::invalid(field, detail));
     }
-    Ok(ids)
+    let target = match wanted {
+        None => None,
+        Some(field) => {
+            let value = given
+                .iter()
+                .find(|(f, _)| *f == field)
+                .and_then(|(_, v)| v.as_ref());
+            let detail = format!("`{field}` is required for scope `{name}`");
+            Some(
+                value
+                    .ok_or_else(|| ApiError::invalid(field, detail))?
+                    .as_str(),
+            )
+        }
+    };
+    KillSwitchScope::from_parts(name, target).map_err(|_| {
+        let field = wanted.unwrap_or("scope");
+        ApiError::invalid(field, format!("`{field}` is not a valid {name} id"))
+    })
+}
+
+/// Refuses with 404 a scope whose account, instrument, client or trader is unknown.
+async fn require_target(state: &AppState, scope: &KillSwitchScope) -> Result<(), ApiError> {
+    let store = &state.store;
+    let known = match scope {
+        KillSwitchScope::Global => Ok(true),
+        KillSwitchScope::Account(id) => store.account(id).await.map(|a| a.is_some()),
+        KillSwitchScope::Instrument(id) => Ok(state.catalog.get(id).is_some()),
+        KillSwitchScope::Client(id) => store.client(id).await.map(|c| c.is_some()),
+        KillSwitchScope::Trader(id) => store.user(id).await.map(|u| u.is_some()),
+    }
+    .map_err(|e| internal("kill switch target", &e))?;
+    match known {
+        true => Ok(()),
+        false => Err(ApiError::NotFound),
+    }
 }
 
 fn view(engagement: &Engagement) -> EngagementView {
     EngagementView {
         id: engagement.id.to_string(),
         scope: engagement.scope.kind(),
+        target: engagement.scope.target().map(str::to_owned),
         account_id: engagement.scope.account().cloned(),
         reason: engagement.reason.clone(),
         engaged_by: engagement.engaged_by.clone(),

@@ -3,6 +3,7 @@
 //! Unknown routes answer 404 and wrong methods 405, both as problem documents;
 //! every `/v1` route requires a bearer token (its handlers take `Authenticated`).
 
+pub mod approvals;
 pub mod audit;
 pub mod audit_proofs;
 pub mod audit_schema;
@@ -37,14 +38,15 @@ use crate::state::AppState;
     paths(
         oauth::token, oauth::jwks, oauth::metadata,
         orders::place, orders::list, orders::read, orders::cancel,
-        limits::read, killswitch::engage, killswitch::list,
+        limits::read, limits::history, limits::propose, killswitch::engage, killswitch::list,
+        killswitch::release,
         audit::events, audit_proofs::latest_checkpoint, audit_proofs::inclusion,
         audit_proofs::consistency,
         secrets::list, secrets::rotate,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         users::create, users::list, users::patch, users::disable, users::reset_mfa,
         users::reset_password, auth::setup,
-        users::approvals, users::approve, users::reject,
+        approvals::list, approvals::approve, approvals::reject,
         oauth_session::revoke, oauth_session::introspect,
         auth::login, auth::change_password, auth::enroll, auth::confirm, auth::logout,
     ),
@@ -70,9 +72,18 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/orders/{id}/cancel", post(orders::cancel))
         .route("/v1/accounts/{id}/risk-limits", get(limits::read))
         .route(
+            "/v1/accounts/{id}/risk-limits/history",
+            get(limits::history),
+        )
+        .route(
+            "/v1/accounts/{id}/risk-limits/changes",
+            post(limits::propose),
+        )
+        .route(
             "/v1/kill-switch",
             post(killswitch::engage).get(killswitch::list),
         )
+        .route("/v1/kill-switch/release", post(killswitch::release))
         .route("/v1/audit/events", get(audit::events))
         .route(
             "/v1/audit/checkpoints/latest",
@@ -94,9 +105,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/users/{id}/disable", post(users::disable))
         .route("/v1/users/{id}/reset-mfa", post(users::reset_mfa))
         .route("/v1/users/{id}/reset-password", post(users::reset_password))
-        .route("/v1/approvals", get(users::approvals))
-        .route("/v1/approvals/{id}/approve", post(users::approve))
-        .route("/v1/approvals/{id}/reject", post(users::reject))
+        .route("/v1/approvals", get(approvals::list))
+        .route("/v1/approvals/{id}/approve", post(approvals::approve))
+        .route("/v1/approvals/{id}/reject", post(approvals::reject))
         .route("/v1/secrets", get(secrets::list))
         .route("/v1/secrets/{name}/rotate", post(secrets::rotate))
         .route("/healthz", get(ops::healthz))

@@ -10,9 +10,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use rampart_core::attribution::parse_label;
 use rampart_core::{AccountId, Order, OrderId, OrderRequest, OrderStatus, Principal};
 use rampart_policy::{Action, Resource};
-use rampart_store::OrderFilter;
+use rampart_store::{AttributionFilter, OrderFilter};
 use serde::{Deserialize, Serialize};
 
 use crate::authn::Authenticated;
@@ -37,6 +38,9 @@ pub struct ListQuery {
     status: Option<String>,
     limit: Option<String>,
     after: Option<String>,
+    placed_by: Option<String>,
+    algo_id: Option<String>,
+    desk: Option<String>,
 }
 
 /// One page of orders.
@@ -81,6 +85,9 @@ pub async fn place(
         ("limit" = Option<u32>, Query, description = "page size, 1 to 500 (default 100)"),
         ("after" = Option<uuid::Uuid>, Query,
             description = "the `next_cursor` of the previous page"),
+        ("placed_by" = Option<String>, Query, description = "only orders of this person or client"),
+        ("algo_id" = Option<String>, Query, description = "only orders of this algorithm"),
+        ("desk" = Option<String>, Query, description = "only orders of this desk"),
     ),
     responses(
         (status = 200, description = "a page of orders", body = OrderPageSchema),
@@ -95,6 +102,7 @@ pub async fn list(
 ) -> Result<Json<OrderPage>, ApiError> {
     require_order_access(&state, &principal, Action::OrderRead).await?;
     let mut filter = parse_filter(&query)?;
+    let by = attribution_filter(&query)?;
     let accounts = readable_accounts(&state, &principal, query.account_id).await?;
     if accounts.is_empty() {
         return Ok(Json(OrderPage {
@@ -106,7 +114,7 @@ pub async fn list(
 
     let orders = state
         .store
-        .orders(&filter)
+        .orders_attributed(&filter, &by)
         .await
         .map_err(|e| internal("orders", &e))?;
     let full = u32::try_from(orders.len()).is_ok_and(|n| n == filter.limit);
@@ -222,6 +230,28 @@ fn parse_filter(query: &ListQuery) -> Result<OrderFilter, ApiError> {
         status,
         limit,
         after,
+    })
+}
+
+/// The attribution filters: a person or client id, an algorithm, a desk.
+fn attribution_filter(query: &ListQuery) -> Result<AttributionFilter, ApiError> {
+    let placed_by = match &query.placed_by {
+        Some(text) if text.is_empty() || text.chars().count() > 128 => {
+            return Err(ApiError::invalid(
+                "placed_by",
+                "`placed_by` must be 1 to 128 characters",
+            ));
+        }
+        other => other.clone(),
+    };
+    let label = |field: &'static str, text: &Option<String>| {
+        let parsed = text.as_deref().map(|t| parse_label(field, t)).transpose();
+        parsed.map_err(|e| ApiError::field(&e))
+    };
+    Ok(AttributionFilter {
+        placed_by,
+        algo_id: label("algo_id", &query.algo_id)?,
+        desk: label("desk", &query.desk)?,
     })
 }
 

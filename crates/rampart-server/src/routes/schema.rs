@@ -29,6 +29,8 @@ pub struct OrderRequestSchema {
     pub time_in_force: Option<String>,
     /// The client's own id; the same id and body return the original order.
     pub client_order_id: Option<String>,
+    /// The algorithm behind the order (1 to 64 of `A-Za-z0-9._:-`); API clients only.
+    pub algo_id: Option<String>,
 }
 
 /// The body of a cancel: nothing, or the empty object.
@@ -72,6 +74,14 @@ pub struct OrderSchema {
     pub reject_reason: Option<String>,
     /// The opaque id of who placed it.
     pub placed_by: String,
+    /// `user` (a person) or `client` (an API client).
+    pub placed_by_kind: String,
+    /// The algorithm behind it; none for a person acting by hand.
+    pub algo_id: Option<String>,
+    /// The desk of its account.
+    pub desk: Option<String>,
+    /// The version of the risk limits it was checked against.
+    pub limits_version: Option<i64>,
     /// RFC 3339, UTC.
     pub created_at: String,
     /// RFC 3339, UTC.
@@ -127,10 +137,16 @@ pub struct AccountLimitsSchema {
 #[derive(Serialize, ToSchema)]
 #[schema(as = KillSwitchRequest)]
 pub struct KillSwitchRequestSchema {
-    /// `global` or `account`.
+    /// `global`, `account`, `instrument`, `client` or `trader`.
     pub scope: String,
     /// The account, for scope `account`.
     pub account_id: Option<String>,
+    /// The instrument, for scope `instrument`.
+    pub instrument: Option<String>,
+    /// The API client (algorithm), for scope `client`.
+    pub client_id: Option<String>,
+    /// The person's subject id, for scope `trader`.
+    pub trader_id: Option<String>,
     /// Why, 1 to 500 printable characters.
     pub reason: String,
 }
@@ -141,8 +157,10 @@ pub struct KillSwitchRequestSchema {
 pub struct EngagementSchema {
     /// The engagement id.
     pub id: String,
-    /// `global` or `account`.
+    /// `global`, `account`, `instrument`, `client` or `trader`.
     pub scope: String,
+    /// The account, instrument, client or trader it names; none if global.
+    pub target: Option<String>,
     /// The account, for scope `account`.
     pub account_id: Option<String>,
     /// Why.
@@ -162,6 +180,17 @@ pub struct EngagedSchema {
     /// The ids of the orders cancelled at the broker.
     #[schema(value_type = Vec<uuid::Uuid>)]
     pub cancelled_orders: Vec<String>,
+}
+
+/// A request to release an engagement: a proposal a second person approves.
+#[derive(Serialize, ToSchema)]
+#[schema(as = KillSwitchReleaseRequest)]
+pub struct KillSwitchReleaseSchema {
+    /// The engagement to release.
+    #[schema(format = Uuid)]
+    pub engagement_id: String,
+    /// Why, 1 to 500 printable characters.
+    pub reason: String,
 }
 
 /// The engagements in force.

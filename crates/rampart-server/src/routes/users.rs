@@ -1,4 +1,4 @@
-//! `/v1/users` and `/v1/approvals`: people, their roles, and four-eyes role grants.
+//! `/v1/users`: people, their roles, and four-eyes role grants (decided in `approvals`).
 //!
 //! Administrators only (Cedar `user.manage`, `approval.read`,
 //! `approval.decide`). A segregation-of-duties conflict is refused with 409
@@ -7,27 +7,23 @@
 //! their tokens at once. Personal data is never listed here.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
-use rampart_audit::Outcome;
 use rampart_core::{AccountId, Principal, Role};
 use rampart_policy::{Action, Resource};
-use rampart_store::{ApprovalError, ApprovalRecord, ApprovalStatus, StoredUser, UserProfile};
+use rampart_store::{ApprovalRecord, StoredUser, UserProfile};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use crate::authn::Authenticated;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_json, require_media_type};
+use crate::extract::{ApiJson, ApiPath};
 use crate::problem::ApiError;
-use crate::service::identity_action as act;
 use crate::service::sessions;
-use crate::service::users::{self, AccessChange, NewUser, ROLE_GRANT, UserError};
-use crate::service::{audit, authorize, internal};
+use crate::service::users::{self, AccessChange, NewUser, UserError};
+use crate::service::{authorize, internal};
 use crate::state::AppState;
 
 /// A request to create a user.
@@ -53,24 +49,6 @@ pub struct PatchUserRequest {
     roles: Option<Vec<Role>>,
     #[serde(default)]
     accounts: Option<Vec<AccountId>>,
-}
-
-/// The filter of `GET /v1/approvals`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApprovalQuery {
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    kind: Option<String>,
-}
-
-/// A decision's optional comment.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DecisionRequest {
-    #[serde(default)]
-    comment: Option<String>,
 }
 
 /// Creates a user with a single-use set-up token (shown only in this answer), with
@@ -254,180 +232,6 @@ pub async fn reset_mfa(
     ))
 }
 
-/// Lists approvals, by status and kind.
-#[utoipa::path(get, path = "/v1/approvals", tag = "approvals",
-    params(
-        ("status" = Option<String>, Query, description = "pending, approved, rejected, expired"),
-        ("kind" = Option<String>, Query, description = "such as `role.grant`"),
-    ),
-    responses((status = 200, description = "the approvals", body = Object)),
-    security(("bearer" = [])))]
-pub async fn approvals(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    ApiQuery(query): ApiQuery<ApprovalQuery>,
-) -> Result<Json<Value>, ApiError> {
-    manage(&state, &principal, Action::ApprovalRead).await?;
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(text) => Some(ApprovalStatus::parse(text).ok_or_else(|| {
-            ApiError::invalid(
-                "status",
-                "`status` must be one of `pending`, `approved`, \
-                `rejected`, `expired`",
-            )
-        })?),
-    };
-    let list = state
-        .store
-        .approvals(status, query.kind.as_deref(), state.clock.now())
-        .await
-        .map_err(|e| internal("approvals", &e))?;
-    Ok(Json(
-        json!({ "approvals": list.iter().map(approval_view).collect::<Vec<_>>() }),
-    ))
-}
-
-/// Approves someone else's proposal, applying it.
-#[utoipa::path(post, path = "/v1/approvals/{id}/approve", tag = "approvals",
-    params(("id" = String, Path, description = "the approval id")),
-    request_body(content = Object, description = "optional `comment`"),
-    responses(
-        (status = 200, description = "approved and applied", body = Object),
-        (status = 403, description = "self-approval", body = crate::problem::Problem),
-        (status = 409, description = "decided or expired", body = crate::problem::Problem),
-    ),
-    security(("bearer" = [])))]
-pub async fn approve(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    ApiPath(id): ApiPath<Uuid>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let request = decision_body(&headers, &body)?;
-    decide(&state, &principal, id, true, request).await
-}
-
-/// Rejects someone else's proposal.
-#[utoipa::path(post, path = "/v1/approvals/{id}/reject", tag = "approvals",
-    params(("id" = String, Path, description = "the approval id")),
-    request_body(content = Object, description = "optional `comment`"),
-    responses(
-        (status = 200, description = "rejected", body = Object),
-        (status = 403, description = "self-approval", body = crate::problem::Problem),
-        (status = 409, description = "decided or expired", body = crate::problem::Problem),
-    ),
-    security(("bearer" = [])))]
-pub async fn reject(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    ApiPath(id): ApiPath<Uuid>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let request = decision_body(&headers, &body)?;
-    decide(&state, &principal, id, false, request).await
-}
-
-/// The optional JSON body of a decision: empty, or `{"comment": ...}`.
-fn decision_body(headers: &HeaderMap, body: &[u8]) -> Result<DecisionRequest, ApiError> {
-    if body.is_empty() {
-        return Ok(DecisionRequest::default());
-    }
-    require_media_type(headers, "application/json")?;
-    parse_json(body)
-}
-
-async fn decide(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-    approve: bool,
-    request: DecisionRequest,
-) -> Result<Json<Value>, ApiError> {
-    manage(state, principal, Action::ApprovalDecide).await?;
-    if request
-        .comment
-        .as_ref()
-        .is_some_and(|c| c.chars().count() > 500)
-    {
-        return Err(ApiError::invalid(
-            "comment",
-            "`comment` must be at most 500 characters",
-        ));
-    }
-    let now = state.clock.now();
-    let mut tx = state
-        .store
-        .begin()
-        .await
-        .map_err(|e| internal("begin", &e))?;
-    let decided = match tx
-        .decide(id, &principal.id, approve, request.comment.as_deref(), now)
-        .await
-    {
-        Ok(decided) => decided,
-        Err(error) => {
-            drop(tx);
-            return Err(refuse_decision(state, principal, id, error).await);
-        }
-    };
-    let action = if approve {
-        act::APPROVAL_APPROVED
-    } else {
-        act::APPROVAL_REJECTED
-    };
-    let details = json!({ "kind": decided.kind, "target": decided.target });
-    let event = audit::event(
-        &principal.id,
-        action,
-        &format!("approval:{id}"),
-        Outcome::Success,
-    );
-    tx.append(audit::stamp(event.details(details)))
-        .await
-        .map_err(|e| internal("approval event", &e))?;
-    let applied = match (approve, decided.kind.as_str()) {
-        (true, ROLE_GRANT) => Some(
-            users::apply_grant(&mut tx, &principal.id, &decided, now)
-                .await
-                .map_err(from_user_error)?,
-        ),
-        _ => None,
-    };
-    tx.commit().await.map_err(|e| internal("commit", &e))?;
-    Ok(Json(json!({
-        "approval": approval_view(&decided),
-        "user": applied.as_ref().map(view),
-    })))
-}
-
-async fn refuse_decision(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-    error: ApprovalError,
-) -> ApiError {
-    let (reason, answer) = match error {
-        ApprovalError::NotFound => ("not_found", ApiError::NotFound),
-        ApprovalError::SelfApproval => ("self_approval", ApiError::SelfApproval),
-        ApprovalError::AlreadyDecided(_) | ApprovalError::Expired => {
-            ("closed", ApiError::ApprovalClosed(error.to_string()))
-        }
-        ApprovalError::Store(error) => return internal("decide", &error),
-    };
-    let event = audit::event(
-        &principal.id,
-        act::APPROVAL_REFUSED,
-        &format!("approval:{id}"),
-        Outcome::Denied,
-    )
-    .details(json!({ "reason": reason }));
-    audit::append_or_log(&state.store, event).await;
-    answer
-}
-
 /// Refuses, from now on, the tokens of `sessions` just ended in the store.
 pub fn end_sessions(state: &AppState, sessions: &[String]) {
     let now = state.clock.now_unix();
@@ -447,7 +251,8 @@ fn ttl(state: &AppState) -> Duration {
     Duration::seconds(crate::clock::signed(state.auth.approvals.ttl_seconds))
 }
 
-fn from_user_error(error: UserError) -> ApiError {
+/// The answer to a refused change of a user.
+pub(crate) fn from_user_error(error: UserError) -> ApiError {
     match error {
         UserError::Username => ApiError::invalid("username", error.to_string()),
         UserError::Profile(field) => ApiError::invalid(field, error.to_string()),

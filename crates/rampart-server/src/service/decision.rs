@@ -11,7 +11,7 @@
 use chrono::{DateTime, Utc};
 use rampart_audit::time::to_micros;
 use rampart_audit::{Outcome, action};
-use rampart_core::{NewOrder, Order, OrderId, OrderStatus, Principal, Side};
+use rampart_core::{Attribution, NewOrder, Order, OrderId, OrderStatus, Principal, Side};
 use rampart_policy::Decision;
 use rampart_store::{AccountRecord, AccountSnapshot, OrderFilter, StoreError, WriteTx};
 use rampart_trading::Rejection;
@@ -19,6 +19,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use crate::problem::ApiError;
+use crate::service::attribution;
 use crate::service::fills::target;
 use crate::service::pretrade::{self, Inputs};
 use crate::service::{audit, internal};
@@ -44,6 +45,7 @@ pub async fn decide(
     order: &NewOrder,
     decision: &Decision,
     working: Decimal,
+    algo_id: Option<String>,
 ) -> Result<Decided, ApiError> {
     let mut tx = state.store.begin().await.map_err(store_error)?;
     if let Some(original) = prior(&mut tx, order).await? {
@@ -51,11 +53,18 @@ pub async fn decide(
     }
     let account = tx.account(&order.account_id).await.map_err(store_error)?;
     let account = account.ok_or(ApiError::NotFound)?;
+    // INVARIANT: this write transaction read `account.limits`; the version read
+    // here is the one those limits belong to, since both change together.
+    let limits_version = tx.limits_version(&order.account_id).await;
+    let limits_version = limits_version.map_err(store_error)?;
+    let by = attribution::resolve(&mut tx, principal, &account, algo_id).await;
+    let by = by.map_err(store_error)?;
 
     let now = to_micros(Utc::now());
-    let verdict = verdict(state, &mut tx, order, &account, working, now).await;
+    let verdict = verdict(state, &mut tx, order, &account, &by, working, now).await;
     let verdict = verdict.map_err(store_error)?;
-    let record = record_of(order, principal, verdict.as_ref().err(), now);
+    let mut record = record_of(order, &by, verdict.as_ref().err(), now);
+    record.limits_version = limits_version;
     insert(&mut tx, &record, principal, decision, &verdict)
         .await
         .map_err(store_error)?;
@@ -92,6 +101,7 @@ async fn verdict(
     tx: &mut WriteTx<'_>,
     order: &NewOrder,
     account: &AccountRecord,
+    by: &Attribution,
     working: Decimal,
     now: DateTime<Utc>,
 ) -> Result<Verdict, StoreError> {
@@ -107,6 +117,7 @@ async fn verdict(
         snapshot: &snapshot,
         daily_by_instrument: &daily,
         now,
+        by,
     };
     Ok(pretrade::check(state, order, &inputs))
 }
@@ -158,7 +169,7 @@ fn exposed_position(order: &NewOrder, snapshot: &AccountSnapshot, working: Decim
 /// The order as recorded: open, or rejected with the control's code and reason.
 fn record_of(
     order: &NewOrder,
-    principal: &Principal,
+    by: &Attribution,
     rejection: Option<&Rejection>,
     now: DateTime<Utc>,
 ) -> Order {
@@ -167,7 +178,7 @@ fn record_of(
     } else {
         OrderStatus::Open
     };
-    let mut record = Order::from_new(OrderId::generate(), order, &principal.id, status, now);
+    let mut record = Order::from_new(OrderId::generate(), order, by, status, now);
     record.reject_code = rejection.map(|r| r.code.as_str().to_owned());
     record.reject_reason = rejection.map(|r| r.detail.clone());
     record
@@ -205,6 +216,11 @@ async fn insert(
             "policy_ids": decision.policy_ids,
             "control": rejection.map(|r| r.code.as_str()),
             "check_price": verdict.as_ref().ok().map(|p| p.normalize().to_string()),
+            "placed_by": order.placed_by,
+            "placed_by_kind": order.placed_by_kind.as_str(),
+            "algo_id": order.algo_id,
+            "desk": order.desk,
+            "limits_version": order.limits_version,
         }));
     tx.append(audit::stamp(event)).await?;
     Ok(())

@@ -79,10 +79,14 @@ pub async fn record_fill(
         "account_notional": notional.normalize().to_string(),
         "account_currency": account.currency,
         "time": rampart_audit::time::format(&fill.time),
+        "placed_by": order.placed_by,
+        "algo_id": order.algo_id,
+        "desk": order.desk,
     }));
     tx.append(audit::stamp(event)).await?;
     tx.commit().await?;
     telemetry::count_order("filled");
+    crate::service::execution_guard::observe(state, &order);
     Ok(order)
 }
 

@@ -9,10 +9,9 @@ use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rampart_core::AccountId;
 use rampart_store::{KillSwitchRecord, KillSwitchScopeRecord, Store, StoreError};
 use rampart_trading::killswitch::KillSwitchError;
-use rampart_trading::{Engagement, EngagementId, KillSwitch, KillSwitchScope};
+use rampart_trading::{Engagement, EngagementId, KillSwitch, KillSwitchScope, OrderContext};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -36,9 +35,21 @@ impl KillSwitchState {
         Ok(state)
     }
 
-    /// The oldest engagement that blocks orders on `account`.
-    pub fn blocking(&self, account: &AccountId) -> Option<Engagement> {
-        self.read().blocking(account)
+    /// The oldest engagement that stops `order`.
+    pub fn blocking(&self, order: &OrderContext<'_>) -> Option<Engagement> {
+        self.read().blocking(order)
+    }
+
+    /// The engagement in force with `id`.
+    pub fn get(&self, id: EngagementId) -> Option<Engagement> {
+        self.read().get(id)
+    }
+
+    /// Drops the engagement `id` from memory, once its release is durable in the store.
+    pub async fn forget(&self, id: EngagementId) {
+        let _guard = self.sync.lock().await;
+        // A reload may already have dropped it; either way it is no longer in force.
+        let _ = self.read().release(id);
     }
 
     /// Every engagement in force, oldest first.
@@ -108,10 +119,7 @@ impl KillSwitchState {
 pub fn record_of(engagement: &Engagement) -> KillSwitchRecord {
     KillSwitchRecord {
         id: engagement.id.as_uuid(),
-        scope: match engagement.scope.account() {
-            Some(account) => KillSwitchScopeRecord::Account(account.clone()),
-            None => KillSwitchScopeRecord::Global,
-        },
+        scope: scope_record(&engagement.scope),
         reason: engagement.reason.clone(),
         engaged_by: engagement.engaged_by.clone(),
         engaged_at: engagement.engaged_at,
@@ -127,19 +135,52 @@ pub fn engagement_of(record: &KillSwitchRecord) -> Option<Engagement> {
     }
     Some(Engagement {
         id: EngagementId::from_uuid(record.id),
-        scope: match &record.scope {
-            KillSwitchScopeRecord::Global => KillSwitchScope::Global,
-            KillSwitchScopeRecord::Account(account) => KillSwitchScope::Account(account.clone()),
-        },
+        scope: scope_of_record(&record.scope),
         reason: record.reason.clone(),
         engaged_by: record.engaged_by.clone(),
         engaged_at: record.engaged_at,
     })
 }
 
+/// The stored form of a scope.
+pub fn scope_record(scope: &KillSwitchScope) -> KillSwitchScopeRecord {
+    match scope {
+        KillSwitchScope::Global => KillSwitchScopeRecord::Global,
+        KillSwitchScope::Account(id) => KillSwitchScopeRecord::Account(id.clone()),
+        KillSwitchScope::Instrument(id) => KillSwitchScopeRecord::Instrument(id.clone()),
+        KillSwitchScope::Client(id) => KillSwitchScopeRecord::Client(id.clone()),
+        KillSwitchScope::Trader(id) => KillSwitchScopeRecord::Trader(id.clone()),
+    }
+}
+
+/// The scope a stored record names.
+pub fn scope_of_record(scope: &KillSwitchScopeRecord) -> KillSwitchScope {
+    match scope {
+        KillSwitchScopeRecord::Global => KillSwitchScope::Global,
+        KillSwitchScopeRecord::Account(id) => KillSwitchScope::Account(id.clone()),
+        KillSwitchScopeRecord::Instrument(id) => KillSwitchScope::Instrument(id.clone()),
+        KillSwitchScopeRecord::Client(id) => KillSwitchScope::Client(id.clone()),
+        KillSwitchScopeRecord::Trader(id) => KillSwitchScope::Trader(id.clone()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use rampart_core::{AccountId, InstrumentId, PlacedByKind};
+
     use super::*;
+
+    fn blocked(state: &KillSwitchState, account: &str) -> bool {
+        let account: AccountId = account.parse().unwrap();
+        let instrument: InstrumentId = "BTC-USD".parse().unwrap();
+        let order = OrderContext {
+            account: &account,
+            instrument: &instrument,
+            placed_by: "algo-1",
+            kind: PlacedByKind::Client,
+        };
+        state.blocking(&order).is_some()
+    }
 
     fn engagement(scope: KillSwitchScope) -> Engagement {
         Engagement {
@@ -153,8 +194,14 @@ mod tests {
 
     #[test]
     fn stored_record_round_trips_to_the_same_engagement() {
-        let account = KillSwitchScope::Account("ACC-1".parse().unwrap());
-        for scope in [KillSwitchScope::Global, account] {
+        let scopes = [
+            "global",
+            "account:ACC-1",
+            "instrument:BTC-USD",
+            "client:c",
+            "trader:u",
+        ];
+        for scope in scopes.map(|s| s.parse::<KillSwitchScope>().unwrap()) {
             let original = engagement(scope);
             assert_eq!(engagement_of(&record_of(&original)), Some(original));
         }
@@ -171,7 +218,6 @@ mod tests {
     #[tokio::test]
     async fn failed_persistence_undoes_the_engagement_in_memory() {
         let state = KillSwitchState::default();
-        let account: AccountId = "ACC-1".parse().unwrap();
         let outcome = state
             .engage(
                 KillSwitchScope::Global,
@@ -187,19 +233,18 @@ mod tests {
             )
             .await;
         assert!(matches!(outcome, Ok(Err(_))));
-        assert!(state.blocking(&account).is_none());
+        assert!(!blocked(&state, "ACC-1"));
     }
 
     #[tokio::test]
     async fn persisted_engagement_blocks_at_once() {
         let state = KillSwitchState::default();
-        let account: AccountId = "ACC-1".parse().unwrap();
-        let scope = KillSwitchScope::Account(account.clone());
+        let scope = KillSwitchScope::Account("ACC-1".parse().unwrap());
         let outcome = state
             .engage(scope, "halt", "risk-1", Utc::now(), |_| async { Ok(()) })
             .await;
         assert!(matches!(outcome, Ok(Ok(_))));
-        assert!(state.blocking(&account).is_some());
-        assert!(state.blocking(&"ACC-2".parse().unwrap()).is_none());
+        assert!(blocked(&state, "ACC-1"));
+        assert!(!blocked(&state, "ACC-2"));
     }
 }

@@ -3,16 +3,21 @@
 //! Nothing here runs without a verified principal and an allow decision; every
 //! denial leaves a `policy.denied` event naming the policies and their version.
 
+pub mod attribution;
 pub mod audit;
 pub mod decision;
+pub mod execution_guard;
 pub mod fills;
 pub mod identity_action;
 pub mod identity_setup;
 pub mod killswitch;
+pub mod killswitch_engage;
+pub mod killswitch_release;
 pub mod locks;
 pub mod login;
 pub mod orders;
 pub mod pretrade;
+pub mod risk_limits;
 pub mod sessions;
 pub mod users;
 
@@ -110,6 +115,7 @@ async fn deny(
 pub fn target_of(resource: &Resource) -> String {
     match resource {
         Resource::Account(account) => format!("account:{account}"),
+        Resource::Approval { id, .. } => format!("approval:{id}"),
         _ => "gateway".to_owned(),
     }
 }

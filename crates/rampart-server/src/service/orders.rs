@@ -10,17 +10,17 @@ use std::time::Instant;
 
 use chrono::Utc;
 use rampart_audit::{Outcome, action};
-use rampart_core::{NewOrder, Order, OrderId, OrderRequest, OrderStatus, Principal};
+use rampart_core::{FieldError, NewOrder, Order, OrderId, OrderRequest, OrderStatus, Principal};
 use rampart_policy::{Action, Resource};
 use rampart_store::StoreError;
-use rampart_trading::{BrokerError, Execution};
+use rampart_trading::{BrokerError, Execution, OrderContext};
 use serde_json::json;
 
 use crate::init::SYSTEM_ACTOR;
 use crate::problem::ApiError;
 use crate::service::decision::{Decided, decide, working_quantity};
 use crate::service::fills::{RecordError, record_cancel, record_fill};
-use crate::service::{audit, authorize, detach, internal, require_order_access};
+use crate::service::{attribution, audit, authorize, detach, internal, require_order_access};
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -41,6 +41,7 @@ pub async fn place(
 ) -> Result<Placement, ApiError> {
     let started = Instant::now();
     let order = validated(state, principal, request).await?;
+    let algo_id = requested_algo(state, principal, request).await?;
     let decision = authorize(
         state,
         principal,
@@ -52,7 +53,7 @@ pub async fn place(
     let gate = state.order_gate.clone().read_owned().await;
     let account_lock = state.account_locks.lock(&order.account_id).await;
     let working = working_quantity(state, &order).await?;
-    let decided = decide(state, principal, &order, &decision, working).await;
+    let decided = decide(state, principal, &order, &decision, working, algo_id).await;
     telemetry::record_decision(started.elapsed());
     let accepted = match decided? {
         Decided::Replayed(original) => {
@@ -134,7 +135,8 @@ pub async fn recover_open_orders(state: &AppState) -> Result<usize, StoreError> 
     let open = state.store.open_orders().await?;
     let count = open.len();
     for order in open {
-        let recovered = match state.kill_switch.blocking(&order.account_id) {
+        let stopped = state.kill_switch.blocking(&OrderContext::of(&order));
+        let recovered = match stopped {
             Some(_) => record_cancel(&state.store, order, SYSTEM_ACTOR, "kill_switch", Utc::now())
                 .await
                 .map(drop)
@@ -148,6 +150,39 @@ pub async fn recover_open_orders(state: &AppState) -> Result<usize, StoreError> 
         }
     }
     Ok(count)
+}
+
+/// The algorithm the request names: only an API client may name one.
+async fn requested_algo(
+    state: &AppState,
+    principal: &Principal,
+    request: &OrderRequest,
+) -> Result<Option<String>, ApiError> {
+    match attribution::requested_algo(principal, request) {
+        Ok(algo_id) => Ok(algo_id),
+        Err(error) => Err(invalid(state, principal, request, &error).await),
+    }
+}
+
+/// Audits a refused request field and answers it with 400.
+async fn invalid(
+    state: &AppState,
+    principal: &Principal,
+    request: &OrderRequest,
+    error: &FieldError,
+) -> ApiError {
+    let target = format!("account:{}", request.account_id);
+    let event = audit::event(
+        &principal.id,
+        action::REQUEST_INVALID,
+        &target,
+        Outcome::Rejected,
+    )
+    .details(json!({ "field": error.field, "reason": error.kind.to_string() }));
+    match audit::append(&state.store, event).await {
+        Ok(_) => ApiError::field(error),
+        Err(e) => internal("audit", &e),
+    }
 }
 
 /// Parses the request against the catalog; a bad field is audited and answered with 400.
@@ -229,7 +264,7 @@ mod tests {
         let mut original = Order::from_new(
             OrderId::generate(),
             &order(Side::Buy),
-            "trader-1",
+            &rampart_core::Attribution::new("trader-1", rampart_core::PlacedByKind::User),
             OrderStatus::Rejected,
             Utc::now(),
         );

@@ -7,10 +7,10 @@
 //! `risk.no_conversion_rate` rather than checked in the wrong currency.
 
 use chrono::{DateTime, Utc};
-use rampart_core::{InstrumentCatalog, InstrumentId, NewOrder};
+use rampart_core::{Attribution, InstrumentCatalog, InstrumentId, NewOrder};
 use rampart_store::{AccountRecord, AccountSnapshot};
 use rampart_trading::controls::{self, AccountState, ControlCode, Conversion};
-use rampart_trading::{Broker, Rejection};
+use rampart_trading::{Broker, OrderContext, Rejection};
 use rust_decimal::Decimal;
 
 use crate::state::AppState;
@@ -25,6 +25,8 @@ pub struct Inputs<'a> {
     pub daily_by_instrument: &'a [(InstrumentId, Decimal)],
     /// The time of the decision.
     pub now: DateTime<Utc>,
+    /// Who and what places the order, for the kill switch scopes.
+    pub by: &'a Attribution,
 }
 
 /// Runs the kill switch and every control; an accepted order gets the reference price used.
@@ -33,7 +35,13 @@ pub fn check(
     order: &NewOrder,
     inputs: &Inputs<'_>,
 ) -> Result<Decimal, Rejection> {
-    if let Some(engagement) = state.kill_switch.blocking(&order.account_id) {
+    let context = OrderContext {
+        account: &order.account_id,
+        instrument: &order.instrument,
+        placed_by: &inputs.by.placed_by,
+        kind: inputs.by.placed_by_kind,
+    };
+    if let Some(engagement) = state.kill_switch.blocking(&context) {
         return Err(Rejection::kill_switch(&engagement));
     }
 

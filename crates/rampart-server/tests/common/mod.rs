@@ -40,6 +40,7 @@ pub async fn provision_account(gateway: &RunningGateway) {
         initial_cash: Decimal::new(1_000_000, 0),
         limits: limits(),
         created_at: Utc::now(),
+        desk: None,
     };
     let mut tx = gateway.store().begin().await.unwrap();
     tx.insert_account(&record).await.unwrap();

@@ -52,6 +52,7 @@ pub fn account(id: &str, cash: Decimal) -> AccountRecord {
         initial_cash: cash,
         limits: limits(),
         created_at: at(2026, 3, 1, 9, 0, 0, 123_456),
+        desk: None,
     }
 }
 
@@ -83,7 +84,9 @@ pub fn order(
         },
         client_order_id: coid.map(|c| c.parse().unwrap()),
     };
-    Order::from_new(OrderId::generate(), &new, "client-1", status, created_at)
+    let by = rampart_core::Attribution::new("client-1", rampart_core::PlacedByKind::Client)
+        .with_algo(Some("client-1".to_owned()));
+    Order::from_new(OrderId::generate(), &new, &by, status, created_at)
 }
 
 /// Runs `sql` on the database file with the `sqlite3` command line, waiting

@@ -7,6 +7,7 @@
 
 use comfy_table::Table;
 use rampart_audit::{NewEvent, Outcome, action};
+use rampart_core::attribution::parse_label;
 use rampart_core::decimal::parse_decimal;
 use rampart_core::{AccountId, FieldError, RiskLimits};
 use rampart_store::{AccountRecord, Store};
@@ -23,6 +24,9 @@ pub enum AccountError {
     /// The account id is malformed.
     #[error("{0}")]
     Id(FieldError),
+    /// The desk name is malformed.
+    #[error("{0}")]
+    Desk(FieldError),
     /// The currency is not an ISO 4217 code.
     #[error("`currency` must be three capital letters, such as `USD`")]
     Currency,
@@ -47,6 +51,8 @@ pub struct NewAccount {
     pub cash: Decimal,
     /// The validated limits.
     pub limits: RiskLimits,
+    /// The trading desk, if the account belongs to one.
+    pub desk: Option<String>,
 }
 
 /// Runs `rampart account ...`.
@@ -77,6 +83,12 @@ fn parse(context: &Context, args: &AccountAddArgs) -> Result<NewAccount, Account
         return Err(AccountError::Currency);
     }
     let cash = parse_decimal("cash", args.cash.trim()).map_err(|_| AccountError::Cash)?;
+    let desk = args
+        .desk
+        .as_deref()
+        .map(|text| parse_label("desk", text.trim()))
+        .transpose()
+        .map_err(AccountError::Desk)?;
     let limits = limits::build(
         &context.catalog(),
         args.limits.as_deref(),
@@ -87,6 +99,7 @@ fn parse(context: &Context, args: &AccountAddArgs) -> Result<NewAccount, Account
         currency: currency.to_owned(),
         cash,
         limits,
+        desk,
     })
 }
 
@@ -98,11 +111,13 @@ pub async fn add(store: &Store, account: &NewAccount) -> Result<(), AccountError
         initial_cash: account.cash,
         limits: account.limits.clone(),
         created_at: chrono::Utc::now(),
+        desk: account.desk.clone(),
     };
     let details = json!({
         "currency": record.currency,
         "initial_cash": record.initial_cash.normalize().to_string(),
         "limits": record.limits,
+        "desk": record.desk,
     });
     let event = NewEvent::new(
         OPERATOR,
@@ -131,6 +146,7 @@ async fn list(store: &Store) -> Result<(), AccountError> {
         "max order notional",
         "collar %",
         "instruments",
+        "desk",
     ]);
     for account in store.accounts().await? {
         let instruments: Vec<&str> = account
@@ -146,6 +162,7 @@ async fn list(store: &Store) -> Result<(), AccountError> {
             account.limits.max_order_notional.normalize().to_string(),
             account.limits.price_collar_pct.normalize().to_string(),
             instruments.join(","),
+            account.desk.clone().unwrap_or_default(),
         ]);
     }
     println!("{table}");

@@ -1,9 +1,10 @@
 //! `rampart killswitch`: list engagements and release them, with a reason.
 //!
-//! Release is an operator action on the store: each engagement is marked
-//! released and a `killswitch.released` audit event, actor `operator`, is
-//! written in the same transaction. The demo releases through this same
-//! function, so there is one release path.
+//! Release here is the operator's break-glass path on the store, beside the
+//! two-person release of the HTTP API: it needs access to the data directory,
+//! and each engagement is marked released with a `killswitch.released` audit
+//! event, actor `operator`, `break_glass: true`, in the same transaction. The
+//! demo releases through this same function.
 
 use chrono::Utc;
 use comfy_table::Table;
@@ -124,7 +125,15 @@ fn released_event(record: &KillSwitchRecord, reason: &str, request_id: &str) -> 
         Outcome::Success,
         request_id,
     )
-    .details(json!({ "scope": scope_text(&record.scope), "reason": reason }))
+    .details(json!({
+        "engagement_id": record.id,
+        "scope": scope_text(&record.scope),
+        "engaged_by": record.engaged_by,
+        "reason": reason,
+        "break_glass": true,
+        "old": { "engaged": true },
+        "new": { "engaged": false },
+    }))
 }
 
 async fn print_active(store: &Store) -> Result<(), KillSwitchError> {
@@ -167,9 +176,9 @@ fn shown(reason: &str) -> String {
 }
 
 fn scope_text(scope: &KillSwitchScopeRecord) -> String {
-    match scope {
-        KillSwitchScopeRecord::Global => "global".to_owned(),
-        KillSwitchScopeRecord::Account(account) => format!("account {account}"),
+    match scope.target() {
+        None => scope.name().to_owned(),
+        Some(target) => format!("{} {target}", scope.name()),
     }
 }
 

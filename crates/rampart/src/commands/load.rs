@@ -138,6 +138,7 @@ async fn set_up(
             currency: "USD".into(),
             cash: Decimal::from(10_000_000),
             limits,
+            desk: None,
         };
         sandbox.add_account(&account).await?;
         let credentials = sandbox
@@ -232,6 +233,7 @@ fn order(account: &AccountId, index: u64, reference: Decimal) -> OrderRequest {
         limit_price: Some((reference * factor).round_dp(2).normalize().to_string()),
         time_in_force: Some(TimeInForce::Ioc),
         client_order_id: None,
+        algo_id: None,
     }
 }
 

@@ -146,6 +146,7 @@ fn intent(
         limit_price: Some(on_step(limit, instrument.tick_size).to_string()),
         time_in_force: Some(TimeInForce::Gtc),
         client_order_id: format!("{}-{step:05}", market.account).parse().ok(),
+        algo_id: None,
     };
     Intent { request, purpose }
 }

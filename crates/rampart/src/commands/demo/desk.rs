@@ -143,5 +143,6 @@ fn new_account(
         currency: currency.to_owned(),
         cash: Decimal::from(cash),
         limits,
+        desk: None,
     })
 }

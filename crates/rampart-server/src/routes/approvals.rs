@@ -1,0 +1,378 @@
+//! `/v1/approvals`: four-eyes decisions of every kind, each applied in the decision's transaction.
+//!
+//! Listing needs Cedar `approval.read` on the gateway and shows only the
+//! approvals the caller may read; deciding needs `approval.decide` on the
+//! approval itself, whose kind and accounts the policies see (role grants by
+//! administrators, risk-limit changes by risk managers of those accounts,
+//! kill-switch releases by risk managers or compliance officers). The store
+//! refuses the proposer and anyone on the proposer's side, and decides in its
+//! write transaction, so concurrent approvals apply once. Proposals past
+//! their expiry are swept to `expired`, each with an `approval.expired` event.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use chrono::{DateTime, Utc};
+use rampart_audit::Outcome;
+use rampart_core::{AccountId, Principal};
+use rampart_policy::{Action, Resource};
+use rampart_store::{ApprovalError, ApprovalFilter, ApprovalRecord, ApprovalStatus, WriteTx};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::authn::Authenticated;
+use crate::extract::{ApiPath, ApiQuery, parse_json, require_media_type};
+use crate::init::SYSTEM_ACTOR;
+use crate::problem::ApiError;
+use crate::routes::users::{approval_view, from_user_error, view};
+use crate::service::identity_action as act;
+use crate::service::killswitch_release;
+use crate::service::risk_limits::{self, RISK_LIMITS_CHANGE};
+use crate::service::users::{self, ROLE_GRANT};
+use crate::service::{audit, authorize, internal};
+use crate::state::AppState;
+
+/// Audit action: a proposal lapsed undecided.
+pub const APPROVAL_EXPIRED: &str = "approval.expired";
+
+/// The approval kind of a kill-switch release.
+pub const KILLSWITCH_RELEASE: &str = "killswitch.release";
+
+/// The filter of `GET /v1/approvals`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalQuery {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    target: Option<String>,
+    #[serde(default)]
+    account_id: Option<String>,
+}
+
+/// A decision's optional comment.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+/// Lists the approvals the caller may read, by status, kind, target or account.
+#[utoipa::path(get, path = "/v1/approvals", tag = "approvals",
+    params(
+        ("status" = Option<String>, Query, description = "pending, approved, rejected, expired"),
+        ("kind" = Option<String>, Query, description = "such as `risk_limits.change`"),
+        ("target" = Option<String>, Query, description = "such as `account:ACC-1`"),
+        ("account_id" = Option<String>, Query, description = "the account a change concerns"),
+    ),
+    responses((status = 200, description = "the approvals", body = Object)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiQuery(query): ApiQuery<ApprovalQuery>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &principal, Action::ApprovalRead, &Resource::Gateway).await?;
+    let filter = filter_of(query)?;
+    let now = state.clock.now();
+    sweep_expired(&state, now)
+        .await
+        .map_err(|e| internal("approval sweep", &e))?;
+    let found = state
+        .store
+        .approvals_matching(&filter, now)
+        .await
+        .map_err(|e| internal("approvals", &e))?;
+    let visible: Vec<Value> = found
+        .iter()
+        .filter(|a| {
+            let resource = resource_of(a);
+            let decision = state
+                .authorizer
+                .authorize(&principal, Action::ApprovalRead, &resource);
+            decision.allowed
+        })
+        .map(approval_view)
+        .collect();
+    Ok(Json(json!({ "approvals": visible })))
+}
+
+/// Approves someone else's proposal, applying it.
+#[utoipa::path(post, path = "/v1/approvals/{id}/approve", tag = "approvals",
+    params(("id" = String, Path, description = "the approval id")),
+    request_body(content = Object, description = "optional `comment`"),
+    responses(
+        (status = 200, description = "approved and applied", body = Object),
+        (status = 403, description = "self-approval, or not a decider",
+            body = crate::problem::Problem),
+        (status = 409, description = "decided, expired or stale", body = crate::problem::Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn approve(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(id): ApiPath<Uuid>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let request = decision_body(&headers, &body)?;
+    decide(&state, &principal, id, true, request).await
+}
+
+/// Rejects someone else's proposal.
+#[utoipa::path(post, path = "/v1/approvals/{id}/reject", tag = "approvals",
+    params(("id" = String, Path, description = "the approval id")),
+    request_body(content = Object, description = "optional `comment`"),
+    responses(
+        (status = 200, description = "rejected", body = Object),
+        (status = 403, description = "self-approval, or not a decider",
+            body = crate::problem::Problem),
+        (status = 409, description = "decided or expired", body = crate::problem::Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn reject(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiPath(id): ApiPath<Uuid>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let request = decision_body(&headers, &body)?;
+    decide(&state, &principal, id, false, request).await
+}
+
+/// Marks every lapsed proposal expired, each with its `approval.expired` event.
+pub async fn sweep_expired(
+    state: &AppState,
+    now: DateTime<Utc>,
+) -> Result<usize, rampart_store::StoreError> {
+    let mut tx = state.store.begin().await?;
+    let lapsed = tx.expire_approvals(now).await?;
+    if lapsed.is_empty() {
+        return tx.rollback().await.map(|()| 0);
+    }
+    for approval in &lapsed {
+        let details = json!({
+            "approval_id": approval.id,
+            "kind": approval.kind,
+            "target": approval.target,
+            "proposed_by": approval.proposed_by,
+            "expires_at": rampart_audit::time::format(&approval.expires_at),
+            "payload": approval.payload,
+        });
+        let event = audit::event(
+            SYSTEM_ACTOR,
+            APPROVAL_EXPIRED,
+            &format!("approval:{}", approval.id),
+            Outcome::Success,
+        );
+        tx.append(audit::stamp(event.details(details))).await?;
+    }
+    tx.commit().await?;
+    Ok(lapsed.len())
+}
+
+/// The policy resource of an approval: its kind and the accounts it concerns.
+pub fn resource_of(approval: &ApprovalRecord) -> Resource {
+    Resource::Approval {
+        id: approval.id.to_string(),
+        kind: approval.kind.clone(),
+        accounts: risk_limits::accounts_of(approval),
+    }
+}
+
+fn filter_of(query: ApprovalQuery) -> Result<ApprovalFilter, ApiError> {
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(text) => Some(ApprovalStatus::parse(text).ok_or_else(|| {
+            ApiError::invalid(
+                "status",
+                "`status` must be one of `pending`, `approved`, `rejected`, `expired`",
+            )
+        })?),
+    };
+    let account_target = match query.account_id.as_deref() {
+        None => None,
+        Some(text) => {
+            let account: AccountId = text.parse().map_err(|_| {
+                ApiError::invalid("account_id", "`account_id` is not a valid account id")
+            })?;
+            Some(risk_limits::account_target(&account))
+        }
+    };
+    if query.target.is_some() && account_target.is_some() && query.target != account_target {
+        return Err(ApiError::invalid(
+            "target",
+            "`target` and `account_id` name different things",
+        ));
+    }
+    Ok(ApprovalFilter {
+        status,
+        kind: query.kind,
+        target: query.target.or(account_target),
+    })
+}
+
+/// The optional JSON body of a decision: empty, or `{"comment": ...}`.
+fn decision_body(headers: &HeaderMap, body: &[u8]) -> Result<DecisionRequest, ApiError> {
+    if body.is_empty() {
+        return Ok(DecisionRequest::default());
+    }
+    require_media_type(headers, "application/json")?;
+    parse_json(body)
+}
+
+async fn decide(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    approve: bool,
+    request: DecisionRequest,
+) -> Result<Json<Value>, ApiError> {
+    check_comment(request.comment.as_deref())?;
+    let now = state.clock.now();
+    sweep_expired(state, now)
+        .await
+        .map_err(|e| internal("approval sweep", &e))?;
+    let found = state
+        .store
+        .approval(id, now)
+        .await
+        .map_err(|e| internal("approval", &e))?;
+    let found = found.ok_or(ApiError::NotFound)?;
+    authorize(
+        state,
+        principal,
+        Action::ApprovalDecide,
+        &resource_of(&found),
+    )
+    .await?;
+
+    let mut tx = state
+        .store
+        .begin()
+        .await
+        .map_err(|e| internal("begin", &e))?;
+    let decided = match tx
+        .decide(id, &principal.id, approve, request.comment.as_deref(), now)
+        .await
+    {
+        Ok(decided) => decided,
+        Err(error) => {
+            drop(tx);
+            return Err(refuse_decision(state, principal, id, error).await);
+        }
+    };
+    record_decision(&mut tx, principal, &decided, approve).await?;
+    let applied = apply_kind(state, &mut tx, principal, &decided, approve, now).await?;
+    tx.commit().await.map_err(|e| internal("commit", &e))?;
+    if approve {
+        killswitch_release::after_commit(state, &decided).await;
+    }
+    Ok(Json(json!({
+        "approval": approval_view(&decided),
+        "applied": applied,
+        "user": applied.get("user"),
+    })))
+}
+
+fn check_comment(comment: Option<&str>) -> Result<(), ApiError> {
+    let bad = comment.is_some_and(|c| c.chars().count() > 500 || c.chars().any(char::is_control));
+    if bad {
+        return Err(ApiError::invalid(
+            "comment",
+            "`comment` must be at most 500 characters with no control characters",
+        ));
+    }
+    Ok(())
+}
+
+async fn record_decision(
+    tx: &mut WriteTx<'_>,
+    principal: &Principal,
+    decided: &ApprovalRecord,
+    approve: bool,
+) -> Result<(), ApiError> {
+    let action = if approve {
+        act::APPROVAL_APPROVED
+    } else {
+        act::APPROVAL_REJECTED
+    };
+    let details = json!({
+        "kind": decided.kind,
+        "target": decided.target,
+        "proposed_by": decided.proposed_by,
+        "comment": decided.comment,
+    });
+    let event = audit::event(
+        &principal.id,
+        action,
+        &format!("approval:{}", decided.id),
+        Outcome::Success,
+    );
+    tx.append(audit::stamp(event.details(details)))
+        .await
+        .map_err(|e| internal("approval event", &e))?;
+    Ok(())
+}
+
+/// Applies (or records the rejection of) the decided change according to its kind.
+async fn apply_kind(
+    state: &AppState,
+    tx: &mut WriteTx<'_>,
+    principal: &Principal,
+    decided: &ApprovalRecord,
+    approve: bool,
+    now: DateTime<Utc>,
+) -> Result<Value, ApiError> {
+    match (decided.kind.as_str(), approve) {
+        (ROLE_GRANT, true) => {
+            let user = users::apply_grant(tx, &principal.id, decided, now)
+                .await
+                .map_err(from_user_error)?;
+            Ok(json!({ "user": view(&user) }))
+        }
+        (ROLE_GRANT, false) => Ok(Value::Null),
+        (RISK_LIMITS_CHANGE, true) => {
+            let version = risk_limits::apply(state, tx, decided, principal, now).await?;
+            Ok(json!({ "limits": version }))
+        }
+        (RISK_LIMITS_CHANGE, false) => {
+            risk_limits::rejected(tx, decided, principal).await?;
+            Ok(Value::Null)
+        }
+        (KILLSWITCH_RELEASE, true) => killswitch_release::apply(tx, decided, principal, now).await,
+        (KILLSWITCH_RELEASE, false) => Ok(Value::Null),
+        (other, _) => Err(ApiError::UnsupportedApproval(other.to_owned())),
+    }
+}
+
+async fn refuse_decision(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    error: ApprovalError,
+) -> ApiError {
+    let (reason, answer) = match error {
+        ApprovalError::NotFound => ("not_found", ApiError::NotFound),
+        ApprovalError::SelfApproval => ("self_approval", ApiError::SelfApproval),
+        ApprovalError::AlreadyDecided(_) | ApprovalError::Expired => {
+            ("closed", ApiError::ApprovalClosed(error.to_string()))
+        }
+        ApprovalError::Store(error) => return internal("decide", &error),
+    };
+    let event = audit::event(
+        &principal.id,
+        act::APPROVAL_REFUSED,
+        &format!("approval:{id}"),
+        Outcome::Denied,
+    )
+    .details(json!({ "reason": reason }));
+    audit::append_or_log(&state.store, event).await;
+    answer
+}

@@ -1,0 +1,271 @@
+//! Releasing the kill switch needs two people: one proposes, another approves.
+//!
+//! A risk manager or compliance officer proposes the release of an engagement
+//! in force; the proposal is an approval of kind `killswitch.release`, decided
+//! through `/v1/approvals` by a second person who is neither the proposer (the
+//! store refuses that) nor the person who engaged it (refused here). The
+//! release is written in the decision's transaction, with an audit event
+//! naming who engaged, who proposed and who approved; the in-memory switch
+//! drops the engagement only once that transaction is durable.
+//!
+//! An engagement by the repeated-execution guard (actor `system`) is the one
+//! exception: a single designated person (a risk manager) re-enables the
+//! algorithm, since no person engaged it and RTS 6 Article 15 asks for a
+//! designated person, not two.
+
+use chrono::{DateTime, Duration, Utc};
+use rampart_audit::{Outcome, action};
+use rampart_core::{Principal, Role};
+use rampart_store::{ApprovalRecord, KillSwitchRecord, NewApproval, WriteTx};
+use rampart_trading::EngagementId;
+use rampart_trading::killswitch::check_reason;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::init::SYSTEM_ACTOR;
+use crate::problem::ApiError;
+use crate::service::{audit, internal};
+use crate::state::AppState;
+
+/// The approval kind of a kill-switch release.
+pub const KILLSWITCH_RELEASE: &str = "killswitch.release";
+
+/// Audit action: a release was proposed and waits for a second person.
+pub const KILLSWITCH_RELEASE_PROPOSED: &str = "killswitch.release_proposed";
+
+/// What a release request produced.
+#[derive(Debug, Clone)]
+pub enum Released {
+    /// A proposal waits for a second person (202).
+    Proposed(ApprovalRecord),
+    /// A guard engagement was released at once by a designated person (200).
+    Released(KillSwitchRecord),
+}
+
+/// The audit target of an engagement.
+pub fn target_of(id: Uuid) -> String {
+    format!("killswitch:{id}")
+}
+
+/// Proposes the release of engagement `id` for `reason`, or releases a guard engagement.
+pub async fn propose(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    reason: &str,
+    policy_version: &str,
+) -> Result<Released, ApiError> {
+    check_reason(reason).map_err(|e| ApiError::invalid("reason", e.to_string()))?;
+    let now = state.clock.now();
+    let mut tx = state
+        .store
+        .begin()
+        .await
+        .map_err(|e| internal("begin", &e))?;
+    let engagement = active(&mut tx, id).await?;
+    let released = if engagement.engaged_by == SYSTEM_ACTOR && principal.has_role(Role::RiskManager)
+    {
+        release_guard(&mut tx, &engagement, principal, reason, now).await?
+    } else {
+        let proposal = proposal_of(state, &engagement, principal, reason, now);
+        let record = tx
+            .propose(&proposal, now)
+            .await
+            .map_err(|e| internal("propose", &e))?;
+        tx.append(proposed_event(
+            &engagement,
+            &record,
+            principal,
+            policy_version,
+        ))
+        .await
+        .map_err(|e| internal("proposal event", &e))?;
+        Released::Proposed(record)
+    };
+    tx.commit().await.map_err(|e| internal("commit", &e))?;
+    if let Released::Released(record) = &released {
+        state
+            .kill_switch
+            .forget(EngagementId::from_uuid(record.id))
+            .await;
+    }
+    Ok(released)
+}
+
+/// Applies an approved release inside the decision's transaction `tx`.
+///
+/// Refused if `decider` engaged it, or if it is no longer in force. The
+/// in-memory switch is updated by [`after_commit`] once `tx` is durable.
+pub async fn apply(
+    tx: &mut WriteTx<'_>,
+    approval: &ApprovalRecord,
+    decider: &Principal,
+    now: DateTime<Utc>,
+) -> Result<Value, ApiError> {
+    let id = engagement_id(approval)?;
+    let engagement = active(tx, id).await?;
+    if engagement.engaged_by == decider.id {
+        return Err(ApiError::SelfApproval);
+    }
+    let released = tx
+        .release_kill_switch(id, &decider.id, now)
+        .await
+        .map_err(|e| internal("release", &e))?;
+    if !released {
+        return Err(not_in_force());
+    }
+    let reason = payload_text(approval, "/reason");
+    let event = released_event(&engagement, decider, reason, Some(approval));
+    tx.append(audit::stamp(event))
+        .await
+        .map_err(|e| internal("release event", &e))?;
+    Ok(json!({ "released": id, "scope": scope_text(&engagement) }))
+}
+
+/// Drops a released engagement from memory once its approval's transaction is durable.
+pub async fn after_commit(state: &AppState, approval: &ApprovalRecord) {
+    if approval.kind != KILLSWITCH_RELEASE {
+        return;
+    }
+    if let Ok(id) = engagement_id(approval) {
+        state.kill_switch.forget(EngagementId::from_uuid(id)).await;
+    }
+}
+
+/// The engagement `id`, in force, as `tx` sees it.
+async fn active(tx: &mut WriteTx<'_>, id: Uuid) -> Result<KillSwitchRecord, ApiError> {
+    let found = tx
+        .kill_switch(id)
+        .await
+        .map_err(|e| internal("kill switch", &e))?;
+    match found {
+        None => Err(ApiError::NotFound),
+        Some(record) if record.released_at.is_some() => Err(not_in_force()),
+        Some(record) => Ok(record),
+    }
+}
+
+fn not_in_force() -> ApiError {
+    ApiError::ApprovalClosed("the engagement is no longer in force".to_owned())
+}
+
+fn engagement_id(approval: &ApprovalRecord) -> Result<Uuid, ApiError> {
+    let text = payload_text(approval, "/engagement/id");
+    Uuid::try_parse(text).map_err(|_| internal("release payload", &"no engagement id"))
+}
+
+/// The text at `pointer` in the approval's payload; empty when absent.
+fn payload_text<'a>(approval: &'a ApprovalRecord, pointer: &str) -> &'a str {
+    let found = approval.payload.pointer(pointer);
+    found.and_then(Value::as_str).unwrap_or_default()
+}
+
+fn scope_text(engagement: &KillSwitchRecord) -> String {
+    let scope = crate::service::killswitch::scope_of_record(&engagement.scope);
+    scope.to_string()
+}
+
+fn proposal_of(
+    state: &AppState,
+    engagement: &KillSwitchRecord,
+    principal: &Principal,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> NewApproval {
+    let hours = i64::try_from(state.risk.approval_ttl_hours).unwrap_or(24);
+    NewApproval {
+        kind: KILLSWITCH_RELEASE.to_owned(),
+        target: target_of(engagement.id),
+        payload: json!({
+            "engagement": {
+                "id": engagement.id,
+                "scope": scope_text(engagement),
+                "reason": engagement.reason,
+                "engaged_by": engagement.engaged_by,
+                "engaged_at": rampart_audit::time::format(&engagement.engaged_at),
+            },
+            "reason": reason,
+        }),
+        proposed_by: principal.id.clone(),
+        expires_at: now + Duration::hours(hours),
+    }
+}
+
+/// Releases a guard engagement at once, by a single designated person.
+async fn release_guard(
+    tx: &mut WriteTx<'_>,
+    engagement: &KillSwitchRecord,
+    principal: &Principal,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Released, ApiError> {
+    let done = tx
+        .release_kill_switch(engagement.id, &principal.id, now)
+        .await
+        .map_err(|e| internal("release", &e))?;
+    if !done {
+        return Err(not_in_force());
+    }
+    let event = released_event(engagement, principal, reason, None);
+    tx.append(audit::stamp(event))
+        .await
+        .map_err(|e| internal("release event", &e))?;
+    let mut released = engagement.clone();
+    released.released_by = Some(principal.id.clone());
+    released.released_at = Some(now);
+    Ok(Released::Released(released))
+}
+
+fn proposed_event(
+    engagement: &KillSwitchRecord,
+    approval: &ApprovalRecord,
+    principal: &Principal,
+    policy_version: &str,
+) -> rampart_audit::NewEvent {
+    audit::stamp(
+        audit::event(
+            &principal.id,
+            KILLSWITCH_RELEASE_PROPOSED,
+            &target_of(engagement.id),
+            Outcome::Success,
+        )
+        .policy(policy_version)
+        .details(json!({
+            "engagement_id": engagement.id,
+            "approval_id": approval.id,
+            "scope": scope_text(engagement),
+            "engaged_by": engagement.engaged_by,
+            "proposed_by": principal.id,
+            "reason": payload_text(approval, "/reason"),
+            "old": { "engaged": true, "release_pending": false },
+            "new": { "engaged": true, "release_pending": true },
+        })),
+    )
+}
+
+fn released_event(
+    engagement: &KillSwitchRecord,
+    decider: &Principal,
+    reason: &str,
+    approval: Option<&ApprovalRecord>,
+) -> rampart_audit::NewEvent {
+    audit::event(
+        &decider.id,
+        action::KILLSWITCH_RELEASED,
+        &target_of(engagement.id),
+        Outcome::Success,
+    )
+    .details(json!({
+        "engagement_id": engagement.id,
+        "scope": scope_text(engagement),
+        "account_id": engagement.scope.target().filter(|_| engagement.scope.name() == "account"),
+        "engaged_by": engagement.engaged_by,
+        "proposed_by": approval.map(|a| a.proposed_by.clone()),
+        "approved_by": decider.id,
+        "approval_id": approval.map(|a| a.id),
+        "single_designated_person": approval.is_none(),
+        "reason": reason,
+        "old": { "engaged": true },
+        "new": { "engaged": false },
+    }))
+}

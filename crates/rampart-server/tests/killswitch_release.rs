@@ -1,0 +1,211 @@
+//! Over real HTTPS: releasing the kill switch needs two people. A risk manager
+//! or compliance officer proposes the release (202, an approval of kind
+//! `killswitch.release`); a second person approves it through `/v1/approvals`;
+//! neither the proposer nor the person who engaged it may approve, and a
+//! trader may do neither. The release is audited with who engaged, who
+//! proposed and who approved.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![allow(missing_docs)]
+
+use rampart_audit::action;
+use rampart_core::{AccountId, Role};
+use rampart_testkit::market::BTC;
+use rampart_testkit::{Answer, Api, TestGateway, generous_limits, order};
+use serde_json::{Value, json};
+
+struct Room {
+    gw: TestGateway,
+    api: Api,
+    account: AccountId,
+    trader: String,
+    risk: (String, String),
+    officer: (String, String),
+}
+
+async fn room() -> Room {
+    let gw = TestGateway::start().await;
+    let account = gw.add_account(generous_limits()).await;
+    let trader = gw.bearer(&[Role::Trader], &[&account]).await;
+    let risk = gw.add_client(&[Role::RiskManager], &[]).await;
+    let risk = (risk.id.clone(), gw.token(&risk).await);
+    let officer = gw.add_client(&[Role::ComplianceOfficer], &[]).await;
+    let officer = (officer.id.clone(), gw.token(&officer).await);
+    let api = gw.api();
+    Room {
+        gw,
+        api,
+        account,
+        trader,
+        risk,
+        officer,
+    }
+}
+
+impl Room {
+    /// Engages the global kill switch as `token`; returns the engagement id.
+    async fn engage(&self, token: &str) -> String {
+        let body = json!({"scope": "global", "reason": "drill"});
+        let answer = self
+            .api
+            .post_json("/v1/kill-switch", Some(token), &body)
+            .await;
+        let engaged = answer.assert_json(201);
+        engaged["engagement"]["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn propose(&self, token: &str, body: &Value) -> Answer {
+        self.api
+            .post_json("/v1/kill-switch/release", Some(token), body)
+            .await
+    }
+
+    /// Proposes the release of `engagement` as `token`; returns the approval id.
+    async fn proposed(&self, token: &str, engagement: &str) -> String {
+        let body = json!({"engagement_id": engagement, "reason": "drill over"});
+        let answer = self.propose(token, &body).await;
+        let proposal = answer.assert_json(202);
+        assert_eq!(proposal["approval"]["kind"], "killswitch.release");
+        assert_eq!(proposal["approval"]["status"], "pending");
+        proposal["approval"]["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn approve(&self, token: &str, approval: &str) -> Answer {
+        let path = format!("/v1/approvals/{approval}/approve");
+        self.api.post_json(&path, Some(token), &json!({})).await
+    }
+
+    async fn engaged(&self) -> usize {
+        let listed = self.api.get("/v1/kill-switch", Some(&self.risk.1)).await;
+        listed.assert_json(200)["engagements"]
+            .as_array()
+            .unwrap()
+            .len()
+    }
+
+    async fn order_status(&self) -> u16 {
+        let body = order::market(&self.account, BTC, "buy", "0.01");
+        self.api.place(&self.trader, &body).await.status
+    }
+}
+
+#[tokio::test]
+async fn a_proposal_leaves_the_switch_engaged_until_a_second_person_approves() {
+    let room = room().await;
+    let engagement = room.engage(&room.risk.1).await;
+    let approval = room.proposed(&room.risk.1, &engagement).await;
+    assert_eq!(room.engaged().await, 1);
+    assert_eq!(
+        room.order_status().await,
+        422,
+        "still stopped while pending"
+    );
+
+    let approved = room.approve(&room.officer.1, &approval).await;
+    let body = approved.assert_json(200);
+    assert_eq!(body["applied"]["released"], engagement.as_str());
+    assert_eq!(room.engaged().await, 0);
+    assert_eq!(
+        room.order_status().await,
+        201,
+        "orders flow after the release"
+    );
+
+    let events = room.gw.audit_events().await;
+    let released = events
+        .iter()
+        .find(|e| e.action == action::KILLSWITCH_RELEASED)
+        .expect("the release is audited");
+    assert_eq!(released.actor, room.officer.0);
+    assert_eq!(released.details["engaged_by"], room.risk.0.as_str());
+    assert_eq!(released.details["proposed_by"], room.risk.0.as_str());
+    assert_eq!(released.details["approved_by"], room.officer.0.as_str());
+    assert_eq!(released.details["old"]["engaged"], true);
+    assert_eq!(released.details["new"]["engaged"], false);
+    let proposed = events
+        .iter()
+        .filter(|e| e.action == "killswitch.release_proposed");
+    assert_eq!(proposed.count(), 1);
+    room.gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_proposer_cannot_approve_their_own_release() {
+    let room = room().await;
+    let engagement = room.engage(&room.officer.1).await;
+    let approval = room.proposed(&room.risk.1, &engagement).await;
+    room.approve(&room.risk.1, &approval)
+        .await
+        .assert_problem(403, "approval.self_approval");
+    assert_eq!(room.engaged().await, 1);
+    room.gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_person_who_engaged_cannot_approve_the_release() {
+    let room = room().await;
+    let engagement = room.engage(&room.risk.1).await;
+    let approval = room.proposed(&room.officer.1, &engagement).await;
+    room.approve(&room.risk.1, &approval)
+        .await
+        .assert_problem(403, "approval.self_approval");
+    assert_eq!(room.engaged().await, 1);
+    assert_eq!(room.order_status().await, 422);
+    room.gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_trader_can_neither_propose_nor_approve_a_release() {
+    let room = room().await;
+    let engagement = room.engage(&room.risk.1).await;
+    let body = json!({"engagement_id": engagement, "reason": "let me trade"});
+    let refused = room.propose(&room.trader, &body).await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    refused.assert_problem_shape();
+
+    let approval = room.proposed(&room.officer.1, &engagement).await;
+    let refused = room.approve(&room.trader, &approval).await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert_eq!(room.engaged().await, 1);
+    room.gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn malformed_or_unknown_releases_are_refused() {
+    let room = room().await;
+    let engagement = room.engage(&room.risk.1).await;
+    let cases = [
+        (
+            json!({"engagement_id": "not-a-uuid", "reason": "x"}),
+            "engagement_id",
+        ),
+        (json!({"engagement_id": engagement, "reason": ""}), "reason"),
+        (
+            json!({"engagement_id": engagement, "reason": "a\u{202E}b"}),
+            "reason",
+        ),
+        (json!({"engagement_id": engagement}), "reason"),
+        (
+            json!({"engagement_id": engagement, "reason": "x", "force": true}),
+            "",
+        ),
+    ];
+    for (body, field) in cases {
+        let answer = room.propose(&room.risk.1, &body).await;
+        answer.assert_problem(400, "request.invalid");
+        if !field.is_empty() {
+            assert_eq!(answer.json["field"], field, "{body}: {}", answer.text);
+        }
+    }
+    let unknown = json!({"engagement_id": uuid::Uuid::now_v7(), "reason": "x"});
+    room.propose(&room.risk.1, &unknown)
+        .await
+        .assert_problem(404, "not_found");
+    assert_eq!(room.engaged().await, 1);
+    room.gw.shutdown().await;
+}

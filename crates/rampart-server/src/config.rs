@@ -20,6 +20,7 @@ pub mod audit;
 pub use audit::{AuditConfig, ForwardConfig, SyslogConfig, SyslogTransport};
 pub mod identity;
 
+use crate::secrets::broker::BrokerConfig;
 use crate::secrets::config::{SecretsConfig, check_references};
 use identity::{ApprovalConfig, LoginConfig, OidcConfig, RefreshConfig};
 
@@ -72,6 +73,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// The secret store and rotation.
     pub secrets: SecretsConfig,
+    /// The broker's credential.
+    pub broker: BrokerConfig,
 }
 
 /// The `[server]` section.
@@ -284,6 +287,7 @@ impl Config {
         self.validate_instruments()?;
         self.audit.validate()?;
         self.secrets.validate()?;
+        self.broker.validate(&self.secrets)?;
         check_references(self)
     }
 

@@ -38,7 +38,7 @@ use crate::service::revocation::{RevocationCheck, Revocations};
 use crate::service::{audit, fills, orders};
 use crate::state::{AppState, Shared};
 use crate::tls::{self, TlsError};
-use crate::{request_id, routes, telemetry};
+use crate::{request_id, routes, secrets, telemetry};
 
 /// How many verified bearer tokens are cached.
 const VERIFIED_TOKEN_CACHE: usize = 10_000;
@@ -85,6 +85,9 @@ pub enum StartError {
     /// The store failed while starting.
     #[error(transparent)]
     Store(#[from] rampart_store::StoreError),
+    /// The broker credential could not be read or was refused.
+    #[error(transparent)]
+    BrokerCredential(#[from] crate::secrets::broker::BrokerCredentialError),
     /// The signal handlers could not be installed.
     #[error("could not listen for shutdown signals: {0}")]
     Signal(std::io::Error),
@@ -145,7 +148,16 @@ impl Gateway {
             start: config.market.start,
             speed: config.market.speed,
         };
-        let broker = Arc::new(PaperBroker::new(market, replay, fills_tx));
+        let broker = PaperBroker::new(market, replay, fills_tx);
+        let credential = secrets::broker::attach_credential(broker, &config, &data.secrets);
+        let broker = match credential.await {
+            Ok(broker) => Arc::new(broker),
+            Err(error) => {
+                data.close().await;
+                return Err(error.into());
+            }
+        };
+        data.secrets.flush_audit().await;
         let kill_switch = KillSwitchState::load(&data.store).await?;
         let token_ttl =
             chrono::Duration::seconds(crate::clock::signed(config.auth.token_ttl_seconds));

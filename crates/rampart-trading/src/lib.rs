@@ -4,6 +4,7 @@
 //! - [`conversion`]: notional moved into the account's currency at reference prices.
 //! - [`killswitch`]: engagements that stop trading (RTS 6, Article 12).
 //! - [`broker`]: the `Broker` trait that executes accepted orders.
+//! - [`credential`]: the broker credential the venue checks on every request.
 //! - [`market`]: historical prices, read as decimals.
 //! - [`paper`]: a broker that executes against replayed prices.
 //! - [`clock`]: the injectable source of wall-clock time.
@@ -15,6 +16,7 @@ pub mod broker;
 pub mod clock;
 pub mod controls;
 pub mod conversion;
+pub mod credential;
 pub mod killswitch;
 pub mod market;
 pub mod paper;
@@ -23,6 +25,7 @@ pub use broker::{Broker, BrokerError, Execution, Fill};
 pub use clock::{Clock, SystemClock};
 pub use controls::{AccountState, ControlCode, Rejection};
 pub use conversion::{Conversion, convert, daily_notional_in_currency, equity_in_currency};
+pub use credential::CredentialGate;
 pub use killswitch::{Engagement, EngagementId, KillSwitch, KillSwitchScope};
 pub use market::{MarketData, default_instruments};
 pub use paper::{PaperBroker, ReplayConfig};

@@ -8,9 +8,18 @@
 //! Mapping of the rotation model: the staging labels `AWSCURRENT`, `AWSPENDING` and
 //! `AWSPREVIOUS` are current, pending and previous. Staging writes a version labelled
 //! `AWSPENDING`; promotion moves `AWSCURRENT` onto it (AWS moves `AWSPREVIOUS` to the old
-//! current) and removes `AWSPENDING`. Secrets Manager has no check-and-set: a `cas` is
-//! checked by reading the current version first, and creation with [`Version::absent`]
-//! relies on `CreateSecret` refusing an existing name.
+//! current) and removes `AWSPENDING`.
+//!
+//! Check-and-set, from what Secrets Manager offers: creation with [`Version::absent`]
+//! relies on `CreateSecret` refusing an existing name. A write that expects version `E`
+//! sends a `ClientRequestToken` derived from the secret's name and `E`, so every writer
+//! expecting `E` names the same successor and Secrets Manager refuses all but the first
+//! (`ResourceExistsException`: a version's value cannot change). The successor is
+//! written under a private label, and `AWSCURRENT` is moved onto it with
+//! `RemoveFromVersionId = E`, which Secrets Manager refuses unless `E` still holds
+//! `AWSCURRENT`; a refused move drops the private label and reports the mismatch.
+//! Promotion moves `AWSCURRENT` with `RemoveFromVersionId` set to the current version
+//! read just before, so a concurrent promotion fails rather than being lost.
 
 use std::collections::HashMap;
 
@@ -30,6 +39,8 @@ pub const BACKEND: &str = "aws";
 const CURRENT: &str = "AWSCURRENT";
 const PENDING: &str = "AWSPENDING";
 const PREVIOUS: &str = "AWSPREVIOUS";
+/// The private label of a version written by a check-and-set, until `AWSCURRENT` moves on.
+const CAS_LABEL: &str = "RAMPART_CAS";
 
 /// Static credentials, for deployments that cannot use the default chain.
 pub struct StaticCredentials {
@@ -176,6 +187,54 @@ impl AwsStore {
         }
     }
 
+    /// Writes the successor of `expected` and makes it current, only if `expected` still is.
+    async fn write_successor(
+        &self,
+        name: &str,
+        value: &SecretValue,
+        expected: &str,
+    ) -> Result<String, SecretError> {
+        let mismatch = || SecretError::CasMismatch {
+            name: name.to_owned(),
+            expected: expected.to_owned(),
+            found: "a concurrent write".into(),
+        };
+        let request = self
+            .client
+            .put_secret_value()
+            .secret_id(name)
+            .client_request_token(successor_token(name, expected))
+            .version_stages(CAS_LABEL);
+        let request = match value.expose_str().filter(|_| value.is_text()) {
+            Some(text) => request.secret_string(text),
+            None => request.secret_binary(Blob::new(value.expose_bytes().to_vec())),
+        };
+        let version = match request.send().await {
+            Ok(out) => out.version_id().unwrap_or_default().to_owned(),
+            Err(error) if error.code() == Some("ResourceExistsException") => {
+                return Err(mismatch());
+            }
+            Err(error) => return Err(sdk_error(name, error)),
+        };
+        let moved = self
+            .client
+            .update_secret_version_stage()
+            .secret_id(name)
+            .version_stage(CURRENT)
+            .move_to_version_id(&version)
+            .remove_from_version_id(expected)
+            .send()
+            .await;
+        let outcome = match moved {
+            Ok(_) => Ok(version.clone()),
+            Err(error) if error.code() == Some("InvalidParameterException") => Err(mismatch()),
+            Err(error) => Err(sdk_error(name, error)),
+        };
+        self.move_label(name, CAS_LABEL, None, Some(&version))
+            .await?;
+        outcome
+    }
+
     async fn move_label(
         &self,
         name: &str,
@@ -194,8 +253,18 @@ impl AwsStore {
         if let Some(from) = from {
             request = request.remove_from_version_id(from);
         }
-        request.send().await.map_err(|e| sdk_error(name, e))?;
-        Ok(())
+        match request.send().await {
+            Ok(_) => Ok(()),
+            // `RemoveFromVersionId` no longer holds the label: someone moved it meanwhile.
+            Err(error) if from.is_some() && error.code() == Some("InvalidParameterException") => {
+                Err(SecretError::CasMismatch {
+                    name: name.to_owned(),
+                    expected: from.unwrap_or_default().to_owned(),
+                    found: format!("`{label}` on another version"),
+                })
+            }
+            Err(error) => Err(sdk_error(name, error)),
+        }
     }
 }
 
@@ -245,6 +314,28 @@ impl Described {
             .ok_or_else(|| SecretError::NotFound(self.name.clone()))?;
         Ok(self.meta(id))
     }
+}
+
+/// The `ClientRequestToken` of the version that succeeds `expected`: the same for every
+/// writer expecting it, a UUID-shaped hex string (Secrets Manager takes 32 to 64 characters).
+fn successor_token(name: &str, expected: &str) -> String {
+    let input = format!("rampart-cas\u{0}{name}\u{0}{expected}");
+    let digest = ring::digest::digest(&ring::digest::SHA256, input.as_bytes());
+    let hex: String = digest
+        .as_ref()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let part = |range: std::ops::Range<usize>| hex.get(range).unwrap_or_default().to_owned();
+    format!(
+        "{}-{}-{}-{}-{}",
+        part(0..8),
+        part(8..12),
+        part(12..16),
+        part(16..20),
+        part(20..32)
+    )
 }
 
 fn to_chrono(time: &aws_sdk_secretsmanager::primitives::DateTime) -> Option<DateTime<Utc>> {
@@ -330,9 +421,10 @@ impl SecretStore for AwsStore {
                 found,
             });
         }
-        let version = match existing {
-            None => self.create(name, &value).await?,
-            Some(_) => self.write(name, &value, CURRENT).await?,
+        let version = match (existing, cas) {
+            (None, _) => self.create(name, &value).await?,
+            (Some(_), Some(_)) => self.write_successor(name, &value, &found).await?,
+            (Some(_), None) => self.write(name, &value, CURRENT).await?,
         };
         Ok(self.describe(name).await?.meta(&version))
     }
@@ -409,5 +501,20 @@ impl SecretStore for AwsStore {
 
     async fn previous(&self, name: &str) -> Result<Secret, SecretError> {
         self.read(name, Some(PREVIOUS), None).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn successor_token_is_uuid_shaped_and_names_the_expected_version() {
+        let token = successor_token("broker-api-key", "v-1");
+        assert_eq!(token.len(), 36);
+        assert_eq!(token.matches('-').count(), 4);
+        assert_eq!(token, successor_token("broker-api-key", "v-1"));
+        assert_ne!(token, successor_token("broker-api-key", "v-2"));
+        assert_ne!(token, successor_token("other", "v-1"));
     }
 }

@@ -165,3 +165,55 @@ async fn list_shows_current_metadata_only() {
     assert_eq!(names, ["a", "b"]);
     assert!(metas.iter().all(|m| m.stage == Stage::Current));
 }
+
+#[tokio::test]
+async fn writers_expecting_the_same_version_cannot_both_win() {
+    let (_moto, store) = moto_store().await;
+    let first = store.put("k", SecretValue::text("a"), None).await.unwrap();
+    let (left, right) = tokio::join!(
+        store.put("k", SecretValue::text("left"), Some(&first.version)),
+        store.put("k", SecretValue::text("right"), Some(&first.version)),
+    );
+    let winner = match (&left, &right) {
+        (Ok(_), Err(SecretError::CasMismatch { .. })) => "left",
+        (Err(SecretError::CasMismatch { .. }), Ok(_)) => "right",
+        other => panic!("exactly one writer must win: {other:?}"),
+    };
+    let current = store.get("k").await.unwrap();
+    assert_eq!(current.value.expose_str(), Some(winner));
+    let previous = store.previous("k").await.unwrap();
+    assert_eq!(previous.meta.version, first.version);
+}
+
+#[tokio::test]
+async fn a_stale_writer_is_refused_after_another_write_and_leaves_no_label() {
+    let (_moto, store) = moto_store().await;
+    let first = store.put("k", SecretValue::text("a"), None).await.unwrap();
+    let second = store
+        .put("k", SecretValue::text("b"), Some(&first.version))
+        .await
+        .unwrap();
+    let stale = store
+        .put("k", SecretValue::text("c"), Some(&first.version))
+        .await;
+    assert!(
+        matches!(stale, Err(SecretError::CasMismatch { .. })),
+        "{stale:?}"
+    );
+    assert_eq!(store.get("k").await.unwrap().meta.version, second.version);
+
+    let described = store
+        .client()
+        .describe_secret()
+        .secret_id("k")
+        .send()
+        .await
+        .unwrap();
+    let labels: Vec<&String> = described
+        .version_ids_to_stages()
+        .unwrap()
+        .values()
+        .flatten()
+        .collect();
+    assert!(labels.iter().all(|l| l.starts_with("AWS")), "{labels:?}");
+}

@@ -227,3 +227,50 @@ async fn a_payload_that_fails_its_checksum_is_refused() {
     assert!(matches!(error, SecretError::Corrupt(_)), "{error}");
     assert!(!error.to_string().contains("intact"));
 }
+
+#[tokio::test]
+async fn a_write_that_loses_the_etag_race_disables_the_version_it_added() {
+    let (fake, store) = fake_store().await;
+    let first = store.put("k", SecretValue::text("a"), None).await.unwrap();
+    fake.conflict_next_patch("k");
+    let lost = store
+        .put("k", SecretValue::text("b"), Some(&first.version))
+        .await;
+    assert!(
+        matches!(lost, Err(SecretError::CasMismatch { .. })),
+        "{lost:?}"
+    );
+    assert!(fake.is_disabled("k", 2), "the orphaned version is disabled");
+    let disable = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/versions/2:disable"))
+        .expect("a versions.disable request");
+    assert_eq!(disable.method, "POST");
+    assert_eq!(disable.body["etag"], "\"1\"");
+    let current = store.get("k").await.unwrap();
+    assert_eq!(current.value.expose_str(), Some("a"));
+    assert_eq!(current.meta.version, first.version);
+}
+
+#[tokio::test]
+async fn a_staged_version_that_loses_the_etag_race_is_disabled_and_not_pending() {
+    let (fake, store) = fake_store().await;
+    store.put("k", SecretValue::text("a"), None).await.unwrap();
+    fake.conflict_next_patch("k");
+    let lost = store.stage_pending("k", SecretValue::text("b")).await;
+    assert!(
+        matches!(lost, Err(SecretError::CasMismatch { .. })),
+        "{lost:?}"
+    );
+    assert!(fake.is_disabled("k", 2));
+    assert!(store.pending("k").await.is_err());
+}
+
+#[test]
+fn disable_request_carries_the_version_etag() {
+    let request = rampart_secrets::gcp::api::disable_version("p", "s", 4, Some("\"7\""));
+    assert_eq!(request.method, reqwest::Method::POST);
+    assert_eq!(request.path, "v1/projects/p/secrets/s/versions/4:disable");
+    assert_eq!(request.body.unwrap()["etag"], "\"7\"");
+}

@@ -392,3 +392,147 @@ async fn plain_http_to_a_remote_vault_is_refused() {
         Err(SecretError::Config(_))
     ));
 }
+
+async fn kv1_store(bao: &OpenBao) -> VaultStore {
+    let mount = json!({ "type": "kv", "options": { "version": "1" } });
+    bao.root_call(Method::POST, "sys/mounts/kv1", Some(mount))
+        .await
+        .unwrap();
+    let auth = VaultAuth::Token(bao.root_token());
+    VaultStore::new(config(bao, "kv1", KvVersion::V1, auth)).unwrap()
+}
+
+#[tokio::test]
+async fn kv2_stage_pointers_move_under_cas_in_their_record() {
+    let bao = bao().await;
+    let store = root_store(&bao);
+    store.put("k", SecretValue::text("a"), None).await.unwrap();
+    store
+        .stage_pending("k", SecretValue::text("b"))
+        .await
+        .unwrap();
+    store.promote_pending("k").await.unwrap();
+
+    let record = bao
+        .root_call(Method::GET, "secret/data/.rampart-stages/k", None)
+        .await
+        .unwrap();
+    assert_eq!(record["data"]["data"]["stages"]["current"], 2);
+    assert_eq!(record["data"]["data"]["stages"]["previous"], 1);
+    assert_eq!(
+        record["data"]["metadata"]["version"], 3,
+        "one cas write per move"
+    );
+    let stale = json!({ "options": { "cas": 2 }, "data": { "stages": {} } });
+    let refused = bao
+        .root_call(Method::POST, "secret/data/.rampart-stages/k", Some(stale))
+        .await;
+    assert!(
+        refused.is_err(),
+        "OpenBao enforces the record's cas: {refused:?}"
+    );
+    let names: Vec<String> = store
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    assert_eq!(names, ["k"], "stage records are not secrets");
+}
+
+#[tokio::test]
+async fn kv2_a_pointer_move_racing_another_is_refused_never_lost() {
+    let bao = bao().await;
+    let (left, right) = (root_store(&bao), root_store(&bao));
+    left.put("k", SecretValue::text("v0"), None).await.unwrap();
+    for round in 1..=8 {
+        let value = SecretValue::text(format!("v{round}"));
+        let (staged, promoted) =
+            tokio::join!(left.stage_pending("k", value), right.promote_pending("k"));
+        let meta = left.metadata("k").await.unwrap();
+        let pending = left.pending("k").await.ok().map(|p| p.meta.version);
+        if let Ok(staged) = staged {
+            let kept = pending.as_ref() == Some(&staged.version) || meta.version == staged.version;
+            assert!(
+                kept,
+                "round {round}: a staged version that succeeded was lost"
+            );
+        }
+        if let Ok(promoted) = promoted {
+            assert_eq!(
+                meta.version, promoted.version,
+                "round {round}: a promotion was lost"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn kv2_secret_with_stages_only_in_custom_metadata_is_still_read_and_moved() {
+    let bao = bao().await;
+    for value in ["first", "second"] {
+        let body = json!({ "data": { "value": value } });
+        bao.root_call(Method::POST, "secret/data/legacy", Some(body))
+            .await
+            .unwrap();
+    }
+    let custom = json!({ "custom_metadata": { "rampart_current": "1" } });
+    bao.root_call(Method::POST, "secret/metadata/legacy", Some(custom))
+        .await
+        .unwrap();
+    let store = root_store(&bao);
+    assert_eq!(
+        store.get("legacy").await.unwrap().value.expose_str(),
+        Some("first")
+    );
+    store
+        .stage_pending("legacy", SecretValue::text("third"))
+        .await
+        .unwrap();
+    store.promote_pending("legacy").await.unwrap();
+    let current = store.get("legacy").await.unwrap();
+    assert_eq!(
+        (current.value.expose_str(), current.meta.version.as_str()),
+        (Some("third"), "3")
+    );
+    assert_eq!(
+        store.previous("legacy").await.unwrap().value.expose_str(),
+        Some("first")
+    );
+}
+
+#[tokio::test]
+async fn kv1_writes_of_one_secret_in_one_process_are_serialised() {
+    let bao = bao().await;
+    let store = kv1_store(&bao).await;
+    let first = store.put("k", SecretValue::text("a"), None).await.unwrap();
+    let writes = (0..8).map(|i| {
+        let store = store.clone();
+        let expected = first.version.clone();
+        tokio::spawn(async move {
+            store
+                .put("k", SecretValue::text(format!("w{i}")), Some(&expected))
+                .await
+        })
+    });
+    let outcomes = futures_join(writes).await;
+    let won = outcomes.iter().filter(|o| o.is_ok()).count();
+    let refused = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(SecretError::CasMismatch { .. })))
+        .count();
+    assert_eq!((won, refused), (1, 7), "{outcomes:?}");
+    assert_eq!(
+        store.get("k").await.unwrap().meta.version,
+        Version::number(2)
+    );
+}
+
+async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut outcomes = Vec::new();
+    for handle in handles.collect::<Vec<_>>() {
+        outcomes.push(handle.await.unwrap());
+    }
+    outcomes
+}

@@ -22,6 +22,7 @@ pub mod execution_guard;
 pub mod identity;
 pub mod risk;
 
+use crate::secrets::broker::BrokerConfig;
 use crate::secrets::config::{SecretsConfig, check_references};
 use identity::{ApprovalConfig, LoginConfig, OidcConfig, RefreshConfig};
 
@@ -76,6 +77,8 @@ pub struct Config {
     pub secrets: SecretsConfig,
     /// Firm-wide caps and the governance of risk-limit changes.
     pub risk: risk::RiskConfig,
+    /// The broker's credential.
+    pub broker: BrokerConfig,
 }
 
 /// The `[server]` section.
@@ -289,6 +292,7 @@ impl Config {
         self.audit.validate()?;
         self.secrets.validate()?;
         self.risk.validate()?;
+        self.broker.validate(&self.secrets)?;
         check_references(self)
     }
 

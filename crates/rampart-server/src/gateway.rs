@@ -37,7 +37,7 @@ use crate::service::killswitch::KillSwitchState;
 use crate::service::{audit, fills, orders, sessions};
 use crate::state::{AppState, Shared};
 use crate::tls::{self, TlsError};
-use crate::{request_id, routes, telemetry};
+use crate::{request_id, routes, secrets, telemetry};
 
 /// How many verified bearer tokens are cached.
 const VERIFIED_TOKEN_CACHE: usize = 10_000;
@@ -84,6 +84,9 @@ pub enum StartError {
     /// The store failed while starting.
     #[error(transparent)]
     Store(#[from] rampart_store::StoreError),
+    /// The broker credential could not be read or was refused.
+    #[error(transparent)]
+    BrokerCredential(#[from] crate::secrets::broker::BrokerCredentialError),
     /// The signal handlers could not be installed.
     #[error("could not listen for shutdown signals: {0}")]
     Signal(std::io::Error),
@@ -144,7 +147,16 @@ impl Gateway {
             start: config.market.start,
             speed: config.market.speed,
         };
-        let broker = Arc::new(PaperBroker::new(market, replay, fills_tx));
+        let broker = PaperBroker::new(market, replay, fills_tx);
+        let credential = secrets::broker::attach_credential(broker, &config, &data.secrets);
+        let broker = match credential.await {
+            Ok(broker) => Arc::new(broker),
+            Err(error) => {
+                data.close().await;
+                return Err(error.into());
+            }
+        };
+        data.secrets.flush_audit().await;
         let kill_switch = KillSwitchState::load(&data.store).await?;
         let revocations = sessions::load_revocations(&data.store, clock.now()).await?;
         let parts = Parts {

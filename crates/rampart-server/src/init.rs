@@ -7,8 +7,9 @@
 //! handed back once, to be printed by the command line, and never logged. A
 //! later start creates nothing; a plain key file left by an older version is
 //! moved into the secret store once and removed. The audit checkpoint key is a
-//! second Ed25519 key (0600), never the token key, with its public verifier key
-//! beside it for auditors (0644); the checkpoint export directory is private (0700).
+//! second Ed25519 key in the secret store, never the token key, with its public
+//! verifier key in a file for auditors (0644); the checkpoint export directory is
+//! private (0700).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -26,9 +27,10 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::devcert::{self, DevCertError, DevCertPaths};
-use crate::files::{self, PRIVATE_FILE, PUBLIC_FILE};
+use crate::files;
 use crate::inputs::{self, InputError};
 use crate::request_id;
+use crate::secrets::checkpoint::{self, CheckpointKeyError};
 use crate::secrets::rotation::timing;
 use crate::secrets::signing::{self, SigningKeyError, TimedKey};
 use crate::secrets::{GatewaySecrets, SecretsOpenError};
@@ -45,14 +47,9 @@ pub const DATABASE_FILE: &str = "rampart.db";
 /// Where versions before the secret store kept the token-signing key in plain form.
 pub const SIGNING_KEY_FILE: &str = "keys/token-signing.p8";
 
-/// The audit checkpoint signing key inside the data directory.
-pub const CHECKPOINT_KEY_FILE: &str = "keys/audit-checkpoint.p8";
-
-/// The public verifier key of the checkpoint key, for auditors.
-pub const CHECKPOINT_VERIFIER_FILE: &str = "keys/audit-checkpoint.vkey";
-
-/// The key name on every checkpoint signature line.
-pub const CHECKPOINT_KEY_NAME: &str = "rampart-audit";
+pub use crate::secrets::checkpoint::{
+    CHECKPOINT_KEY_FILE, CHECKPOINT_KEY_NAME, CHECKPOINT_VERIFIER_FILE,
+};
 
 /// Why the data directory could not be prepared.
 #[derive(Debug, thiserror::Error)]
@@ -68,14 +65,9 @@ pub enum InitError {
     /// The development certificates could not be created.
     #[error(transparent)]
     DevCert(#[from] DevCertError),
-    /// The checkpoint key could not be read, generated or written.
-    #[error("the audit checkpoint key `{path}` is unusable: {reason}")]
-    CheckpointKey {
-        /// The key file.
-        path: PathBuf,
-        /// What went wrong (never the key).
-        reason: String,
-    },
+    /// The checkpoint key could not be read, generated or migrated.
+    #[error("the audit checkpoint key is unusable: {0}")]
+    CheckpointKey(#[from] CheckpointKeyError),
     /// The database could not be opened or written.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -140,13 +132,15 @@ pub(crate) async fn create_data_dir(config: &Config) -> Result<DataDir, InitErro
     private_dir(&root)?;
 
     let tls = ensure_tls(config, &root)?;
-    let checkpoint_signer = Arc::new(ensure_checkpoint_key(&root.join(CHECKPOINT_KEY_FILE))?);
     let checkpoint_export_dir = config.audit.export_dir(&root);
     private_dir(&checkpoint_export_dir)?;
     let store = Store::open(&root.join(DATABASE_FILE)).await?;
     let secrets = Arc::new(GatewaySecrets::open(config, &store).await?);
     signing::migrate_plain_file(secrets.store(), &store, &root.join(SIGNING_KEY_FILE)).await?;
     let signing_keys = signing::load_keys(secrets.store(), timing(config), Utc::now()).await?;
+    let keys: Vec<_> = signing_keys.iter().map(|(key, _)| key).collect();
+    let signer = checkpoint::ensure_signer(secrets.store(), &store, &root, &keys).await?;
+    let checkpoint_signer = Arc::new(signer);
     let bootstrap_password = ensure_admin(&store).await?;
     // Reads made while starting are in the audit log before the gateway serves.
     secrets.flush_audit().await;
@@ -211,35 +205,47 @@ fn ensure_tls(config: &Config, root: &Path) -> Result<TlsFiles, InitError> {
     })
 }
 
-/// Loads the checkpoint key, or generates and stores it (0600) with its verifier key.
-pub fn ensure_checkpoint_key(path: &Path) -> Result<CheckpointSigner, InitError> {
-    let failed = |reason: String| InitError::CheckpointKey {
-        path: path.to_path_buf(),
-        reason,
-    };
-    if let Some(parent) = path.parent() {
-        private_dir(parent)?;
+/// The checkpoint key of a command that signs checkpoints without a running gateway.
+///
+/// The reads of the key are audited: they are queued while the command signs
+/// and appended by [`CheckpointKey::record_reads`], which the command must call
+/// once its checkpoint is made, so that they follow it in the log.
+pub struct CheckpointKey {
+    /// The key that signs checkpoints.
+    pub signer: Arc<CheckpointSigner>,
+    secrets: GatewaySecrets,
+}
+
+impl CheckpointKey {
+    /// Appends the queued reads of the key to the audit log and closes the secret store.
+    pub async fn record_reads(self) {
+        self.secrets.close().await;
     }
-    let signer = if path.exists() {
-        let bytes =
-            zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| failed(e.to_string()))?);
-        CheckpointSigner::from_pkcs8(CHECKPOINT_KEY_NAME, &bytes)
-            .map_err(|e| failed(e.to_string()))?
-    } else {
-        let signer =
-            CheckpointSigner::generate(CHECKPOINT_KEY_NAME).map_err(|e| failed(e.to_string()))?;
-        files::create_new(path, PRIVATE_FILE, signer.expose_pkcs8_der())
-            .map_err(|e| failed(e.to_string()))?;
-        tracing::info!(key = %signer.verifier_key(), "audit checkpoint key generated");
-        signer
+}
+
+/// The checkpoint key of the data directory of `config`, from its secret store.
+pub async fn ensure_checkpoint_key(
+    config: &Config,
+    store: &Store,
+) -> Result<CheckpointKey, InitError> {
+    let secrets = GatewaySecrets::open_deferred(config, store).await?;
+    let loaded = async {
+        let signing_keys = signing::load_keys(secrets.store(), timing(config), Utc::now()).await?;
+        let keys: Vec<_> = signing_keys.iter().map(|(key, _)| key).collect();
+        let root = &config.server.data_dir;
+        let signer = checkpoint::ensure_signer(secrets.store(), store, root, &keys).await?;
+        Ok::<_, InitError>(signer)
     };
-    let public = path.with_file_name("audit-checkpoint.vkey");
-    if !public.exists() {
-        let text = format!("{}\n", signer.verifier_key());
-        files::create_new(&public, PUBLIC_FILE, text.as_bytes())
-            .map_err(|e| failed(e.to_string()))?;
+    match loaded.await {
+        Ok(signer) => Ok(CheckpointKey {
+            signer: Arc::new(signer),
+            secrets,
+        }),
+        Err(error) => {
+            secrets.close().await;
+            Err(error)
+        }
     }
-    Ok(signer)
 }
 
 /// Creates the bootstrap administrator if there is none; returns its one-time password.
@@ -289,9 +295,9 @@ mod tests {
     use rampart_secrets::SecretStore;
 
     use super::*;
-    use crate::files::{PRIVATE_DIR, PRIVATE_FILE, mode_of};
-    use crate::secrets::SIGNING_KEY;
+    use crate::files::{PRIVATE_DIR, PRIVATE_FILE, PUBLIC_FILE, mode_of};
     use crate::secrets::audit::{SECRET_MIGRATED, SECRET_READ, SECRET_WRITTEN};
+    use crate::secrets::{CHECKPOINT_KEY, SIGNING_KEY};
 
     fn config_in(dir: &Path) -> Config {
         Config::for_tests(&dir.join("data"))
@@ -370,7 +376,14 @@ mod tests {
         let recorded = actions(&second.store).await;
         let bootstraps = recorded.iter().filter(|a| *a == action::ADMIN_BOOTSTRAPPED);
         assert_eq!(bootstraps.count(), 1);
-        assert_eq!(recorded.iter().filter(|a| *a == SECRET_WRITTEN).count(), 1);
+        assert_eq!(
+            events_named(&second.store, SECRET_WRITTEN, SIGNING_KEY).await,
+            1
+        );
+        assert_eq!(
+            events_named(&second.store, SECRET_WRITTEN, CHECKPOINT_KEY).await,
+            1
+        );
     }
 
     #[tokio::test]
@@ -400,31 +413,111 @@ mod tests {
         assert!(!data.root.join("tls").exists());
     }
 
-    #[tokio::test]
-    async fn checkpoint_key_is_private_separate_from_the_token_key_and_published() {
-        let temp = tempfile::tempdir().unwrap();
-        let data = ensure_data_dir(&config_in(temp.path())).await.unwrap();
-        let key_file = data.root.join(CHECKPOINT_KEY_FILE);
-        assert_eq!(mode_of(&key_file).unwrap(), PRIVATE_FILE);
-        let published = fs::read_to_string(data.root.join(CHECKPOINT_VERIFIER_FILE)).unwrap();
-        assert_eq!(published.trim_end(), data.checkpoint_signer.verifier_key());
-        assert_eq!(mode_of(&data.checkpoint_export_dir).unwrap(), PRIVATE_DIR);
-
-        let again = ensure_checkpoint_key(&key_file).unwrap();
-        assert_eq!(again.key_id(), data.checkpoint_signer.key_id());
+    async fn events_named(store: &Store, action: &str, name: &str) -> usize {
+        let events = store.audit_events(0, 100).await.unwrap();
+        let named = |e: &&rampart_audit::StoredEvent| {
+            e.event.action == action && e.event.details["name"] == name
+        };
+        events.iter().filter(named).count()
     }
 
-    #[test]
-    fn damaged_checkpoint_key_is_refused_not_replaced() {
+    #[tokio::test]
+    async fn checkpoint_key_is_kept_in_the_secret_store_apart_from_the_token_key() {
         let temp = tempfile::tempdir().unwrap();
-        let path = temp.path().join("keys/audit-checkpoint.p8");
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, b"not a key").unwrap();
+        let data = ensure_data_dir(&config_in(temp.path())).await.unwrap();
+        assert!(!data.root.join(CHECKPOINT_KEY_FILE).exists());
+        let stored = data.secrets.store().get(CHECKPOINT_KEY).await.unwrap();
+        let signer =
+            CheckpointSigner::from_pkcs8(CHECKPOINT_KEY_NAME, stored.value.expose_bytes()).unwrap();
+        assert_eq!(signer.key_id(), data.checkpoint_signer.key_id());
+        let token_key = data.secrets.store().get(SIGNING_KEY).await.unwrap();
+        assert_ne!(token_key.value.expose_bytes(), stored.value.expose_bytes());
+
+        let verifier = data.root.join(CHECKPOINT_VERIFIER_FILE);
+        assert_eq!(mode_of(&verifier).unwrap(), PUBLIC_FILE);
+        let published = fs::read_to_string(&verifier).unwrap();
+        assert_eq!(published.trim_end(), data.checkpoint_signer.verifier_key());
+        assert_eq!(mode_of(&data.checkpoint_export_dir).unwrap(), PRIVATE_DIR);
+        data.secrets.flush_audit().await;
+        assert!(events_named(&data.store, SECRET_READ, CHECKPOINT_KEY).await >= 1);
+        assert_eq!(
+            events_named(&data.store, SECRET_WRITTEN, CHECKPOINT_KEY).await,
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn plain_checkpoint_key_file_is_moved_into_the_store_once_and_removed() {
+        let temp = tempfile::tempdir().unwrap();
+        let config = config_in(temp.path());
+        let plain = config.server.data_dir.join(CHECKPOINT_KEY_FILE);
+        fs::create_dir_all(plain.parent().unwrap()).unwrap();
+        let old = CheckpointSigner::generate(CHECKPOINT_KEY_NAME).unwrap();
+        fs::write(&plain, old.expose_pkcs8_der()).unwrap();
+        let verifier = config.server.data_dir.join(CHECKPOINT_VERIFIER_FILE);
+        fs::write(&verifier, format!("{}\n", old.verifier_key())).unwrap();
+
+        let first = ensure_data_dir(&config).await.unwrap();
+        assert!(!plain.exists());
+        assert_eq!(first.checkpoint_signer.key_id(), old.key_id());
+        first.close().await;
+        let second = ensure_data_dir(&config).await.unwrap();
+        assert_eq!(second.checkpoint_signer.key_id(), old.key_id());
+        let migrated = events_named(&second.store, SECRET_MIGRATED, CHECKPOINT_KEY).await;
+        assert_eq!(migrated, 1);
+    }
+
+    #[tokio::test]
+    async fn command_line_reads_the_same_checkpoint_key_from_the_store() {
+        let temp = tempfile::tempdir().unwrap();
+        let config = config_in(temp.path());
+        let data = ensure_data_dir(&config).await.unwrap();
+        let key_id = data.checkpoint_signer.key_id();
+        let store = data.store.clone();
+        data.secrets.close().await;
+        let before = store.audit_len().await.unwrap();
+        let again = ensure_checkpoint_key(&config, &store).await.unwrap();
+        assert_eq!(again.signer.key_id(), key_id);
+        assert_eq!(
+            store.audit_len().await.unwrap(),
+            before,
+            "reads wait for the checkpoint"
+        );
+        again.record_reads().await;
+        assert!(events_named(&store, SECRET_READ, CHECKPOINT_KEY).await >= 2);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn damaged_plain_checkpoint_key_is_refused_not_replaced() {
+        let temp = tempfile::tempdir().unwrap();
+        let config = config_in(temp.path());
+        let plain = config.server.data_dir.join(CHECKPOINT_KEY_FILE);
+        fs::create_dir_all(plain.parent().unwrap()).unwrap();
+        fs::write(&plain, b"not a key").unwrap();
         assert!(matches!(
-            ensure_checkpoint_key(&path),
-            Err(InitError::CheckpointKey { .. })
+            ensure_data_dir(&config).await,
+            Err(InitError::CheckpointKey(CheckpointKeyError::Migration(_)))
         ));
-        assert_eq!(fs::read(&path).unwrap(), b"not a key");
+        assert_eq!(fs::read(&plain).unwrap(), b"not a key");
+    }
+
+    #[tokio::test]
+    async fn verifier_file_of_another_key_is_refused_not_replaced() {
+        let temp = tempfile::tempdir().unwrap();
+        let config = config_in(temp.path());
+        let verifier = config.server.data_dir.join(CHECKPOINT_VERIFIER_FILE);
+        fs::create_dir_all(verifier.parent().unwrap()).unwrap();
+        let other = CheckpointSigner::generate(CHECKPOINT_KEY_NAME).unwrap();
+        let text = format!("{}\n", other.verifier_key());
+        fs::write(&verifier, &text).unwrap();
+        assert!(matches!(
+            ensure_data_dir(&config).await,
+            Err(InitError::CheckpointKey(
+                CheckpointKeyError::VerifierMismatch { .. }
+            ))
+        ));
+        assert_eq!(fs::read_to_string(&verifier).unwrap(), text);
     }
 
     #[tokio::test]

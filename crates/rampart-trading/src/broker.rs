@@ -64,6 +64,9 @@ pub enum BrokerError {
     /// The broker refused a new credential; the one in use stays in use.
     #[error("the broker refused the new credential: {0}")]
     CredentialRefused(String),
+    /// The broker refused a request's credential (wrong, or rotated out past its grace).
+    #[error("the broker refused the request's credential")]
+    CredentialRejected,
 }
 
 /// A predicate choosing resting orders, for [`Broker::cancel_where`].
@@ -100,8 +103,8 @@ pub trait Broker: Send + Sync {
 
     /// Whether this broker authenticates with a credential from the secret store.
     ///
-    /// The paper broker runs in-process and has none; a broker that does
-    /// returns `true` and is handed its credential at start and on rotation.
+    /// A broker that does returns `true`, is handed its credential at start, and
+    /// carries it on every request; the paper broker does when one is configured.
     fn uses_credential(&self) -> bool {
         false
     }

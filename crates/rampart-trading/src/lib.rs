@@ -5,6 +5,7 @@
 //! - [`killswitch`]: engagements that stop trading (RTS 6, Article 12).
 //! - [`execution_guard`]: too many fills of one algorithm switch it off (RTS 6, Article 15).
 //! - [`broker`]: the `Broker` trait that executes accepted orders.
+//! - [`credential`]: the broker credential the venue checks on every request.
 //! - [`market`]: historical prices, read as decimals.
 //! - [`paper`]: a broker that executes against replayed prices.
 //! - [`clock`]: the injectable source of wall-clock time.
@@ -17,6 +18,7 @@ pub mod clock;
 pub mod controls;
 pub mod conversion;
 pub mod execution_guard;
+pub mod credential;
 pub mod killswitch;
 mod killswitch_scope;
 pub mod market;
@@ -27,5 +29,6 @@ pub use clock::{Clock, SystemClock};
 pub use controls::{AccountState, ControlCode, Rejection};
 pub use conversion::{Conversion, convert, daily_notional_in_currency, equity_in_currency};
 pub use killswitch::{Engagement, EngagementId, KillSwitch, KillSwitchScope, OrderContext};
+pub use credential::CredentialGate;
 pub use market::{MarketData, default_instruments};
 pub use paper::{PaperBroker, ReplayConfig};

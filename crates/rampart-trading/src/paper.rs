@@ -14,6 +14,12 @@
 //! channel given to [`PaperBroker::new`]. The broker keeps no positions or
 //! cash: the gateway's store does.
 //!
+//! Built [`with_credential`](PaperBroker::with_credential), the broker behaves
+//! as a venue with an API key: every submission and cancellation carries the
+//! credential and is refused when the venue no longer accepts it, and
+//! [`Broker::rotate_credential`] moves it through the venue's two key slots
+//! (see [`crate::credential`]).
+//!
 //! [`WRAP_HOLD`]: crate::market::WRAP_HOLD
 
 use std::collections::BTreeMap;
@@ -24,12 +30,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use rampart_core::{InstrumentId, Order, OrderId, OrderType, Side, TimeInForce};
 use rust_decimal::Decimal;
+use secrecy::SecretString;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use crate::broker::{Broker, BrokerError, Execution, Fill, OrderPredicate};
 use crate::clock::{Clock, SystemClock};
+use crate::credential::CredentialGate;
 use crate::market::{MarketData, Series};
 
 /// How often [`PaperBroker::run`] advances the replay.
@@ -64,6 +72,7 @@ pub struct PaperBroker {
     origin: DateTime<Utc>,
     fills: mpsc::Sender<Fill>,
     resting: Mutex<BTreeMap<OrderId, Resting>>,
+    credential: Option<CredentialGate>,
 }
 
 /// A resting limit order and how far through the replay it has been checked.
@@ -100,7 +109,34 @@ impl PaperBroker {
             origin,
             fills,
             resting,
+            credential: None,
         }
+    }
+
+    /// The same broker, requiring `credential` on every request; a rotated-out
+    /// credential stays accepted for `grace`.
+    pub fn with_credential(
+        mut self,
+        credential: SecretString,
+        grace: Duration,
+    ) -> Result<Self, BrokerError> {
+        let gate = CredentialGate::new(credential, grace, Arc::clone(&self.clock))?;
+        self.credential = Some(gate);
+        Ok(self)
+    }
+
+    /// The venue's check of a request's credential; `Ok` when the broker needs none.
+    pub fn check_credential(&self, presented: &SecretString) -> Result<(), BrokerError> {
+        self.credential
+            .as_ref()
+            .map_or(Ok(()), |gate| gate.check(presented))
+    }
+
+    /// Checks the credential every request carries, when the broker needs one.
+    fn authenticate(&self) -> Result<(), BrokerError> {
+        self.credential
+            .as_ref()
+            .map_or(Ok(()), CredentialGate::authenticate)
     }
 
     /// The data time being replayed for `instrument` now.
@@ -207,6 +243,7 @@ impl Broker for PaperBroker {
     }
 
     async fn submit(&self, order: &Order) -> Result<Execution, BrokerError> {
+        self.authenticate()?;
         let no_price = || BrokerError::NoReferencePrice(order.instrument.clone());
         let series = self.market.series(&order.instrument).ok_or_else(no_price)?;
         let now = self.clock.now();
@@ -238,6 +275,7 @@ impl Broker for PaperBroker {
     }
 
     async fn cancel(&self, order_id: OrderId) -> Result<bool, BrokerError> {
+        self.authenticate()?;
         Ok(self.lock().remove(&order_id).is_some())
     }
 
@@ -245,6 +283,7 @@ impl Broker for PaperBroker {
         &self,
         predicate: &OrderPredicate<'_>,
     ) -> Result<Vec<OrderId>, BrokerError> {
+        self.authenticate()?;
         let mut resting = self.lock();
         let chosen: Vec<OrderId> = resting
             .iter()
@@ -255,6 +294,19 @@ impl Broker for PaperBroker {
             resting.remove(id);
         }
         Ok(chosen)
+    }
+
+    fn uses_credential(&self) -> bool {
+        self.credential.is_some()
+    }
+
+    async fn rotate_credential(&self, credential: &str) -> Result<(), BrokerError> {
+        let gate = self.credential.as_ref().ok_or_else(|| {
+            BrokerError::CredentialRefused("this paper broker takes no credential".into())
+        })?;
+        gate.rotate(credential)?;
+        // The venue has taken it: a request carrying the new credential passes.
+        gate.authenticate()
     }
 }
 

@@ -67,6 +67,28 @@ pub fn add_version(project: &str, secret: &str, data: &[u8]) -> ApiRequest {
     }
 }
 
+/// `POST v1/projects/P/secrets/S/versions/N:disable`, guarded by the version's `etag`.
+pub fn disable_version(
+    project: &str,
+    secret: &str,
+    version: u64,
+    etag: Option<&str>,
+) -> ApiRequest {
+    let path = format!(
+        "{}/versions/{version}:disable",
+        secret_path(project, secret)
+    );
+    let body = match etag {
+        Some(etag) => json!({ "etag": etag }),
+        None => json!({}),
+    };
+    ApiRequest {
+        method: Method::POST,
+        path,
+        body: Some(body),
+    }
+}
+
 /// `PATCH v1/projects/P/secrets/S?updateMask=versionAliases,annotations`, guarded by `etag`.
 pub fn update_stages(
     project: &str,

@@ -7,7 +7,10 @@
 //! Mapping of the rotation model: Secret Manager numbers versions; Rampart keeps its stages
 //! in the secret's version aliases `current`, `pending` and `previous` (a secret without a
 //! `current` alias uses `latest`), updated with the secret's `etag` so that two writers
-//! cannot both move them. Payloads are bytes: a value that is valid UTF-8 reads back as
+//! cannot both move them. `addVersion` itself takes no precondition in the documented
+//! API, so a check-and-set write adds its version, then moves the aliases with the etag
+//! read before; when another writer moved them first, the version it added is disabled
+//! (with the version's own etag) and the mismatch reported. Payloads are bytes: a value that is valid UTF-8 reads back as
 //! text. Secret ids are GCP's: letters, digits, `_` and `-`.
 
 pub mod api;
@@ -177,18 +180,43 @@ impl GcpStore {
         Ok((value, number))
     }
 
-    async fn add_version(&self, name: &str, value: &SecretValue) -> Result<u64, SecretError> {
+    async fn add_version(&self, name: &str, value: &SecretValue) -> Result<Added, SecretError> {
         let answer = self
             .call(
                 name,
                 api::add_version(&self.project, name, value.expose_bytes()),
             )
             .await?;
-        answer
+        let number = answer
             .get("name")
             .and_then(Value::as_str)
             .and_then(api::version_number)
-            .ok_or_else(|| SecretError::Corrupt(format!("`{name}` new version has no number")))
+            .ok_or_else(|| SecretError::Corrupt(format!("`{name}` new version has no number")))?;
+        let etag = answer
+            .get("etag")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Ok(Added { number, etag })
+    }
+
+    /// Moves the stages to `stages`; when another writer moved them first, disables `added`.
+    async fn set_stages_or_discard(
+        &self,
+        name: &str,
+        resource: &SecretResource,
+        stages: &Stages,
+        added: &Added,
+    ) -> Result<(), SecretError> {
+        let moved = self.set_stages(name, resource, stages).await;
+        if let Err(SecretError::CasMismatch { .. }) = &moved {
+            let etag = added.etag.as_deref();
+            let request = api::disable_version(&self.project, name, added.number, etag);
+            if let Err(error) = self.call(name, request).await {
+                tracing::warn!(secret = name, version = added.number, %error,
+                    "a version that lost a check-and-set could not be disabled");
+            }
+        }
+        moved
     }
 
     async fn set_stages(
@@ -242,6 +270,12 @@ impl GcpStore {
             meta: stages.meta(&resource, name, number),
         })
     }
+}
+
+/// A version just added, with its etag for a later precondition.
+struct Added {
+    number: u64,
+    etag: Option<String>,
 }
 
 /// Rampart's stages of one secret, read from its aliases.
@@ -412,7 +446,8 @@ impl SecretStore for GcpStore {
                 found,
             });
         }
-        let version = self.add_version(name, &value).await?;
+        let added = self.add_version(name, &value).await?;
+        let version = added.number;
         let stages = match old {
             None => Stages {
                 current: version,
@@ -427,7 +462,8 @@ impl SecretStore for GcpStore {
                 ..old
             },
         };
-        self.set_stages(name, &resource, &stages).await?;
+        self.set_stages_or_discard(name, &resource, &stages, &added)
+            .await?;
         Ok(stages.meta(&resource, name, version))
     }
 
@@ -476,13 +512,14 @@ impl SecretStore for GcpStore {
     ) -> Result<SecretMeta, SecretError> {
         let resource = self.existing(name).await?;
         let old = Stages::of(&resource).await_latest(self, name).await?;
-        let version = self.add_version(name, &value).await?;
+        let added = self.add_version(name, &value).await?;
         let stages = Stages {
-            pending: Some(version),
+            pending: Some(added.number),
             ..old
         };
-        self.set_stages(name, &resource, &stages).await?;
-        Ok(stages.meta(&resource, name, version))
+        self.set_stages_or_discard(name, &resource, &stages, &added)
+            .await?;
+        Ok(stages.meta(&resource, name, added.number))
     }
 
     async fn pending(&self, name: &str) -> Result<Secret, SecretError> {

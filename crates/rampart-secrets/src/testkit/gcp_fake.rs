@@ -1,7 +1,8 @@
 //! A FAKE of GCP Secret Manager's REST v1 API and of Google's OAuth token endpoint, for
 //! tests only: GCP publishes no emulator. It implements the documented subset Rampart
 //! uses (`secrets.get/create/list/patch`, `secrets.addVersion`, `versions.access` by
-//! number, `latest` or alias, the JWT bearer grant) in memory, checks bearer tokens and
+//! number, `latest` or alias, `versions.disable` with its etag, the JWT bearer grant) in
+//! memory, checks bearer tokens and
 //! the RS256 assertion, and records every request so tests can check its shape.
 
 use std::collections::{BTreeMap, HashSet};
@@ -44,6 +45,8 @@ struct FakeSecret {
     aliases: Map<String, Value>,
     annotations: Map<String, Value>,
     etag: u64,
+    version_etags: BTreeMap<u64, u64>,
+    disabled: HashSet<u64>,
 }
 
 #[derive(Default)]
@@ -52,6 +55,7 @@ struct State {
     tokens: HashSet<String>,
     requests: Vec<RecordedRequest>,
     issued: u64,
+    conflicting: HashSet<String>,
 }
 
 struct Shared {
@@ -140,6 +144,24 @@ impl GcpFake {
         if let Some(byte) = data.and_then(|d| d.first_mut()) {
             *byte ^= 0x01;
         }
+    }
+
+    /// Makes the next `secrets.patch` of `secret` fail with `ABORTED`, as when another
+    /// writer changed it after it was read (its etag moved on).
+    pub fn conflict_next_patch(&self, secret: &str) {
+        if let Ok(mut state) = self.shared.state.lock() {
+            state.conflicting.insert(secret.to_owned());
+        }
+    }
+
+    /// Whether version `version` of `secret` is disabled.
+    pub fn is_disabled(&self, secret: &str, version: u64) -> bool {
+        self.shared.state.lock().is_ok_and(|state| {
+            state
+                .secrets
+                .get(secret)
+                .is_some_and(|s| s.disabled.contains(&version))
+        })
     }
 
     /// Revokes every access token issued so far (the next API call gets 401).
@@ -325,6 +347,9 @@ fn api(state: &mut State, method: &Method, uri: &Uri, body: &Value) -> Response 
         ("GET", [p, "secrets", s, "versions", v]) if v.ends_with(":access") => {
             access(state, p, s, v)
         }
+        ("POST", [p, "secrets", s, "versions", v]) if v.ends_with(":disable") => {
+            disable(state, p, s, v, body)
+        }
         _ => error(StatusCode::NOT_FOUND, "NOT_FOUND"),
     }
 }
@@ -414,11 +439,32 @@ fn add_version(state: &mut State, project: &str, verb: &str, body: &Value) -> Re
     let number = secret.versions.keys().max().copied().unwrap_or(0) + 1;
     secret.checksums.insert(number, crc32c::crc32c(&data));
     secret.versions.insert(number, data);
+    secret.version_etags.insert(number, 1);
     let name = format!("projects/{project}/secrets/{id}/versions/{number}");
-    axum::Json(
-        json!({ "name": name, "createTime": chrono::Utc::now().to_rfc3339(), "state": "ENABLED" }),
-    )
-    .into_response()
+    let created = chrono::Utc::now().to_rfc3339();
+    axum::Json(json!({ "name": name, "createTime": created, "state": "ENABLED", "etag": "\"1\"" }))
+        .into_response()
+}
+
+fn disable(state: &mut State, project: &str, id: &str, verb: &str, body: &Value) -> Response {
+    let number = verb.trim_end_matches(":disable").parse::<u64>().ok();
+    let secret = state.secrets.get_mut(id);
+    let Some((secret, number)) = secret
+        .zip(number)
+        .filter(|(s, n)| s.versions.contains_key(n))
+    else {
+        return error(StatusCode::NOT_FOUND, "NOT_FOUND");
+    };
+    let etag = secret.version_etags.get(&number).copied().unwrap_or(1);
+    let sent = body.get("etag").and_then(Value::as_str);
+    if sent.is_some_and(|e| e != format!("\"{etag}\"")) {
+        return error(StatusCode::CONFLICT, "ABORTED");
+    }
+    secret.disabled.insert(number);
+    secret.version_etags.insert(number, etag + 1);
+    let name = format!("projects/{project}/secrets/{id}/versions/{number}");
+    let answer = json!({ "name": name, "state": "DISABLED", "etag": format!("\"{}\"", etag + 1) });
+    axum::Json(answer).into_response()
 }
 
 fn access(state: &State, project: &str, id: &str, verb: &str) -> Response {
@@ -438,6 +484,9 @@ fn access(state: &State, project: &str, id: &str, verb: &str) -> Response {
     let Some((number, data)) = number.and_then(|n| secret.versions.get(&n).map(|d| (n, d))) else {
         return error(StatusCode::NOT_FOUND, "NOT_FOUND");
     };
+    if secret.disabled.contains(&number) {
+        return error(StatusCode::BAD_REQUEST, "FAILED_PRECONDITION");
+    }
     let name = format!("projects/{project}/secrets/{id}/versions/{number}");
     let checksum = secret.checksums.get(&number).map(u32::to_string);
     let payload = json!({ "data": STANDARD.encode(data), "dataCrc32c": checksum });
@@ -448,6 +497,9 @@ fn patch(state: &mut State, project: &str, id: &str, query: &str, body: &Value) 
     let mask = query_param(query, "updateMask")
         .unwrap_or_default()
         .to_owned();
+    if state.conflicting.remove(id) {
+        return error(StatusCode::CONFLICT, "ABORTED");
+    }
     let Some(secret) = state.secrets.get_mut(id) else {
         return error(StatusCode::NOT_FOUND, "NOT_FOUND");
     };

@@ -1,8 +1,15 @@
 //! KV version 1: one unversioned record per path, holding the current, pending and
 //! previous values and Rampart's own version numbering.
 //!
-//! Rule upheld: KV v1 has no check-and-set, so a `cas` is checked by reading first; that
-//! check is advisory against writers outside Rampart (documented, not hidden).
+//! Rule upheld: KV v1 has no check-and-set, so a `cas` is checked by reading first, and
+//! every write of one secret (put, stage, promote) holds that secret's [`WriteLocks`]
+//! entry, so the read-check-write steps of one process never interleave. The limit,
+//! documented rather than hidden: a writer outside this process (another gateway, the
+//! command line, an operator with the `vault` CLI) is not serialised with it; use KV v2,
+//! whose `cas` Vault enforces, wherever more than one writer exists.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::Utc;
 use reqwest::{Method, StatusCode};
@@ -10,6 +17,21 @@ use serde_json::{Map, Value};
 
 use super::{Stages, VALUE_FIELD, VaultStore, field_value, status_error, value_fields};
 use crate::store::{Secret, SecretError, SecretMeta, SecretValue, Stage, Version};
+
+/// One write lock per secret name, shared by every clone of a store.
+#[derive(Debug, Default)]
+pub(super) struct WriteLocks(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+impl WriteLocks {
+    /// Waits for the write lock of `name`; it is held until the guard is dropped.
+    pub(super) async fn lock(&self, name: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(locks.entry(name.to_owned()).or_default())
+        };
+        lock.lock_owned().await
+    }
+}
 
 const STAGES_FIELD: &str = "rampart_stages";
 const PENDING_FIELD: &str = "rampart_pending";

@@ -1,12 +1,14 @@
 //! KV version 2: versioned reads, check-and-set writes, metadata and stage bookkeeping.
 //!
 //! Rule upheld: every write carries Vault's own `cas` (the latest version seen), so two
-//! writers never silently overwrite each other; stages live in custom metadata only.
+//! writers never silently overwrite each other; the stage pointers move under `cas` too,
+//! in the stage record of [`super::kv2_stages`], mirrored into custom metadata.
 
 use chrono::{DateTime, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
+use super::kv2_stages::{self, RECORD_FOLDER};
 use super::{Stages, VALUE_FIELD, VaultStore, field_value, status_error, value_fields};
 use crate::store::{Secret, SecretError, SecretMeta, SecretValue, Version};
 
@@ -14,6 +16,8 @@ use crate::store::{Secret, SecretError, SecretMeta, SecretValue, Version};
 struct Metadata {
     latest: u64,
     stages: Stages,
+    /// The stage record's version: the `cas` of the next pointer move.
+    record: u64,
 }
 
 /// The stages of `name`.
@@ -50,14 +54,20 @@ async fn read_metadata(store: &VaultStore, name: &str) -> Result<Option<Metadata
         .and_then(|c| c.get("rampart_rotated_at"))
         .and_then(Value::as_str)
         .and_then(|s| s.parse::<DateTime<Utc>>().ok());
-    let stages = Stages {
+    let mirrored = Stages {
         current,
         pending: number("rampart_pending"),
         previous: number("rampart_previous"),
         created_at: time(data.get("created_time")),
         rotated_at,
     };
-    Ok(Some(Metadata { latest, stages }))
+    let record = kv2_stages::read(store, name).await?;
+    let stages = record.stages.unwrap_or(mirrored);
+    Ok(Some(Metadata {
+        latest,
+        stages,
+        record: record.version,
+    }))
 }
 
 fn time(value: Option<&Value>) -> Option<DateTime<Utc>> {
@@ -151,7 +161,7 @@ async fn write(
         })
 }
 
-fn is_cas_failure(answer: &Value) -> bool {
+pub(super) fn is_cas_failure(answer: &Value) -> bool {
     let errors = answer.get("errors").and_then(Value::as_array);
     errors.is_some_and(|e| {
         e.iter()
@@ -160,7 +170,37 @@ fn is_cas_failure(answer: &Value) -> bool {
     })
 }
 
-/// Records the stages of `name` in its custom metadata.
+/// Moves the stages of `name` if its record is still at `record`, then mirrors them.
+async fn move_stages(
+    store: &VaultStore,
+    name: &str,
+    record: u64,
+    stages: &Stages,
+) -> Result<(), SecretError> {
+    kv2_stages::write(store, name, record, stages).await?;
+    if let Err(error) = write_stages(store, name, stages).await {
+        tracing::warn!(secret = name, %error, "stage pointers moved; their mirror was not");
+    }
+    Ok(())
+}
+
+/// Moves the stages like [`move_stages`]; a version written for the move that lost is
+/// soft-deleted.
+async fn move_stages_or_discard(
+    store: &VaultStore,
+    name: &str,
+    record: u64,
+    stages: &Stages,
+    written: u64,
+) -> Result<(), SecretError> {
+    let moved = move_stages(store, name, record, stages).await;
+    if let Err(SecretError::CasMismatch { .. }) = &moved {
+        kv2_stages::discard(store, name, written).await;
+    }
+    moved
+}
+
+/// Mirrors the stages of `name` into its custom metadata, for operators.
 async fn write_stages(store: &VaultStore, name: &str, stages: &Stages) -> Result<(), SecretError> {
     let mut custom = Map::new();
     custom.insert(
@@ -206,6 +246,7 @@ pub(super) async fn put(
         });
     }
     let latest = existing.as_ref().map_or(0, |m| m.latest);
+    let record = existing.as_ref().map_or(0, |m| m.record);
     let version = write(store, name, value, latest).await?;
     let stages = match existing {
         None => Stages {
@@ -220,7 +261,7 @@ pub(super) async fn put(
             ..old.stages
         },
     };
-    write_stages(store, name, &stages).await?;
+    move_stages_or_discard(store, name, record, &stages, version).await?;
     Ok(stages.meta(name, version))
 }
 
@@ -238,13 +279,16 @@ pub(super) async fn stage_pending(
         pending: Some(version),
         ..existing.stages
     };
-    write_stages(store, name, &stages).await?;
+    move_stages_or_discard(store, name, existing.record, &stages, version).await?;
     Ok(stages.meta(name, version))
 }
 
 /// Promotes pending to current and current to previous.
 pub(super) async fn promote(store: &VaultStore, name: &str) -> Result<SecretMeta, SecretError> {
-    let old = stages(store, name).await?;
+    let existing = read_metadata(store, name)
+        .await?
+        .ok_or_else(|| SecretError::NotFound(name.to_owned()))?;
+    let old = existing.stages;
     let pending = old.stage(name, crate::store::Stage::Pending)?;
     let stages = Stages {
         current: pending,
@@ -253,7 +297,7 @@ pub(super) async fn promote(store: &VaultStore, name: &str) -> Result<SecretMeta
         rotated_at: Some(Utc::now()),
         ..old
     };
-    write_stages(store, name, &stages).await?;
+    move_stages(store, name, existing.record, &stages).await?;
     Ok(stages.meta(name, pending))
 }
 
@@ -279,6 +323,9 @@ pub(super) async fn list_names(store: &VaultStore) -> Result<Vec<String>, Secret
             .cloned()
             .unwrap_or_default();
         for key in keys.iter().filter_map(Value::as_str) {
+            if folder.is_empty() && key == RECORD_FOLDER {
+                continue;
+            }
             let full = format!("{folder}{key}");
             if key.ends_with('/') {
                 folders.push(full);

@@ -5,7 +5,8 @@
 //! alone); `http://` is accepted only for a loopback address, which is what a local
 //! `bao server -dev` listens on, and never otherwise.
 //!
-//! Mapping of the rotation model: a KV v2 secret keeps its stages in the secret's custom
+//! Mapping of the rotation model: a KV v2 secret keeps its stages in a stage record moved
+//! under Vault's `cas` (`.rampart-stages/<name>`), mirrored into the secret's custom
 //! metadata (`rampart_current`, `rampart_pending`, `rampart_previous`); a secret Rampart
 //! never rotated has its latest version current. A KV v1 secret, which has no versions,
 //! holds `value`, `pending` and `previous` fields and a `rampart_meta` field numbering
@@ -14,6 +15,7 @@
 mod client;
 mod kv1;
 mod kv2;
+mod kv2_stages;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -69,6 +71,7 @@ pub struct VaultStore {
     client: Arc<VaultClient>,
     mount: String,
     kv: KvVersion,
+    kv1_writes: Arc<kv1::WriteLocks>,
 }
 
 impl VaultStore {
@@ -86,6 +89,7 @@ impl VaultStore {
             client: Arc::new(client),
             mount: config.mount,
             kv: config.kv,
+            kv1_writes: Arc::default(),
         })
     }
 
@@ -258,7 +262,10 @@ impl SecretStore for VaultStore {
         crate::store::validate_name(name)?;
         match self.kv {
             KvVersion::V2 => kv2::put(self, name, &value, cas).await,
-            KvVersion::V1 => kv1::put(self, name, &value, cas).await,
+            KvVersion::V1 => {
+                let _serialised = self.kv1_writes.lock(name).await;
+                kv1::put(self, name, &value, cas).await
+            }
         }
     }
 
@@ -285,7 +292,10 @@ impl SecretStore for VaultStore {
     ) -> Result<SecretMeta, SecretError> {
         match self.kv {
             KvVersion::V2 => kv2::stage_pending(self, name, &value).await,
-            KvVersion::V1 => kv1::stage_pending(self, name, &value).await,
+            KvVersion::V1 => {
+                let _serialised = self.kv1_writes.lock(name).await;
+                kv1::stage_pending(self, name, &value).await
+            }
         }
     }
 
@@ -296,7 +306,10 @@ impl SecretStore for VaultStore {
     async fn promote_pending(&self, name: &str) -> Result<SecretMeta, SecretError> {
         match self.kv {
             KvVersion::V2 => kv2::promote(self, name).await,
-            KvVersion::V1 => kv1::promote(self, name).await,
+            KvVersion::V1 => {
+                let _serialised = self.kv1_writes.lock(name).await;
+                kv1::promote(self, name).await
+            }
         }
     }
 

@@ -69,6 +69,8 @@ pub struct AuditObserver {
 pub struct AuditRecorder {
     sender: mpsc::UnboundedSender<Message>,
     task: JoinHandle<()>,
+    /// For a deferred recorder: sent at the first flush, when appending begins.
+    release: std::sync::Mutex<Option<oneshot::Sender<()>>>,
 }
 
 /// Starts the recorder; returns observers for single store calls and for whole rotations.
@@ -76,14 +78,38 @@ pub struct AuditRecorder {
 /// The queue is unbounded on purpose: dropping an access event is not an
 /// option, and events are only as many as secret operations, which are few.
 pub fn start(store: Store) -> (AuditObserver, AuditObserver, AuditRecorder) {
+    start_with(store, false)
+}
+
+/// Like [`start`], but events are only queued until the recorder's first flush (or stop).
+///
+/// For a command that signs an audit checkpoint: the reads of the key it signs with
+/// are recorded right after the checkpoint, never lost and never inside it.
+pub fn start_deferred(store: Store) -> (AuditObserver, AuditObserver, AuditRecorder) {
+    start_with(store, true)
+}
+
+fn start_with(store: Store, deferred: bool) -> (AuditObserver, AuditObserver, AuditRecorder) {
     let (sender, receiver) = mpsc::unbounded_channel();
-    let task = tokio::spawn(record(store, receiver));
+    let (release, released) = oneshot::channel();
+    let task = tokio::spawn(async move {
+        if deferred {
+            let _ = released.await;
+        }
+        record(store, receiver).await;
+    });
     let observer = |level| AuditObserver {
         sender: sender.clone(),
         level,
     };
     let observers = (observer(Level::Store), observer(Level::Rotation));
-    (observers.0, observers.1, AuditRecorder { sender, task })
+    let release = std::sync::Mutex::new(deferred.then_some(release));
+    let recorder = AuditRecorder {
+        sender,
+        task,
+        release,
+    };
+    (observers.0, observers.1, recorder)
 }
 
 impl AuditObserver {
@@ -111,6 +137,14 @@ impl AccessObserver for AuditObserver {
 impl AuditRecorder {
     /// Waits until every event queued before this call is in the audit log.
     pub async fn flush(&self) {
+        let release = self
+            .release
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(release) = release {
+            let _ = release.send(());
+        }
         let (done, wait) = oneshot::channel();
         if self.sender.send(Message::Flush(done)).is_ok() {
             let _ = wait.await;

@@ -63,8 +63,30 @@ pub struct GatewaySecrets {
 impl GatewaySecrets {
     /// Opens the backend `config` chooses; access events are appended to `audit_store`.
     pub async fn open(config: &Config, audit_store: &Store) -> Result<Self, SecretsOpenError> {
+        Self::open_with(config, audit_store, false).await
+    }
+
+    /// Like [`GatewaySecrets::open`], with accesses appended only from the first
+    /// [`flush_audit`](GatewaySecrets::flush_audit) or [`close`](GatewaySecrets::close) on.
+    pub async fn open_deferred(
+        config: &Config,
+        audit_store: &Store,
+    ) -> Result<Self, SecretsOpenError> {
+        Self::open_with(config, audit_store, true).await
+    }
+
+    async fn open_with(
+        config: &Config,
+        audit_store: &Store,
+        deferred: bool,
+    ) -> Result<Self, SecretsOpenError> {
         let (backend, dev_master_key) = open_backend(config).await?;
-        let (observer, rotations, recorder) = audit::start(audit_store.clone());
+        let started = if deferred {
+            audit::start_deferred(audit_store.clone())
+        } else {
+            audit::start(audit_store.clone())
+        };
+        let (observer, rotations, recorder) = started;
         let observed = Observed::new(backend, Arc::new(observer));
         let ttl = Duration::from_secs(config.secrets.cache_ttl_seconds);
         Ok(Self {

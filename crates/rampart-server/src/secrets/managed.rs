@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rampart_auth::Keyring;
 use rampart_secrets::{RotationPolicy, SecretMeta};
 use rampart_trading::Broker;
@@ -28,7 +28,9 @@ pub struct ManagedSecrets {
     /// The audited secret store.
     pub secrets: Arc<GatewaySecrets>,
     /// The managed secrets and their policies.
-    pub managed: Vec<(&'static str, RotationPolicy)>,
+    pub managed: Vec<(String, RotationPolicy)>,
+    /// The name of the broker credential in the store.
+    pub broker_credential: String,
     /// Signing-key timing.
     pub timing: KeyTiming,
     /// How often the scheduler looks.
@@ -42,6 +44,7 @@ impl ManagedSecrets {
         Self {
             secrets,
             managed: rotation::managed(config, broker.uses_credential()),
+            broker_credential: rotation::broker_credential(config),
             timing: rotation::timing(config),
             check_interval: Duration::from_secs(config.secrets.check_interval_seconds),
             lock: Mutex::new(()),
@@ -60,7 +63,7 @@ impl ManagedSecrets {
         let rotation = Rotation {
             secrets: &self.secrets,
             keyring: Some(keyring),
-            broker: Some(broker),
+            broker: Some((broker, self.broker_credential.as_str())),
             timing: self.timing,
         };
         as_actor(actor, rotation.rotate(name, Utc::now())).await
@@ -68,12 +71,16 @@ impl ManagedSecrets {
 
     /// Whether `name` is one of the managed secrets.
     pub fn is_managed(&self, name: &str) -> bool {
-        self.managed.iter().any(|(managed, _)| *managed == name)
+        self.managed.iter().any(|(managed, _)| managed == name)
     }
 
     /// One scheduler tick: sync the keyring, then rotate whatever is due.
     pub async fn tick(&self, keyring: &Keyring, broker: &dyn Broker) {
-        let now = Utc::now();
+        self.tick_at(keyring, broker, Utc::now()).await;
+    }
+
+    /// The scheduler tick as of `now`: sync the keyring, then rotate whatever is due then.
+    pub async fn tick_at(&self, keyring: &Keyring, broker: &dyn Broker, now: DateTime<Utc>) {
         let store = self.secrets.store();
         if let Err(error) = signing::sync_keyring(keyring, store, self.timing, now).await {
             tracing::error!(%error, "signing keyring could not be synchronised");
@@ -86,7 +93,7 @@ impl ManagedSecrets {
             }
         };
         for name in due {
-            match self.rotate(SYSTEM_ACTOR, name, keyring, broker).await {
+            match self.rotate(SYSTEM_ACTOR, &name, keyring, broker).await {
                 Ok(meta) => tracing::info!(secret = name, version = %meta.version, "rotated"),
                 Err(error) => tracing::warn!(secret = name, %error, "scheduled rotation failed"),
             }

@@ -17,6 +17,7 @@ use rampart_secrets::{
 use rampart_trading::Broker;
 
 use crate::config::Config;
+use crate::secrets::broker::random_credential;
 use crate::secrets::signing::{self, KeyTiming};
 use crate::secrets::{BROKER_CREDENTIAL, GatewaySecrets, SIGNING_KEY};
 
@@ -48,23 +49,34 @@ pub struct Rotation<'a> {
     pub secrets: &'a GatewaySecrets,
     /// The keyring of a running gateway; `None` from the command line.
     pub keyring: Option<&'a Keyring>,
-    /// The broker of a running gateway; `None` from the command line, which
-    /// therefore cannot rotate a broker credential.
-    pub broker: Option<&'a dyn Broker>,
+    /// The broker of a running gateway with the name of its credential; `None`
+    /// from the command line, which therefore cannot rotate a broker credential.
+    pub broker: Option<(&'a dyn Broker, &'a str)>,
     /// Signing-key timing.
     pub timing: KeyTiming,
 }
 
 /// The names of the secrets the gateway manages, with their rotation policies.
-pub fn managed(
-    config: &Config,
-    broker_uses_credential: bool,
-) -> Vec<(&'static str, RotationPolicy)> {
-    let mut names = vec![(SIGNING_KEY, policy(config, SIGNING_KEY))];
+///
+/// The broker credential is managed when the broker uses one: under the name its
+/// `broker.credential` reference gives, `broker-api-key` otherwise.
+pub fn managed(config: &Config, broker_uses_credential: bool) -> Vec<(String, RotationPolicy)> {
+    let mut names = vec![(SIGNING_KEY.to_owned(), policy(config, SIGNING_KEY))];
     if broker_uses_credential {
-        names.push((BROKER_CREDENTIAL, policy(config, BROKER_CREDENTIAL)));
+        let name = broker_credential(config);
+        let policy = policy(config, &name);
+        names.push((name, policy));
     }
     names
+}
+
+/// The name of the broker credential in the secret store.
+pub fn broker_credential(config: &Config) -> String {
+    let configured = config.broker.credential_name(&config.secrets);
+    configured
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| BROKER_CREDENTIAL.to_owned())
 }
 
 /// The rotation policy of `name`: the configured override, else the default for its kind.
@@ -91,10 +103,10 @@ pub fn timing(config: &Config) -> KeyTiming {
 impl Rotation<'_> {
     /// Rotates `name` now.
     pub async fn rotate(&self, name: &str, now: DateTime<Utc>) -> Result<SecretMeta, RotateError> {
-        match name {
-            SIGNING_KEY => self.rotate_signing_key(now).await,
-            BROKER_CREDENTIAL if self.broker.is_some_and(|b| b.uses_credential()) => {
-                self.rotate_broker_credential().await
+        match (name, self.broker) {
+            (SIGNING_KEY, _) => self.rotate_signing_key(now).await,
+            (_, Some((broker, credential))) if name == credential && broker.uses_credential() => {
+                self.rotate_broker_credential(broker, credential).await
             }
             _ => {
                 self.refused(name, FailureKind::NotFound);
@@ -129,12 +141,15 @@ impl Rotation<'_> {
         Ok(meta)
     }
 
-    async fn rotate_broker_credential(&self) -> Result<SecretMeta, RotateError> {
+    /// Stage a new credential ▶ the broker takes it ▶ promote it; else the current stays.
+    async fn rotate_broker_credential(
+        &self,
+        broker: &dyn Broker,
+        name: &str,
+    ) -> Result<SecretMeta, RotateError> {
         let store = self.secrets.store();
         let generate = || Ok(SecretValue::text(random_credential()?));
-        let broker = self.broker;
         let verify = |value: SecretValue| async move {
-            let broker = broker.ok_or("no broker takes the credential")?;
             let text = value.expose_str().ok_or("the credential is not text")?;
             broker
                 .rotate_credential(text)
@@ -142,7 +157,7 @@ impl Rotation<'_> {
                 .map_err(|e| e.to_string())
         };
         let observer = self.secrets.rotation_observer();
-        Ok(rotate(store, BROKER_CREDENTIAL, generate, verify, observer).await?)
+        Ok(rotate(store, name, generate, verify, observer).await?)
     }
 
     /// When the previous signing key leaves the JWKS, after the last rotation.
@@ -170,7 +185,7 @@ impl Rotation<'_> {
 /// The metadata of every managed secret, with its next rotation from its policy.
 pub async fn list(
     secrets: &GatewaySecrets,
-    managed: &[(&'static str, RotationPolicy)],
+    managed: &[(String, RotationPolicy)],
 ) -> Result<Vec<SecretMeta>, SecretError> {
     let mut listed = Vec::with_capacity(managed.len());
     for (name, policy) in managed {
@@ -186,26 +201,15 @@ pub async fn list(
 /// The managed secrets whose rotation is due at `now`.
 pub async fn due(
     secrets: &GatewaySecrets,
-    managed: &[(&'static str, RotationPolicy)],
+    managed: &[(String, RotationPolicy)],
     now: DateTime<Utc>,
-) -> Result<Vec<&'static str>, SecretError> {
+) -> Result<Vec<String>, SecretError> {
     let mut names = Vec::new();
     for (name, policy) in managed {
         let meta = secrets.store().metadata(name).await?;
         if policy.due(&meta, now) {
-            names.push(*name);
+            names.push(name.clone());
         }
     }
     Ok(names)
-}
-
-/// A new broker credential: 256 random bits, base64url.
-fn random_credential() -> Result<String, String> {
-    use base64::Engine;
-    use ring::rand::{SecureRandom, SystemRandom};
-    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
-    SystemRandom::new()
-        .fill(bytes.as_mut())
-        .map_err(|_| "no randomness".to_owned())?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_ref()))
 }

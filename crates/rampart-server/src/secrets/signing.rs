@@ -103,6 +103,30 @@ pub async fn migrate_plain_file<S: SecretStore + ?Sized>(
     audit_store: &Store,
     path: &Path,
 ) -> Result<bool, SigningKeyError> {
+    let kid = |der: &[u8]| {
+        SigningKey::from_pkcs8_der(der)
+            .map(|key| key.kid().to_owned())
+            .map_err(|e| e.to_string())
+    };
+    migrate_key_file(store, audit_store, path, SIGNING_KEY, kid).await
+}
+
+/// Moves the plain key file `path` into secret `name` (once, audited) and removes the file.
+///
+/// `key_id` parses a key and names it; the file and the stored key must have the
+/// same id, so a file left by an interrupted migration is removed and a
+/// different one is refused, left in place.
+pub async fn migrate_key_file<S, K>(
+    store: &S,
+    audit_store: &Store,
+    path: &Path,
+    name: &str,
+    key_id: K,
+) -> Result<bool, SigningKeyError>
+where
+    S: SecretStore + ?Sized,
+    K: Fn(&[u8]) -> Result<String, String>,
+{
     if !path.exists() {
         return Ok(false);
     }
@@ -111,14 +135,18 @@ pub async fn migrate_plain_file<S: SecretStore + ?Sized>(
         reason,
     };
     let bytes = zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| failed(e.to_string()))?);
-    let key = SigningKey::from_pkcs8_der(&bytes).map_err(|e| failed(e.to_string()))?;
+    let id = key_id(&bytes).map_err(failed)?;
     let value = || Ok(SecretValue::bytes(bytes.to_vec()));
-    let (stored, created) = ensure_key(store, SIGNING_KEY, value).await?;
-    if key_of(&stored)?.kid() != key.kid() {
+    let (stored, created) = ensure_key(store, name, value).await?;
+    let stored_id = key_id(stored.value.expose_bytes()).map_err(|_| SigningKeyError::NotAKey {
+        name: name.to_owned(),
+        version: stored.meta.version.to_string(),
+    })?;
+    if stored_id != id {
         return Err(failed("the secret store holds a different key".into()));
     }
     if created {
-        record_migration(audit_store, path, &stored, key.kid()).await?;
+        record_migration(audit_store, path, name, &stored, &id).await?;
     }
     remove_plain(path).map_err(|e| failed(e.to_string()))?;
     Ok(created)
@@ -193,11 +221,12 @@ pub fn key_of(secret: &Secret) -> Result<SigningKey, SigningKeyError> {
 async fn record_migration(
     audit_store: &Store,
     path: &Path,
+    name: &str,
     stored: &Secret,
     kid: &str,
 ) -> Result<(), rampart_store::StoreError> {
     let details = json!({
-        "name": SIGNING_KEY,
+        "name": name,
         "version": stored.meta.version.as_str(),
         "backend": stored.meta.backend,
         "kid": kid,
@@ -206,13 +235,13 @@ async fn record_migration(
     let event = NewEvent::new(
         SYSTEM_ACTOR,
         SECRET_MIGRATED,
-        format!("secret:{SIGNING_KEY}"),
+        format!("secret:{name}"),
         Outcome::Success,
         request_id::generate(),
     )
     .details(details);
     events::append(audit_store, event).await?;
-    tracing::warn!(file = %path.display(), "plain token-signing key moved into the secret store");
+    tracing::warn!(file = %path.display(), secret = name, "plain key moved into the secret store");
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use rampart_audit::{AuditEvent, BundleReport, SignedCheckpoint, verify_bundle_with_key};
 use rampart_server::audit_tasks;
-use rampart_server::init::{CHECKPOINT_KEY_FILE, CHECKPOINT_VERIFIER_FILE, ensure_checkpoint_key};
+use rampart_server::init::{CHECKPOINT_VERIFIER_FILE, ensure_checkpoint_key};
 use rampart_store::{Checkpointer, Store};
 
 use crate::cli::{AuditExportArgs, AuditVerifyBundleArgs};
@@ -89,14 +89,18 @@ pub async fn checkpoint(context: &Context) -> Result<ExitCode, crate::commands::
     let config = context.config();
     let data_dir = &config.server.data_dir;
     let store = context.open_store().await?;
-    let signer = ensure_checkpoint_key(&data_dir.join(CHECKPOINT_KEY_FILE))
+    let key = ensure_checkpoint_key(config, &store)
+        .await
         .map_err(|e| bundle_error(&e.to_string()))?;
     let policy = audit_tasks::policy(config, data_dir);
     let made = async {
-        let checkpointer = Checkpointer::new(store.clone(), signer.into(), policy).await?;
+        let checkpointer = Checkpointer::new(store.clone(), key.signer.clone(), policy).await?;
         checkpointer.checkpoint_now().await
     };
-    let made = made.await.map_err(|e| bundle_error(&e.to_string()))?;
+    let made = made.await;
+    // The key's audited reads follow the checkpoint they signed.
+    key.record_reads().await;
+    let made = made.map_err(|e| bundle_error(&e.to_string()))?;
     store.close().await;
     match made {
         Some(signed) => println!(

@@ -161,6 +161,22 @@ async fn too_many_fills_switch_the_algorithm_off_and_withdraw_its_orders() {
 }
 
 #[tokio::test]
+async fn a_client_naming_a_new_algorithm_on_every_order_still_trips_the_guard() {
+    let floor = floor().await;
+    for n in 0..MAX_FILLS {
+        let mut body = order::market(&floor.account, BTC, "buy", "0.01");
+        body["algo_id"] = json!(format!("fresh-{n}"));
+        let answer = floor.api.place(&floor.algo.1, &body).await;
+        assert_eq!(answer.status, 201, "{}", answer.text);
+    }
+    let engagement = floor.tripped().await;
+    assert_eq!(engagement["scope"], "client");
+    assert_eq!(engagement["target"], floor.algo.0.as_str());
+    assert_eq!(floor.fill(&floor.algo.1).await, 422, "switched off");
+    floor.gw.shutdown().await;
+}
+
+#[tokio::test]
 async fn fewer_fills_than_the_threshold_leave_the_algorithm_trading() {
     let floor = floor().await;
     for _ in 0..MAX_FILLS - 1 {

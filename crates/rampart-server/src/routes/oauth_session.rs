@@ -210,36 +210,52 @@ async fn revoke_token(
     caller: Option<&str>,
 ) -> Result<(), OAuthError> {
     let server_error = |_| OAuthError::ServerError;
+    // Found before the write transaction opens: verifying an outside token may fetch
+    // its issuer's keys, and no network wait may hold the single writer.
+    let Some(found) = revocable(state, token).await? else {
+        return Ok(());
+    };
     let mut tx = state.store.begin().await.map_err(server_error)?;
-    let (actor, target) = if is_well_formed(token) {
-        let hash = hash_refresh_token(token);
-        let found = state
-            .store
-            .refresh_family_by_hash(hash.as_str())
-            .await
-            .map_err(server_error)?;
-        let Some((family, _)) = found else {
-            return Ok(());
-        };
-        may_revoke(caller, &family.subject, !family.is_user)?;
-        sessions::revoke_session(state, &mut tx, &family.id, "revoked")
-            .await
-            .map_err(|_| OAuthError::ServerError)?;
-        (family.subject, sessions::session_target(&family.id))
-    } else {
-        let Some(access) = access_token(state, token).await else {
-            return Ok(());
-        };
-        may_revoke(caller, &access.subject, access.is_client)?;
-        sessions::revoke_access_token(state, &mut tx, &access.jti, access.expires_at)
-            .await
-            .map_err(|_| OAuthError::ServerError)?;
-        (access.subject, format!("token:{}", access.jti))
+    let (actor, target) = match found {
+        Revocable::Session(family) => {
+            may_revoke(caller, &family.subject, !family.is_user)?;
+            sessions::revoke_session(state, &mut tx, &family.id, "revoked")
+                .await
+                .map_err(|_| OAuthError::ServerError)?;
+            (family.subject, sessions::session_target(&family.id))
+        }
+        Revocable::Access(access) => {
+            may_revoke(caller, &access.subject, access.is_client)?;
+            sessions::revoke_access_token(state, &mut tx, &access.jti, access.expires_at)
+                .await
+                .map_err(|_| OAuthError::ServerError)?;
+            (access.subject, format!("token:{}", access.jti))
+        }
     };
     let event = audit::event(&actor, act::TOKEN_REVOKED, &target, Outcome::Success)
         .details(json!({ "by_client": caller }));
     tx.append(audit::stamp(event)).await.map_err(server_error)?;
     tx.commit().await.map_err(server_error)
+}
+
+/// What a presented token revokes: a refresh-token family or one access token.
+enum Revocable {
+    Session(rampart_store::RefreshFamily),
+    Access(AccessToken),
+}
+
+/// The family or access token `token` names, if it is one of ours or a trusted issuer's.
+async fn revocable(state: &AppState, token: &str) -> Result<Option<Revocable>, OAuthError> {
+    if !is_well_formed(token) {
+        return Ok(access_token(state, token).await.map(Revocable::Access));
+    }
+    let hash = hash_refresh_token(token);
+    let found = state
+        .store
+        .refresh_family_by_hash(hash.as_str())
+        .await
+        .map_err(|_| OAuthError::ServerError)?;
+    Ok(found.map(|(family, _)| Revocable::Session(family)))
 }
 
 /// A valid access token of ours or of a trusted outside issuer.

@@ -58,6 +58,9 @@ pub enum BrokerCredentialError {
     /// The broker refused the credential.
     #[error("the broker refused its credential: {0}")]
     Broker(#[from] BrokerError),
+    /// The configured reference does not name a credential in the secret store.
+    #[error(transparent)]
+    Reference(#[from] ConfigError),
 }
 
 impl BrokerConfig {
@@ -130,7 +133,8 @@ pub async fn attach_credential(
     config: &Config,
     secrets: &GatewaySecrets,
 ) -> Result<PaperBroker, BrokerCredentialError> {
-    let Ok(Some(name)) = config.broker.credential_name(&config.secrets) else {
+    // A reference that does not resolve is refused, never read as "no credential".
+    let Some(name) = config.broker.credential_name(&config.secrets)? else {
         return Ok(broker);
     };
     let generate = || {

@@ -1,10 +1,12 @@
 //! The repeated-execution guard at work (MiFID II RTS 6, Article 15).
 //!
-//! Every recorded fill of an order placed by an API client is counted for its
-//! algorithm (the order's `algo_id`, else the client). When the count within
-//! the configured window reaches `risk.execution_guard.max_fills`, the kill
-//! switch is engaged for that client by actor `system`, which also withdraws
-//! its open orders; a designated person (a risk manager) re-enables it with
+//! Every recorded fill of an order placed by an API client is counted for that
+//! client, whatever `algo_id` each order names: a client cannot spread its
+//! fills over invented algorithm ids, and two clients naming the same id never
+//! share a count (the ids a client names are in the audit details). When the
+//! count within the configured window reaches `risk.execution_guard.max_fills`,
+//! the kill switch is engaged for that client by actor `system`, which also
+//! withdraws its open orders; a designated person (a risk manager) re-enables it with
 //! `POST /v1/kill-switch/release`. The engagement runs in its own task: the
 //! fill may be recorded while the order gate is held for the order's
 //! submission, and the engagement needs that gate exclusively.
@@ -25,7 +27,10 @@ pub fn observe(state: &AppState, order: &Order) {
         return;
     }
     let algorithm = order.algo_id.as_deref().unwrap_or(&order.placed_by);
-    let Some(trip) = state.execution_guard.record(algorithm, state.clock.now()) else {
+    let Some(trip) = state
+        .execution_guard
+        .record(&order.placed_by, state.clock.now())
+    else {
         return;
     };
     let request = request_of(state, order, algorithm, trip);

@@ -45,7 +45,42 @@ pub struct CapExceeded {
     pub cap: String,
 }
 
+/// A limit in force above its cap: what the report at start names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapBreach {
+    /// The limit's field name.
+    pub field: &'static str,
+    /// The value in force, as text.
+    pub value: String,
+    /// The cap, as text.
+    pub cap: String,
+}
+
 impl LimitCaps {
+    /// Every limit of `limits` above its cap, in declaration order.
+    pub fn breaches(&self, limits: &RiskLimits) -> Vec<CapBreach> {
+        let decimals = self.decimal_caps(limits).into_iter();
+        let mut found: Vec<CapBreach> = decimals
+            .filter_map(|(field, cap, value)| {
+                let cap = cap.filter(|cap| value > *cap)?;
+                Some(CapBreach {
+                    field,
+                    value: value.normalize().to_string(),
+                    cap: cap.normalize().to_string(),
+                })
+            })
+            .collect();
+        let rate = limits.max_orders_per_second;
+        if let Some(cap) = self.max_orders_per_second.filter(|cap| rate > *cap) {
+            found.push(CapBreach {
+                field: "max_orders_per_second",
+                value: rate.to_string(),
+                cap: cap.to_string(),
+            });
+        }
+        found
+    }
+
     /// Every (field, cap) pair that is set, decimals first, in declaration order.
     fn decimal_caps(&self, limits: &RiskLimits) -> [(&'static str, Option<Decimal>, Decimal); 6] {
         [
@@ -142,5 +177,59 @@ mod cap {
         #[derive(Deserialize)]
         struct Strict(#[serde(with = "crate::decimal::strict")] Decimal);
         Strict::deserialize(deserializer).map(|Strict(value)| Some(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    fn limits() -> RiskLimits {
+        RiskLimits {
+            max_order_quantity: dec!(10),
+            max_order_notional: dec!(50000),
+            price_collar_pct: dec!(5),
+            max_position_quantity: dec!(100),
+            max_daily_notional: dec!(1000000),
+            max_orders_per_second: 20,
+            max_risk_per_trade_pct: dec!(2),
+            allowed_instruments: vec!["BTC-USD".parse().unwrap()],
+            trading_hours: None,
+        }
+    }
+
+    #[test]
+    fn every_limit_above_its_cap_is_reported_with_value_and_cap() {
+        let caps = LimitCaps {
+            max_order_notional: Some(dec!(20000)),
+            price_collar_pct: Some(dec!(5)),
+            max_orders_per_second: Some(10),
+            ..LimitCaps::default()
+        };
+        let breaches = caps.breaches(&limits());
+        let named: Vec<(&str, &str, &str)> = breaches
+            .iter()
+            .map(|b| (b.field, b.value.as_str(), b.cap.as_str()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("max_order_notional", "50000", "20000"),
+                ("max_orders_per_second", "20", "10"),
+            ]
+        );
+    }
+
+    #[test]
+    fn limits_within_every_cap_report_nothing() {
+        let caps = LimitCaps {
+            max_order_quantity: Some(dec!(10)),
+            max_orders_per_second: Some(20),
+            ..LimitCaps::default()
+        };
+        assert!(caps.breaches(&limits()).is_empty());
+        assert_eq!(caps.check(&limits()), Ok(()));
     }
 }

@@ -182,6 +182,13 @@ impl Gateway {
                 return Err(error.into());
             }
         };
+        // Before the replay runs, so that no fill is both seeded and counted live.
+        if let Err(error) = crate::service::start_review::run(&state).await {
+            audit_tasks.stop().await;
+            state.secrets.secrets.close().await;
+            state.store.close().await;
+            return Err(error.into());
+        }
         let background = Background::spawn(&state, fills_rx);
         let recovered = match orders::recover_open_orders(&state).await {
             Ok(recovered) => recovered,
@@ -234,6 +241,7 @@ struct Background {
     reloader: JoinHandle<()>,
     recorder: JoinHandle<()>,
     rotation: JoinHandle<()>,
+    expiry: JoinHandle<()>,
 }
 
 impl Background {
@@ -245,6 +253,7 @@ impl Background {
             broker: spawn_broker(state, shutdown.clone()),
             reloader: spawn_reloader(state, shutdown.clone()),
             rotation: spawn_rotation(state, shutdown.clone()),
+            expiry: spawn_expiry(state, shutdown.clone()),
             recorder: tokio::spawn(recorder),
             shutdown,
             recorder_stop,
@@ -257,6 +266,7 @@ impl Background {
         let _ = self.broker.await;
         let _ = self.reloader.await;
         let _ = self.rotation.await;
+        let _ = self.expiry.await;
         self.recorder_stop.cancel();
         let _ = self.recorder.await;
     }
@@ -519,6 +529,12 @@ fn spawn_rotation(state: &AppState, shutdown: CancellationToken) -> JoinHandle<(
             .run_scheduler(&state.issuer, state.broker(), shutdown)
             .await;
     })
+}
+
+fn spawn_expiry(state: &AppState, shutdown: CancellationToken) -> JoinHandle<()> {
+    let every = Duration::from_secs(state.risk.approval_expiry_interval_seconds);
+    let task = crate::service::approval_expiry::run(state.clone(), every, shutdown);
+    tokio::spawn(task)
 }
 
 fn spawn_reloader(state: &AppState, shutdown: CancellationToken) -> JoinHandle<()> {

@@ -124,7 +124,7 @@ async fn open_order_recovered_under_an_engaged_kill_switch_is_not_left_working()
     gw.in_store(|store| async move {
         let record = rampart_store::KillSwitchRecord {
             id: uuid::Uuid::now_v7(),
-            scope: rampart_store::KillSwitchScopeRecord::Global,
+            scope: rampart_core::KillSwitchScope::Global,
             reason: "engaged just before the stop".to_owned(),
             engaged_by: "risk-officer".to_owned(),
             engaged_at: chrono::Utc::now(),

@@ -123,8 +123,8 @@ pub struct ApprovalFilter {
     pub target: Option<String>,
 }
 
-const APPROVAL_COLUMNS: &str = "id, kind, target, payload, proposed_by, proposed_at, expires_at, \
-    status, decided_by, decided_at, comment";
+pub(crate) const APPROVAL_COLUMNS: &str = "id, kind, target, payload, proposed_by, proposed_at, \
+    expires_at, status, decided_by, decided_at, comment";
 
 impl Store {
     /// The approval `id`, its status as of `now`.
@@ -344,7 +344,7 @@ async fn approval(
     row.map(|row| decode(&row, now)).transpose()
 }
 
-fn decode(row: &SqliteRow, now: DateTime<Utc>) -> Result<ApprovalRecord, StoreError> {
+pub(crate) fn decode(row: &SqliteRow, now: DateTime<Utc>) -> Result<ApprovalRecord, StoreError> {
     let id = key_of(row, "id", "approvals")?;
     let key = RowKey {
         table: "approvals",

@@ -8,6 +8,7 @@
 //! read back becomes [`StoreError::Corrupt`], never a panic.
 
 mod approvals;
+mod approvals_page;
 mod attribution;
 mod audit;
 mod audit_packed;
@@ -21,6 +22,7 @@ mod client_keys;
 mod codec;
 mod error;
 mod group;
+mod guard_fills;
 mod identity_links;
 mod identity_revocations;
 mod identity_setup;
@@ -48,9 +50,10 @@ pub use checkpointer::{CheckpointPolicy, Checkpointer, CheckpointerError, export
 pub use checkpoints::InclusionProof;
 pub use error::StoreError;
 pub use group::flush_counts;
+pub use guard_fills::ClientFill;
 pub use records::{
-    AccountRecord, AccountSnapshot, ClientRecord, FillRecord, KillSwitchRecord,
-    KillSwitchScopeRecord, OrderFilter, Position, UserRecord,
+    AccountRecord, AccountSnapshot, ClientRecord, FillRecord, KillSwitchRecord, OrderFilter,
+    Position, UserRecord,
 };
 pub use risk_limits::{LimitsVersion, NewLimitsVersion};
 pub use sessions::{REUSE_REASON, RefreshFamily, RefreshUse};

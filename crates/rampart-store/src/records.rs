@@ -5,7 +5,9 @@
 //! `Decimal`, times UTC with microsecond precision.
 
 use chrono::{DateTime, Utc};
-use rampart_core::{AccountId, InstrumentId, OrderId, OrderStatus, RiskLimits, RoleSet, Side};
+use rampart_core::{
+    AccountId, InstrumentId, KillSwitchScope, OrderId, OrderStatus, RiskLimits, RoleSet, Side,
+};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -75,28 +77,13 @@ pub struct Position {
     pub average_price: Option<Decimal>,
 }
 
-/// What a kill switch engagement covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KillSwitchScopeRecord {
-    /// Every account.
-    Global,
-    /// One account.
-    Account(AccountId),
-    /// One instrument, on every account.
-    Instrument(InstrumentId),
-    /// One API client (an algorithm), by client id.
-    Client(String),
-    /// One person, by opaque subject id.
-    Trader(String),
-}
-
 /// One engagement of the kill switch, and its release once released.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KillSwitchRecord {
     /// The engagement id.
     pub id: Uuid,
     /// What it covers.
-    pub scope: KillSwitchScopeRecord,
+    pub scope: KillSwitchScope,
     /// Why it was engaged.
     pub reason: String,
     /// Who engaged it (opaque id).

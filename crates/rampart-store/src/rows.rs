@@ -5,8 +5,8 @@
 //! never a panic.
 
 use rampart_core::{
-    AccountId, ClientOrderId, InstrumentId, Order, OrderId, OrderStatus, OrderType, PlacedByKind,
-    Price, Quantity, RoleSet, Side, TimeInForce,
+    AccountId, ClientOrderId, InstrumentId, KillSwitchScope, Order, OrderId, OrderStatus,
+    OrderType, PlacedByKind, Price, Quantity, RoleSet, Side, TimeInForce,
 };
 use rust_decimal::Decimal;
 use sqlx::sqlite::SqliteRow;
@@ -14,9 +14,7 @@ use sqlx::{Decode, Row, Sqlite, Type};
 
 use crate::codec::RowKey;
 use crate::error::StoreError;
-use crate::records::{
-    AccountRecord, ClientRecord, KillSwitchRecord, KillSwitchScopeRecord, Position, UserRecord,
-};
+use crate::records::{AccountRecord, ClientRecord, KillSwitchRecord, Position, UserRecord};
 
 /// The columns of `orders`, in the order [`order`] reads them.
 pub(crate) const ORDER_COLUMNS: &str = "id, client_order_id, account_id, instrument, side, \
@@ -193,8 +191,8 @@ pub(crate) fn kill_switch(row: &SqliteRow) -> Result<KillSwitchRecord, StoreErro
     };
     let text = |name: &str| get::<String>(row, name, key);
     let target = get::<Option<String>>(row, "target", key)?;
-    let scope = KillSwitchScopeRecord::from_parts(&text("scope")?, target.as_deref())
-        .ok_or_else(|| key.corrupt())?;
+    let scope = KillSwitchScope::from_parts(&text("scope")?, target.as_deref())
+        .map_err(|_| key.corrupt())?;
     Ok(KillSwitchRecord {
         id: key.parse(&id)?,
         scope,

@@ -225,7 +225,7 @@ impl WriteTx<'_> {
              released_by, released_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(record.id.to_string())
-        .bind(record.scope.name())
+        .bind(record.scope.kind())
         .bind(record.scope.target())
         .bind(&record.reason)
         .bind(&record.engaged_by)

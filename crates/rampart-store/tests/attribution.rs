@@ -11,10 +11,8 @@
 mod common;
 
 use common::{account, at, open_store, order};
-use rampart_core::{Order, OrderStatus, PlacedByKind, Side};
-use rampart_store::{
-    AttributionFilter, ClientRecord, KillSwitchRecord, KillSwitchScopeRecord, OrderFilter, Store,
-};
+use rampart_core::{KillSwitchScope, Order, OrderStatus, PlacedByKind, Side};
+use rampart_store::{AttributionFilter, ClientRecord, KillSwitchRecord, OrderFilter, Store};
 use rust_decimal_macros::dec;
 use uuid::Uuid;
 
@@ -142,11 +140,11 @@ async fn a_client_may_name_its_algorithm() {
 async fn engagements_of_every_scope_are_stored_and_read_back() {
     let (_dir, store) = store_with(&[]).await;
     let scopes = [
-        KillSwitchScopeRecord::Global,
-        KillSwitchScopeRecord::Account("ACC-1".parse().unwrap()),
-        KillSwitchScopeRecord::Instrument("BTC-USD".parse().unwrap()),
-        KillSwitchScopeRecord::Client("c-1".into()),
-        KillSwitchScopeRecord::Trader("u-1".into()),
+        KillSwitchScope::Global,
+        KillSwitchScope::Account("ACC-1".parse().unwrap()),
+        KillSwitchScope::Instrument("BTC-USD".parse().unwrap()),
+        KillSwitchScope::Client("c-1".into()),
+        KillSwitchScope::Trader("u-1".into()),
     ];
     let mut tx = store.begin().await.unwrap();
     let mut written = Vec::new();

@@ -14,8 +14,8 @@ mod common;
 use std::borrow::Cow;
 
 use common::sqlite3;
-use rampart_core::PlacedByKind;
-use rampart_store::{KillSwitchScopeRecord, OrderFilter, Store};
+use rampart_core::{KillSwitchScope, PlacedByKind};
+use rampart_store::{OrderFilter, Store};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
 /// Creates the database at `path` with every migration before 0007 applied.
@@ -75,8 +75,8 @@ async fn engagements_and_orders_survive_the_migration_with_their_attribution() {
     assert_eq!(
         scopes,
         [
-            KillSwitchScopeRecord::Global,
-            KillSwitchScopeRecord::Account("ACC-1".parse().unwrap()),
+            KillSwitchScope::Global,
+            KillSwitchScope::Account("ACC-1".parse().unwrap()),
         ]
     );
     assert_eq!(engagements[1].reason, "breach");

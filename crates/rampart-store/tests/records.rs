@@ -11,10 +11,8 @@ mod common;
 
 use chrono::Duration;
 use common::{account, account_id, at, open_store};
-use rampart_core::{Role, RoleSet};
-use rampart_store::{
-    ClientRecord, KillSwitchRecord, KillSwitchScopeRecord, StoreError, UserRecord,
-};
+use rampart_core::{KillSwitchScope, Role, RoleSet};
+use rampart_store::{ClientRecord, KillSwitchRecord, StoreError, UserRecord};
 use rust_decimal_macros::dec;
 use uuid::Uuid;
 
@@ -130,7 +128,7 @@ async fn kill_switches_are_engaged_and_released_once() {
     let engaged_at = at(2026, 3, 3, 14, 0, 0, 7);
     let global = KillSwitchRecord {
         id: Uuid::now_v7(),
-        scope: KillSwitchScopeRecord::Global,
+        scope: KillSwitchScope::Global,
         reason: "market halt".to_owned(),
         engaged_by: "risk-1".to_owned(),
         engaged_at,
@@ -139,7 +137,7 @@ async fn kill_switches_are_engaged_and_released_once() {
     };
     let one_account = KillSwitchRecord {
         id: Uuid::now_v7(),
-        scope: KillSwitchScopeRecord::Account(account_id("ACC-1")),
+        scope: KillSwitchScope::Account(account_id("ACC-1")),
         engaged_at: engaged_at + Duration::seconds(1),
         ..global.clone()
     };

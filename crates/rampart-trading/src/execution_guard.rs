@@ -4,8 +4,8 @@
 //! [`ExecutionGuard`] counts fills per algorithm in a sliding window of the
 //! times they arrived, and reports when the count reaches the threshold. It
 //! decides only; the gateway engages the kill switch for the algorithm's
-//! client and a designated person re-enables it. Counting is in memory: after
-//! a restart the window starts empty, which can only delay a trip, and the
+//! client and a designated person re-enables it. Counting is in memory; the
+//! gateway seeds the window at start from the fills it booked, and the
 //! engagement itself is durable.
 
 use std::collections::{HashMap, VecDeque};

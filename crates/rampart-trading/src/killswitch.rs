@@ -14,7 +14,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use crate::killswitch_scope::{KillSwitchScope, OrderContext};
+pub use rampart_core::kill_scope::{KillSwitchScope, OrderContext};
+pub use rampart_core::printable::is_hidden_char;
 
 /// The longest reason accepted, in characters.
 pub const MAX_REASON_LEN: usize = 500;
@@ -78,9 +79,6 @@ pub enum KillSwitchError {
     /// The reason is empty, too long or holds control or format characters.
     #[error("`reason` must be 1 to {MAX_REASON_LEN} printable characters")]
     InvalidReason,
-    /// The scope is not `global` or `<kind>:<target>` of a known kind.
-    #[error("`scope` must be `global`, or an account, instrument, client or trader")]
-    InvalidScope,
     /// The id is not a UUID.
     #[error("`id` must be a UUID")]
     InvalidId,
@@ -200,49 +198,6 @@ pub fn check_reason(reason: &str) -> Result<(), KillSwitchError> {
     }
     Err(KillSwitchError::InvalidReason)
 }
-
-/// Whether `c` is a control character, a line or paragraph separator, or a
-/// format character (Unicode category Cf).
-///
-/// Format characters are invisible but change how the text around them is
-/// shown: the bidi embeddings, overrides and isolates (U+202A–U+202E,
-/// U+2066–U+2069), the directional marks (U+200E, U+200F, U+061C) and the
-/// zero-width characters can make a reason read as something else when an
-/// operator lists engagements. The ranges are those of category Cf in
-/// Unicode 15, written out because the standard library has no category test.
-pub fn is_hidden_char(c: char) -> bool {
-    c.is_control()
-        || HIDDEN_RANGES
-            .iter()
-            .any(|&(first, last)| (first..=last).contains(&c))
-}
-
-/// Category Cf of Unicode 15, the line and paragraph separators and the
-/// noncharacters U+FFFE and U+FFFF, as inclusive ranges.
-const HIDDEN_RANGES: [(char, char); 22] = [
-    ('\u{00AD}', '\u{00AD}'),   // soft hyphen
-    ('\u{0600}', '\u{0605}'),   // Arabic number signs
-    ('\u{061C}', '\u{061C}'),   // Arabic letter mark
-    ('\u{06DD}', '\u{06DD}'),   // Arabic end of ayah
-    ('\u{070F}', '\u{070F}'),   // Syriac abbreviation mark
-    ('\u{0890}', '\u{0891}'),   // Arabic pound and piastre marks above
-    ('\u{08E2}', '\u{08E2}'),   // Arabic disputed end of ayah
-    ('\u{180E}', '\u{180E}'),   // Mongolian vowel separator
-    ('\u{200B}', '\u{200F}'),   // zero-width space and joiners, LRM, RLM
-    ('\u{2028}', '\u{2029}'),   // line and paragraph separators
-    ('\u{202A}', '\u{202E}'),   // bidi embeddings and overrides
-    ('\u{2060}', '\u{206F}'),   // word joiner, invisible operators, bidi isolates
-    ('\u{FEFF}', '\u{FEFF}'),   // zero-width no-break space (byte order mark)
-    ('\u{FFF9}', '\u{FFFB}'),   // interlinear annotation controls
-    ('\u{FFFE}', '\u{FFFF}'),   // noncharacters
-    ('\u{110BD}', '\u{110BD}'), // Kaithi number sign
-    ('\u{110CD}', '\u{110CD}'), // Kaithi number sign above
-    ('\u{13430}', '\u{1343F}'), // Egyptian hieroglyph format controls
-    ('\u{1BCA0}', '\u{1BCA3}'), // shorthand format controls
-    ('\u{1D173}', '\u{1D17A}'), // musical symbol format controls
-    ('\u{E0001}', '\u{E0001}'), // language tag
-    ('\u{E0020}', '\u{E007F}'), // tag characters
-];
 
 #[cfg(test)]
 #[path = "killswitch_tests.rs"]

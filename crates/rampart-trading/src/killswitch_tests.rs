@@ -252,7 +252,7 @@ fn malformed_scopes_are_refused() {
     ] {
         assert_eq!(
             text.parse::<KillSwitchScope>(),
-            Err(KillSwitchError::InvalidScope)
+            Err(rampart_core::KillSwitchScopeError::Invalid)
         );
     }
 }

@@ -20,7 +20,6 @@ pub mod conversion;
 pub mod credential;
 pub mod execution_guard;
 pub mod killswitch;
-mod killswitch_scope;
 pub mod market;
 pub mod paper;
 

@@ -52,6 +52,9 @@ pub enum Command {
     /// Manages trading accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Reads the risk limits of an account: those in force and every version.
+    #[command(subcommand)]
+    Limits(crate::commands::limits::LimitsCommand),
     /// Manages people: users, their roles and their second factor.
     #[command(subcommand)]
     User(UserCommand),

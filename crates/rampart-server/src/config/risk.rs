@@ -12,6 +12,9 @@ use super::ConfigError;
 /// The longest a risk-limit proposal may wait for its second person, in hours.
 pub const MAX_APPROVAL_TTL_HOURS: u64 = 24 * 30;
 
+/// The longest pause between two runs of the approval expiry task, in seconds.
+pub const MAX_EXPIRY_INTERVAL_SECONDS: u64 = 3_600;
+
 /// The `[risk]` section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -22,6 +25,8 @@ pub struct RiskConfig {
     pub approval_ttl_hours: u64,
     /// Whether a change that only tightens limits applies at once (still reviewable).
     pub tighten_at_once: bool,
+    /// How often lapsed approvals are marked expired, with their audit events, in seconds.
+    pub approval_expiry_interval_seconds: u64,
     /// The repeated-execution guard (`[risk.execution_guard]`).
     pub execution_guard: super::execution_guard::ExecutionGuardConfig,
 }
@@ -32,6 +37,7 @@ impl Default for RiskConfig {
             caps: LimitCaps::default(),
             approval_ttl_hours: 24,
             tighten_at_once: false,
+            approval_expiry_interval_seconds: 30,
             execution_guard: super::execution_guard::ExecutionGuardConfig::default(),
         }
     }
@@ -46,6 +52,13 @@ impl RiskConfig {
                 reason: format!("must be from 1 to {MAX_APPROVAL_TTL_HOURS}"),
             });
         }
+        let interval = self.approval_expiry_interval_seconds;
+        if !(1..=MAX_EXPIRY_INTERVAL_SECONDS).contains(&interval) {
+            return Err(ConfigError::Invalid {
+                key: "risk.approval_expiry_interval_seconds".to_owned(),
+                reason: format!("must be from 1 to {MAX_EXPIRY_INTERVAL_SECONDS}"),
+            });
+        }
         self.execution_guard.validate()?;
         if let Some(field) = self.caps.first_invalid() {
             return Err(ConfigError::Invalid {
@@ -54,5 +67,38 @@ impl RiskConfig {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid_key(config: &RiskConfig) -> String {
+        match config.validate() {
+            Err(ConfigError::Invalid { key, .. }) => key,
+            other => panic!("expected an invalid key, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_approval_expiry_interval_defaults_to_thirty_seconds() {
+        let config = RiskConfig::default();
+        assert_eq!(config.approval_expiry_interval_seconds, 30);
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn an_approval_expiry_interval_out_of_range_is_refused_by_key() {
+        for seconds in [0, MAX_EXPIRY_INTERVAL_SECONDS + 1] {
+            let config = RiskConfig {
+                approval_expiry_interval_seconds: seconds,
+                ..RiskConfig::default()
+            };
+            assert_eq!(
+                invalid_key(&config),
+                "risk.approval_expiry_interval_seconds"
+            );
+        }
     }
 }

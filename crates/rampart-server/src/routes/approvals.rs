@@ -6,8 +6,9 @@
 //! administrators, risk-limit changes by risk managers of those accounts,
 //! kill-switch releases by risk managers or compliance officers). The store
 //! refuses the proposer and anyone on the proposer's side, and decides in its
-//! write transaction, so concurrent approvals apply once. Proposals past
-//! their expiry are swept to `expired`, each with an `approval.expired` event.
+//! write transaction, so concurrent approvals apply once. Listing is
+//! read-only and paged by a cursor; proposals past their expiry read as
+//! `expired`, and the expiry task (`service::approval_expiry`) records them.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -24,7 +25,6 @@ use uuid::Uuid;
 
 use crate::authn::Authenticated;
 use crate::extract::{ApiPath, ApiQuery, parse_json, require_media_type};
-use crate::init::SYSTEM_ACTOR;
 use crate::problem::ApiError;
 use crate::routes::users::{approval_view, from_user_error, view};
 use crate::service::identity_action as act;
@@ -34,8 +34,17 @@ use crate::service::users::{self, ROLE_GRANT};
 use crate::service::{audit, authorize, internal};
 use crate::state::AppState;
 
-/// Audit action: a proposal lapsed undecided.
-pub const APPROVAL_EXPIRED: &str = "approval.expired";
+pub use crate::service::approval_expiry::{APPROVAL_EXPIRED, sweep_expired};
+
+/// The page size of `GET /v1/approvals` when none is asked for.
+pub const DEFAULT_PAGE: u32 = 50;
+
+/// The largest page of `GET /v1/approvals`.
+pub const MAX_PAGE: u32 = 500;
+
+/// How many pages of the store one listing reads at most to fill a page with
+/// approvals the caller may read; a page left short still carries its cursor.
+const MAX_SCANNED_PAGES: usize = 8;
 
 /// The approval kind of a kill-switch release.
 pub const KILLSWITCH_RELEASE: &str = "killswitch.release";
@@ -52,6 +61,10 @@ pub struct ApprovalQuery {
     target: Option<String>,
     #[serde(default)]
     account_id: Option<String>,
+    #[serde(default)]
+    limit: Option<String>,
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
 /// A decision's optional comment.
@@ -62,15 +75,24 @@ pub struct DecisionRequest {
     comment: Option<String>,
 }
 
-/// Lists the approvals the caller may read, by status, kind, target or account.
+/// Lists a page of the approvals the caller may read, by status, kind, target or account.
 #[utoipa::path(get, path = "/v1/approvals", tag = "approvals",
     params(
         ("status" = Option<String>, Query, description = "pending, approved, rejected, expired"),
         ("kind" = Option<String>, Query, description = "such as `risk_limits.change`"),
         ("target" = Option<String>, Query, description = "such as `account:ACC-1`"),
         ("account_id" = Option<String>, Query, description = "the account a change concerns"),
+        ("limit" = Option<u32>, Query, description = "page size, 1 to 500 (default 50)"),
+        ("cursor" = Option<uuid::Uuid>, Query,
+            description = "the `next_cursor` of the previous page"),
     ),
-    responses((status = 200, description = "the approvals", body = Object)),
+    responses(
+        (status = 200, description = "a page of approvals",
+            body = crate::routes::schema::ApprovalPageSchema),
+        (status = 400, description = "invalid query", body = crate::problem::Problem),
+        (status = 401, description = "no valid token", body = crate::problem::Problem),
+        (status = 403, description = "not a reader of approvals", body = crate::problem::Problem),
+    ),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -78,28 +100,93 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ApprovalQuery>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &principal, Action::ApprovalRead, &Resource::Gateway).await?;
+    let page = page_of(&query)?;
     let filter = filter_of(query)?;
+    let (found, next_cursor) = readable_page(&state, &principal, &filter, page).await?;
+    let approvals: Vec<Value> = found.iter().map(approval_view).collect();
+    Ok(Json(
+        json!({ "approvals": approvals, "next_cursor": next_cursor }),
+    ))
+}
+
+/// Where a listing starts and how many approvals it may hold.
+#[derive(Debug, Clone, Copy)]
+struct Page {
+    after: Option<Uuid>,
+    limit: u32,
+}
+
+/// Up to `page.limit` approvals the caller may read, and the cursor of the next page.
+async fn readable_page(
+    state: &AppState,
+    principal: &Principal,
+    filter: &ApprovalFilter,
+    page: Page,
+) -> Result<(Vec<ApprovalRecord>, Option<Uuid>), ApiError> {
     let now = state.clock.now();
-    sweep_expired(&state, now)
-        .await
-        .map_err(|e| internal("approval sweep", &e))?;
-    let found = state
-        .store
-        .approvals_matching(&filter, now)
-        .await
-        .map_err(|e| internal("approvals", &e))?;
-    let visible: Vec<Value> = found
-        .iter()
-        .filter(|a| {
-            let resource = resource_of(a);
-            let decision = state
-                .authorizer
-                .authorize(&principal, Action::ApprovalRead, &resource);
-            decision.allowed
-        })
-        .map(approval_view)
-        .collect();
-    Ok(Json(json!({ "approvals": visible })))
+    let wanted = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    let mut readable = Vec::new();
+    let mut after = page.after;
+    for _ in 0..MAX_SCANNED_PAGES {
+        let batch = state
+            .store
+            .approvals_page(filter, after, page.limit, now)
+            .await
+            .map_err(cursor_error)?;
+        let exhausted = batch.len() < wanted;
+        for approval in batch {
+            after = Some(approval.id);
+            if may_read(state, principal, &approval) {
+                readable.push(approval);
+            }
+            if readable.len() == wanted {
+                return Ok((readable, after));
+            }
+        }
+        if exhausted {
+            return Ok((readable, None));
+        }
+    }
+    Ok((readable, after))
+}
+
+fn may_read(state: &AppState, principal: &Principal, approval: &ApprovalRecord) -> bool {
+    let resource = resource_of(approval);
+    let decision = state
+        .authorizer
+        .authorize(principal, Action::ApprovalRead, &resource);
+    decision.allowed
+}
+
+fn cursor_error(error: rampart_store::StoreError) -> ApiError {
+    match error {
+        rampart_store::StoreError::NotFound { .. } => ApiError::invalid(
+            "cursor",
+            "`cursor` must be the `next_cursor` of a previous page",
+        ),
+        error => internal("approvals", &error),
+    }
+}
+
+fn page_of(query: &ApprovalQuery) -> Result<Page, ApiError> {
+    let limit = match &query.limit {
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| ApiError::invalid("limit", "`limit` must be from 1 to 500"))?,
+        None => DEFAULT_PAGE,
+    };
+    let after = match &query.cursor {
+        Some(text) => Some(Uuid::try_parse(text).map_err(|_| {
+            ApiError::invalid(
+                "cursor",
+                "`cursor` must be the `next_cursor` of a previous page",
+            )
+        })?),
+        None => None,
+    };
+    Ok(Page { after, limit })
 }
 
 /// Approves someone else's proposal, applying it.
@@ -144,37 +231,6 @@ pub async fn reject(
 ) -> Result<Json<Value>, ApiError> {
     let request = decision_body(&headers, &body)?;
     decide(&state, &principal, id, false, request).await
-}
-
-/// Marks every lapsed proposal expired, each with its `approval.expired` event.
-pub async fn sweep_expired(
-    state: &AppState,
-    now: DateTime<Utc>,
-) -> Result<usize, rampart_store::StoreError> {
-    let mut tx = state.store.begin().await?;
-    let lapsed = tx.expire_approvals(now).await?;
-    if lapsed.is_empty() {
-        return tx.rollback().await.map(|()| 0);
-    }
-    for approval in &lapsed {
-        let details = json!({
-            "approval_id": approval.id,
-            "kind": approval.kind,
-            "target": approval.target,
-            "proposed_by": approval.proposed_by,
-            "expires_at": rampart_audit::time::format(&approval.expires_at),
-            "payload": approval.payload,
-        });
-        let event = audit::event(
-            SYSTEM_ACTOR,
-            APPROVAL_EXPIRED,
-            &format!("approval:{}", approval.id),
-            Outcome::Success,
-        );
-        tx.append(audit::stamp(event.details(details))).await?;
-    }
-    tx.commit().await?;
-    Ok(lapsed.len())
 }
 
 /// The policy resource of an approval: its kind and the accounts it concerns.

@@ -75,7 +75,8 @@ pub async fn read(
 #[utoipa::path(get, path = "/v1/accounts/{id}/risk-limits/history", tag = "accounts",
     params(("id" = String, Path, description = "the account id")),
     responses(
-        (status = 200, description = "every version, with proposer and approver", body = Object),
+        (status = 200, description = "every version, with proposer and approver",
+            body = crate::routes::schema::LimitsHistorySchema),
         (status = 404, description = "unknown, or not assigned", body = crate::problem::Problem),
     ),
     security(("bearer" = [])))]

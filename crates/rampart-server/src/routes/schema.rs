@@ -129,8 +129,85 @@ pub struct RiskLimitsSchema {
 pub struct AccountLimitsSchema {
     /// The account.
     pub account_id: String,
+    /// The version in force: 1 for the limits the account was created with, then 2, 3…
+    pub version: i64,
     /// Its limits.
     pub limits: RiskLimitsSchema,
+}
+
+/// One version of an account's limits, with who proposed and approved it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = LimitsVersion)]
+pub struct LimitsVersionSchema {
+    /// The account.
+    pub account_id: String,
+    /// The version number.
+    pub version: i64,
+    /// The limits of this version.
+    pub limits: RiskLimitsSchema,
+    /// Why the version was made.
+    pub reason: String,
+    /// Who proposed it (subject or client id; `system` for version 1).
+    pub proposed_by: String,
+    /// Who approved it; none for version 1 and for a tightening applied at once.
+    pub approved_by: Option<String>,
+    /// The approval it was applied from, if any.
+    #[schema(format = Uuid)]
+    pub approval_id: Option<String>,
+    /// Whether it was a tightening applied at once, to be reviewed after the fact.
+    pub reviewable_after_the_fact: bool,
+    /// RFC 3339, UTC.
+    pub effective_at: String,
+}
+
+/// Every version of an account's limits, oldest first.
+#[derive(Serialize, ToSchema)]
+#[schema(as = LimitsHistory)]
+pub struct LimitsHistorySchema {
+    /// The account.
+    pub account_id: String,
+    /// Oldest first.
+    pub versions: Vec<LimitsVersionSchema>,
+}
+
+/// A four-eyes approval: a proposal and, once decided, its decision.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Approval)]
+pub struct ApprovalSchema {
+    /// The approval id (UUIDv7).
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// `role.grant`, `risk_limits.change` or `killswitch.release`.
+    pub kind: String,
+    /// What it applies to, such as `account:ACC-1`.
+    pub target: String,
+    /// The proposed change, with its old and new values.
+    pub payload: serde_json::Value,
+    /// `pending`, `approved`, `rejected` or `expired`.
+    pub status: String,
+    /// Who proposed it.
+    pub proposed_by: String,
+    /// RFC 3339, UTC.
+    pub proposed_at: String,
+    /// RFC 3339, UTC.
+    pub expires_at: String,
+    /// Who decided it.
+    pub decided_by: Option<String>,
+    /// RFC 3339, UTC.
+    pub decided_at: Option<String>,
+    /// The decider's comment.
+    pub comment: Option<String>,
+}
+
+/// One page of approvals.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApprovalPage)]
+pub struct ApprovalPageSchema {
+    /// The approvals, in the order they were proposed.
+    pub approvals: Vec<ApprovalSchema>,
+    /// Pass as `cursor` for the next page; none on the last.
+    #[schema(format = Uuid)]
+    pub next_cursor: Option<String>,
 }
 
 /// A kill switch request.

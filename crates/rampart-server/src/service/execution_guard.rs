@@ -10,9 +10,14 @@
 //! `POST /v1/kill-switch/release`. The engagement runs in its own task: the
 //! fill may be recorded while the order gate is held for the order's
 //! submission, and the engagement needs that gate exclusively.
+//!
+//! The count lives in memory, so at start [`seed`] refills it from the fills
+//! booked within the window (their `order.filled` events): a restart neither
+//! empties the window nor forgets a trip the guard had already made.
 
-use rampart_core::{Order, PlacedByKind};
-use rampart_trading::KillSwitchScope;
+use chrono::TimeDelta;
+use rampart_core::{KillSwitchScope, Order, PlacedByKind};
+use rampart_store::StoreError;
 use rampart_trading::execution_guard::Trip;
 use serde_json::json;
 
@@ -33,15 +38,35 @@ pub fn observe(state: &AppState, order: &Order) {
     else {
         return;
     };
-    let request = request_of(state, order, algorithm, trip);
+    let request = request_of(state, &order.placed_by, algorithm, trip);
     let state = state.clone();
     tokio::spawn(async move { switch_off(&state, request).await });
 }
 
+/// Counts the fills of client orders booked within the window before this start.
+///
+/// Fills counted before a trip of the guard are left out, as the trip started
+/// the window afresh. Should the seeded fills reach the threshold (the gateway
+/// stopped between a trip and its engagement), the client is switched off now.
+pub async fn seed(state: &AppState) -> Result<usize, StoreError> {
+    let window = i64::from(state.execution_guard.limits().window_seconds);
+    let since = state.clock.now() - TimeDelta::seconds(window);
+    let fills = state.store.client_fills_since(since, SYSTEM_ACTOR).await?;
+    for fill in &fills {
+        let guard = &state.execution_guard;
+        if let Some(trip) = guard.record(&fill.client_id, fill.booked_at) {
+            let request = request_of(state, &fill.client_id, &fill.client_id, trip);
+            let state = state.clone();
+            tokio::spawn(async move { switch_off(&state, request).await });
+        }
+    }
+    Ok(fills.len())
+}
+
 /// The engagement of the client behind a tripped algorithm.
-fn request_of(state: &AppState, order: &Order, algorithm: &str, trip: Trip) -> EngageRequest {
+fn request_of(state: &AppState, client: &str, algorithm: &str, trip: Trip) -> EngageRequest {
     EngageRequest {
-        scope: KillSwitchScope::Client(order.placed_by.clone()),
+        scope: KillSwitchScope::Client(client.to_owned()),
         reason: format!(
             "repeated executions: {} fills in {} s",
             trip.fills, trip.window_seconds
@@ -51,7 +76,7 @@ fn request_of(state: &AppState, order: &Order, algorithm: &str, trip: Trip) -> E
         details: json!({
             "guard": "repeated_executions",
             "algo_id": algorithm,
-            "client_id": order.placed_by,
+            "client_id": client,
             "fills": trip.fills,
             "window_seconds": trip.window_seconds,
             "max_fills": state.execution_guard.limits().max_fills,

@@ -9,7 +9,7 @@ use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rampart_store::{KillSwitchRecord, KillSwitchScopeRecord, Store, StoreError};
+use rampart_store::{KillSwitchRecord, Store, StoreError};
 use rampart_trading::killswitch::KillSwitchError;
 use rampart_trading::{Engagement, EngagementId, KillSwitch, KillSwitchScope, OrderContext};
 use tokio::sync::Mutex;
@@ -119,7 +119,7 @@ impl KillSwitchState {
 pub fn record_of(engagement: &Engagement) -> KillSwitchRecord {
     KillSwitchRecord {
         id: engagement.id.as_uuid(),
-        scope: scope_record(&engagement.scope),
+        scope: engagement.scope.clone(),
         reason: engagement.reason.clone(),
         engaged_by: engagement.engaged_by.clone(),
         engaged_at: engagement.engaged_at,
@@ -135,33 +135,11 @@ pub fn engagement_of(record: &KillSwitchRecord) -> Option<Engagement> {
     }
     Some(Engagement {
         id: EngagementId::from_uuid(record.id),
-        scope: scope_of_record(&record.scope),
+        scope: record.scope.clone(),
         reason: record.reason.clone(),
         engaged_by: record.engaged_by.clone(),
         engaged_at: record.engaged_at,
     })
-}
-
-/// The stored form of a scope.
-pub fn scope_record(scope: &KillSwitchScope) -> KillSwitchScopeRecord {
-    match scope {
-        KillSwitchScope::Global => KillSwitchScopeRecord::Global,
-        KillSwitchScope::Account(id) => KillSwitchScopeRecord::Account(id.clone()),
-        KillSwitchScope::Instrument(id) => KillSwitchScopeRecord::Instrument(id.clone()),
-        KillSwitchScope::Client(id) => KillSwitchScopeRecord::Client(id.clone()),
-        KillSwitchScope::Trader(id) => KillSwitchScopeRecord::Trader(id.clone()),
-    }
-}
-
-/// The scope a stored record names.
-pub fn scope_of_record(scope: &KillSwitchScopeRecord) -> KillSwitchScope {
-    match scope {
-        KillSwitchScopeRecord::Global => KillSwitchScope::Global,
-        KillSwitchScopeRecord::Account(id) => KillSwitchScope::Account(id.clone()),
-        KillSwitchScopeRecord::Instrument(id) => KillSwitchScope::Instrument(id.clone()),
-        KillSwitchScopeRecord::Client(id) => KillSwitchScope::Client(id.clone()),
-        KillSwitchScopeRecord::Trader(id) => KillSwitchScope::Trader(id.clone()),
-    }
 }
 
 #[cfg(test)]

@@ -161,8 +161,7 @@ fn payload_text<'a>(approval: &'a ApprovalRecord, pointer: &str) -> &'a str {
 }
 
 fn scope_text(engagement: &KillSwitchRecord) -> String {
-    let scope = crate::service::killswitch::scope_of_record(&engagement.scope);
-    scope.to_string()
+    engagement.scope.to_string()
 }
 
 fn proposal_of(
@@ -258,7 +257,7 @@ fn released_event(
     .details(json!({
         "engagement_id": engagement.id,
         "scope": scope_text(engagement),
-        "account_id": engagement.scope.target().filter(|_| engagement.scope.name() == "account"),
+        "account_id": engagement.scope.target().filter(|_| engagement.scope.kind() == "account"),
         "engaged_by": engagement.engaged_by,
         "proposed_by": approval.map(|a| a.proposed_by.clone()),
         "approved_by": decider.id,

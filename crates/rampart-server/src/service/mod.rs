@@ -3,6 +3,7 @@
 //! Nothing here runs without a verified principal and an allow decision; every
 //! denial leaves a `policy.denied` event naming the policies and their version.
 
+pub mod approval_expiry;
 pub mod attribution;
 pub mod audit;
 pub mod decision;
@@ -13,12 +14,14 @@ pub mod identity_setup;
 pub mod killswitch;
 pub mod killswitch_engage;
 pub mod killswitch_release;
+pub mod limit_caps;
 pub mod locks;
 pub mod login;
 pub mod orders;
 pub mod pretrade;
 pub mod risk_limits;
 pub mod sessions;
+pub mod start_review;
 pub mod users;
 
 use rampart_core::{Principal, Role};

@@ -1,15 +1,15 @@
 //! `rampart account`: create trading accounts with their cash and risk limits.
 //!
 //! Limits are built from defaults, a file and flags, and checked with
-//! `RiskLimits::validate` against the gateway's instrument catalog before
-//! anything is written; the account and its `account.created` audit event
+//! `RiskLimits::validate` against the gateway's instrument catalog and
+//! against the firm-wide caps (`[risk.caps]`) before anything is written; the account and its `account.created` audit event
 //! are stored in one transaction.
 
 use comfy_table::Table;
 use rampart_audit::{NewEvent, Outcome, action};
 use rampart_core::attribution::parse_label;
 use rampart_core::decimal::parse_decimal;
-use rampart_core::{AccountId, FieldError, RiskLimits};
+use rampart_core::{AccountId, CapExceeded, FieldError, RiskLimits};
 use rampart_store::{AccountRecord, Store};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -36,6 +36,9 @@ pub enum AccountError {
     /// The limits are refused.
     #[error(transparent)]
     Limits(#[from] LimitsError),
+    /// A limit is above its firm-wide cap.
+    #[error(transparent)]
+    Cap(#[from] CapExceeded),
     /// The store failed (including a duplicate account id).
     #[error("{0}")]
     Store(#[from] rampart_store::StoreError),
@@ -94,6 +97,7 @@ fn parse(context: &Context, args: &AccountAddArgs) -> Result<NewAccount, Account
         args.limits.as_deref(),
         &args.limit_flags,
     )?;
+    context.config().risk.caps.check(&limits)?;
     Ok(NewAccount {
         id,
         currency: currency.to_owned(),

@@ -9,7 +9,8 @@
 use chrono::Utc;
 use comfy_table::Table;
 use rampart_audit::{NewEvent, Outcome, action};
-use rampart_store::{KillSwitchRecord, KillSwitchScopeRecord, Store};
+use rampart_core::KillSwitchScope;
+use rampart_store::{KillSwitchRecord, Store};
 use rampart_trading::killswitch::{MAX_REASON_LEN, check_reason, is_hidden_char};
 use serde_json::json;
 use uuid::Uuid;
@@ -175,10 +176,10 @@ fn shown(reason: &str) -> String {
         .collect()
 }
 
-fn scope_text(scope: &KillSwitchScopeRecord) -> String {
+fn scope_text(scope: &KillSwitchScope) -> String {
     match scope.target() {
-        None => scope.name().to_owned(),
-        Some(target) => format!("{} {target}", scope.name()),
+        None => scope.kind().to_owned(),
+        Some(target) => format!("{} {target}", scope.kind()),
     }
 }
 

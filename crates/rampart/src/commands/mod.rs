@@ -12,6 +12,7 @@ pub mod client;
 pub mod demo;
 pub mod init;
 pub mod killswitch;
+pub mod limits;
 pub mod load;
 pub mod secrets;
 pub mod serve;
@@ -37,6 +38,9 @@ pub enum Error {
     /// `rampart killswitch`.
     #[error(transparent)]
     KillSwitch(#[from] killswitch::KillSwitchError),
+    /// `rampart limits`.
+    #[error(transparent)]
+    Limits(#[from] limits::LimitsCommandError),
     /// `rampart audit`.
     #[error(transparent)]
     Audit(#[from] audit::AuditError),
@@ -68,6 +72,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Init => init::run(&context).await?,
         Command::Client(command) => client::run(&context, command).await?,
         Command::Account(command) => account::run(&context, command).await?,
+        Command::Limits(command) => limits::run(&context, command).await?,
         Command::User(command) => user::run(&context, command).await?,
         Command::KillSwitch(command) => killswitch::run(&context, command).await?,
         Command::Audit(command) => return audit::run(&context, command).await,

@@ -1,5 +1,6 @@
 //! What a kill switch engagement stops: every order, or those of one account,
-//! instrument, API client (algorithm) or trader.
+//! instrument, API client (algorithm) or trader. This one type is used by the
+//! pre-trade path, the store and the HTTP layer alike.
 //!
 //! An engagement is matched against the facts of an order ([`OrderContext`]),
 //! never against what an order claims about itself after the fact: the
@@ -9,13 +10,23 @@
 use std::fmt;
 use std::str::FromStr;
 
-use rampart_core::{AccountId, InstrumentId, Order, PlacedByKind};
 use serde::{Deserialize, Serialize};
 
-use crate::killswitch::{KillSwitchError, is_hidden_char};
+use crate::attribution::PlacedByKind;
+use crate::ids::{AccountId, InstrumentId};
+use crate::order::Order;
+use crate::printable::is_hidden_char;
 
 /// The longest client or trader id accepted in a scope, in characters.
 pub const MAX_PRINCIPAL_ID_LEN: usize = 128;
+
+/// A scope that is not `global` or `<kind>:<target>` of a known kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KillSwitchScopeError {
+    /// The kind is unknown, or the target is missing, extra or malformed.
+    #[error("`scope` must be `global`, or an account, instrument, client or trader")]
+    Invalid,
+}
 
 /// What an engagement stops.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -100,27 +111,27 @@ impl KillSwitchScope {
     }
 
     /// The scope of `kind` naming `target` (none for `global`), checked.
-    pub fn from_parts(kind: &str, target: Option<&str>) -> Result<Self, KillSwitchError> {
-        let invalid = |_| KillSwitchError::InvalidScope;
+    pub fn from_parts(kind: &str, target: Option<&str>) -> Result<Self, KillSwitchScopeError> {
+        let invalid = |_| KillSwitchScopeError::Invalid;
         match (kind, target) {
             ("global", None) => Ok(Self::Global),
             ("account", Some(id)) => id.parse().map(Self::Account).map_err(invalid),
             ("instrument", Some(id)) => id.parse().map(Self::Instrument).map_err(invalid),
             ("client", Some(id)) => principal_id(id).map(Self::Client),
             ("trader", Some(id)) => principal_id(id).map(Self::Trader),
-            _ => Err(KillSwitchError::InvalidScope),
+            _ => Err(KillSwitchScopeError::Invalid),
         }
     }
 }
 
 /// A client or trader id: 1 to 128 characters, no spaces, control or format characters.
-fn principal_id(text: &str) -> Result<String, KillSwitchError> {
+fn principal_id(text: &str) -> Result<String, KillSwitchScopeError> {
     let plain = |c: char| !c.is_whitespace() && !is_hidden_char(c);
     let length = text.chars().count();
     if (1..=MAX_PRINCIPAL_ID_LEN).contains(&length) && text.chars().all(plain) {
         return Ok(text.to_owned());
     }
-    Err(KillSwitchError::InvalidScope)
+    Err(KillSwitchScopeError::Invalid)
 }
 
 /// Written as `global` or `<kind>:<target>`, the form stored and audited.
@@ -134,7 +145,7 @@ impl fmt::Display for KillSwitchScope {
 }
 
 impl FromStr for KillSwitchScope {
-    type Err = KillSwitchError;
+    type Err = KillSwitchScopeError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         match text.split_once(':') {
@@ -158,5 +169,5 @@ impl<'de> Deserialize<'de> for KillSwitchScope {
 }
 
 #[cfg(test)]
-#[path = "killswitch_scope_tests.rs"]
+#[path = "kill_scope_tests.rs"]
 mod tests;

@@ -107,7 +107,7 @@ fn malformed_scopes_are_refused() {
     ] {
         assert_eq!(
             text.parse::<KillSwitchScope>(),
-            Err(KillSwitchError::InvalidScope),
+            Err(KillSwitchScopeError::Invalid),
             "{text:?}"
         );
     }
@@ -120,4 +120,35 @@ fn the_parts_of_a_scope_name_its_kind_and_target() {
     assert_eq!(instrument.target(), Some("BTC-USD"));
     assert_eq!(instrument.account(), None);
     assert_eq!(scope("global").target(), None);
+}
+
+#[test]
+fn every_scope_round_trips_through_its_stored_kind_and_target() {
+    for text in [
+        "global",
+        "account:ACC-1",
+        "instrument:BTC-USD",
+        "client:c",
+        "trader:u",
+    ] {
+        let original = scope(text);
+        let back = KillSwitchScope::from_parts(original.kind(), original.target());
+        assert_eq!(back, Ok(original));
+    }
+}
+
+#[test]
+fn malformed_stored_parts_do_not_decode() {
+    for (kind, target) in [
+        ("global", Some("x")),
+        ("account", None),
+        ("client", Some("")),
+        ("desk", Some("x")),
+    ] {
+        assert_eq!(
+            KillSwitchScope::from_parts(kind, target),
+            Err(KillSwitchScopeError::Invalid),
+            "{kind} {target:?}"
+        );
+    }
 }

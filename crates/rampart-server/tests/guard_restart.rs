@@ -1,0 +1,99 @@
+//! Over real HTTPS with the paper broker: the repeated-execution guard keeps
+//! counting across a restart, seeded from the fills booked within its window.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![allow(missing_docs)]
+
+use std::time::Duration;
+
+use rampart_core::{AccountId, Role};
+use rampart_server::config::execution_guard::ExecutionGuardConfig;
+use rampart_testkit::identity::ApiClient;
+use rampart_testkit::market::BTC;
+use rampart_testkit::order;
+use rampart_testkit::{TestGateway, generous_limits};
+use serde_json::Value;
+
+/// Fills that trip the guard in these tests.
+const MAX_FILLS: u32 = 3;
+
+async fn gateway() -> (TestGateway, AccountId, ApiClient) {
+    let gw = TestGateway::start_with(|config| {
+        config.risk.execution_guard = ExecutionGuardConfig {
+            max_fills: MAX_FILLS,
+            window_seconds: 60,
+        };
+    })
+    .await;
+    let account = gw.add_account(generous_limits()).await;
+    let algo = gw.add_client(&[Role::Trader], &[&account]).await;
+    (gw, account, algo)
+}
+
+async fn fill(gw: &TestGateway, account: &AccountId, algo: &ApiClient, count: u32) {
+    let token = gw.token(algo).await;
+    let body = order::market(account, BTC, "buy", "0.01");
+    for _ in 0..count {
+        let answer = gw.api().place(&token, &body).await;
+        assert_eq!(answer.status_field(), "filled", "{}", answer.text);
+    }
+}
+
+async fn engagements(gw: &TestGateway) -> Vec<Value> {
+    let risk = gw.bearer(&[Role::RiskManager], &[]).await;
+    let answer = gw.api().get("/v1/kill-switch", Some(&risk)).await;
+    answer.assert_json(200)["engagements"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// The guard's engagement, which runs in its own task once the tripping fill is recorded.
+async fn tripped(gw: &TestGateway) -> Option<Value> {
+    for _ in 0..30 {
+        if let Some(found) = engagements(gw).await.pop() {
+            return Some(found);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
+#[tokio::test]
+async fn fills_before_a_restart_and_after_it_trip_the_guard() {
+    let (gw, account, algo) = gateway().await;
+    fill(&gw, &account, &algo, MAX_FILLS - 1).await;
+    assert!(
+        engagements(&gw).await.is_empty(),
+        "tripped before the threshold"
+    );
+
+    let gw = gw.restart().await;
+    fill(&gw, &account, &algo, 1).await;
+    let engagement = tripped(&gw).await.expect("the guard never engaged");
+    assert_eq!(engagement["scope"], "client");
+    assert_eq!(engagement["target"], algo.id.as_str());
+    assert_eq!(engagement["engaged_by"], "system");
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn fills_older_than_the_window_are_not_seeded_at_a_restart() {
+    let (gw, account, algo) = gateway().await;
+    fill(&gw, &account, &algo, MAX_FILLS - 1).await;
+    gw.clock().advance(chrono::Duration::seconds(61));
+
+    let gw = gw.restart().await;
+    fill(&gw, &account, &algo, 1).await;
+    assert_eq!(
+        tripped(&gw).await,
+        None,
+        "fills outside the window were counted"
+    );
+    gw.shutdown().await;
+}

@@ -21,6 +21,7 @@ pub use audit::{AuditConfig, ForwardConfig, SyslogConfig, SyslogTransport};
 pub mod execution_guard;
 pub mod identity;
 pub mod risk;
+pub mod setup_delivery;
 
 use crate::secrets::broker::BrokerConfig;
 use crate::secrets::config::{SecretsConfig, check_references};
@@ -138,6 +139,8 @@ pub struct AuthConfig {
     /// Trusted outside OpenID Connect issuers.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub oidc: Vec<OidcConfig>,
+    /// How set-up tokens reach their person.
+    pub setup_delivery: setup_delivery::SetupDeliveryConfig,
 }
 
 /// The `[market]` section.
@@ -204,6 +207,7 @@ impl Default for AuthConfig {
             login: LoginConfig::default(),
             approvals: ApprovalConfig::default(),
             oidc: Vec::new(),
+            setup_delivery: Default::default(),
         }
     }
 }
@@ -366,6 +370,7 @@ impl Config {
         auth.login.validate()?;
         auth.approvals.validate()?;
         identity::validate_oidc(&auth.oidc)?;
+        auth.setup_delivery.validate()?;
         match &auth.issuer {
             Some(issuer) if issuer.trim().is_empty() => {
                 Err(invalid("auth.issuer", "must not be empty"))

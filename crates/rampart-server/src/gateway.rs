@@ -513,6 +513,7 @@ fn build_state(
         ),
         issuer_url: issuer_url.to_owned(),
         oidc: crate::oidc::issuers(&config.auth.oidc)?,
+        setup_delivery: crate::service::setup_delivery::SetupDelivery::new(config)?,
     }))
 }
 

@@ -94,6 +94,9 @@ pub enum ApiError {
     /// A person's restricted token: the password must be changed or MFA enrolled first.
     #[error("finish signing in first: change the password and enrol a second factor")]
     SetupRequired,
+    /// The change was made, but its set-up token could not reach the person and was withdrawn.
+    #[error("{0}; the set-up token was withdrawn: ask for a new one once delivery works")]
+    SetupUndelivered(String),
     /// The sign-in failed; the same answer whatever was wrong.
     #[error("the username, password or code is not valid")]
     LoginFailed,
@@ -187,6 +190,7 @@ impl ApiError {
             Self::RotationFailed => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::SetupRequired | Self::SelfApproval => StatusCode::FORBIDDEN,
+            Self::SetupUndelivered(_) => StatusCode::BAD_GATEWAY,
             Self::LoginFailed => StatusCode::UNAUTHORIZED,
             Self::LockedOut => StatusCode::TOO_MANY_REQUESTS,
             Self::RoleConflict(_) | Self::Duplicate(_) | Self::ApprovalClosed(_) => {
@@ -219,6 +223,7 @@ impl ApiError {
             Self::RotationFailed => "secret.rotation_failed",
             Self::Unavailable => "unavailable",
             Self::SetupRequired => "auth.setup_required",
+            Self::SetupUndelivered(_) => "auth.setup_undelivered",
             Self::LoginFailed => "auth.login_failed",
             Self::LockedOut => "auth.locked",
             Self::RoleConflict(_) => "user.role_conflict",
@@ -253,6 +258,7 @@ impl ApiError {
             Self::RotationFailed => "Rotation failed",
             Self::Unavailable => "Service unavailable",
             Self::SetupRequired => "Sign-in set-up required",
+            Self::SetupUndelivered(_) => "Set-up token not delivered",
             Self::LoginFailed => "Sign-in failed",
             Self::LockedOut => "Sign-in locked",
             Self::RoleConflict(_) => "Segregation of duties",

@@ -74,6 +74,8 @@ pub struct Shared {
     pub issuer_url: String,
     /// Trusted outside OpenID Connect issuers, if any are configured.
     pub oidc: Option<Arc<rampart_auth::oidc::OidcIssuers>>,
+    /// How set-up tokens reach their person.
+    pub setup_delivery: crate::service::setup_delivery::SetupDelivery,
 }
 
 impl AppState {

@@ -43,11 +43,11 @@ async fn set_up(gw: &TestGateway, token: &str, password: &str) -> Answer {
 async fn a_setup_token_sets_a_password_once_only() {
     let gw = TestGateway::start().await;
     let admin = admin_token(&gw).await;
-    let created = create(&gw, &admin, "frank").await;
-    let token = created["setup_token"].as_str().unwrap();
+    create(&gw, &admin, "frank").await;
+    let token = gw.setup_token_for("frank");
 
-    set_up(&gw, token, CHOSEN).await.assert_json(200);
-    let again = set_up(&gw, token, "another passphrase entirely").await;
+    set_up(&gw, &token, CHOSEN).await.assert_json(200);
+    let again = set_up(&gw, &token, "another passphrase entirely").await;
     again.assert_problem(400, "request.invalid");
     let login = gw
         .login_with(&json!({ "username": "frank", "password": CHOSEN }))
@@ -59,9 +59,9 @@ async fn a_setup_token_sets_a_password_once_only() {
 async fn a_setup_token_is_refused_once_it_expires() {
     let gw = TestGateway::start().await;
     let admin = admin_token(&gw).await;
-    let created = create(&gw, &admin, "grace").await;
+    create(&gw, &admin, "grace").await;
     gw.clock().advance(Duration::hours(25));
-    let late = set_up(&gw, created["setup_token"].as_str().unwrap(), CHOSEN).await;
+    let late = set_up(&gw, &gw.setup_token_for("grace"), CHOSEN).await;
     late.assert_problem(400, "request.invalid");
 }
 
@@ -73,15 +73,12 @@ async fn a_password_reset_ends_earlier_setup_tokens_and_cuts_off_sessions() {
     let (access, _) = gw.login(&person).await;
     let path = format!("/v1/users/{}/reset-password", person.id);
     let first = gw.api().post_json(&path, Some(&admin), &json!({})).await;
-    let first = first.assert_json(200)["setup_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    assert_eq!(first.assert_json(200)["setup"]["delivery"], "pickup");
+    let first = gw.setup_token_for(&person.username);
     let second = gw.api().post_json(&path, Some(&admin), &json!({})).await;
-    let second = second.assert_json(200)["setup_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    second.assert_json(200);
+    let second = gw.setup_token_for(&person.username);
+    assert_ne!(first, second);
 
     gw.api()
         .get("/v1/kill-switch", Some(&access))

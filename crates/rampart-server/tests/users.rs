@@ -38,7 +38,11 @@ async fn an_admin_creates_a_user_who_sets_a_password_the_admin_never_learns() {
     assert_eq!(created["user"]["must_change_password"], true);
     assert!(created["approval"].is_null());
     assert!(created.get("one_time_password").is_none(), "{created}");
-    let setup_token = created["setup_token"].as_str().unwrap();
+    assert!(created.get("setup_token").is_none(), "{created}");
+    assert_eq!(created["setup"]["delivery"], "pickup");
+    assert!(created["setup"]["expires_at"].is_string(), "{created}");
+    let setup_token = gw.setup_token_for("carol");
+    let setup_token = setup_token.as_str();
     let chosen = "a passphrase nobody else knows"; // pragma: allowlist secret
     gw.api()
         .post_json(

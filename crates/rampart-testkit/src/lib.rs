@@ -15,6 +15,8 @@
 //! - [`forge`]: hostile tokens for the attack tests.
 //! - [`audit`]: the published checkpoint key, waiting for checkpoints, proof hashes.
 //! - [`people`]: users with passwords and TOTP, sign-in and refresh.
+//! - [`pickup`]: set-up tokens read from the pickup directory, as their person reads them.
+//! - [`smtp`]: a real SMTP server (`aiosmtpd`) on loopback, keeping what it receives.
 //! - [`oidc`]: a real `oidc-provider` on loopback, for trusted-issuer tests.
 //!
 //! A helper that cannot do its job panics: in a test, that is a failure with
@@ -36,6 +38,8 @@ pub mod market;
 pub mod oidc;
 pub mod order;
 pub mod people;
+pub mod pickup;
+pub mod smtp;
 
 pub use api::{Answer, Api};
 pub use gateway::TestGateway;

@@ -30,6 +30,7 @@ use crate::routes::users::{approval_view, from_user_error, view};
 use crate::service::identity_action as act;
 use crate::service::killswitch_release;
 use crate::service::risk_limits::{self, RISK_LIMITS_CHANGE};
+use crate::service::user_reset::{self, USER_RESET};
 use crate::service::users::{self, ROLE_GRANT};
 use crate::service::{audit, authorize, internal};
 use crate::state::AppState;
@@ -308,6 +309,7 @@ async fn decide(
         &resource_of(&found),
     )
     .await?;
+    user_reset::prepare(&found).await?;
 
     let mut tx = state
         .store
@@ -330,10 +332,12 @@ async fn decide(
     if approve {
         killswitch_release::after_commit(state, &decided).await;
     }
+    let setup = user_reset::after_commit(state, &decided).await?;
     Ok(Json(json!({
         "approval": approval_view(&decided),
         "applied": applied,
         "user": applied.get("user"),
+        "setup": setup,
     })))
 }
 
@@ -404,6 +408,8 @@ async fn apply_kind(
         }
         (KILLSWITCH_RELEASE, true) => killswitch_release::apply(tx, decided, principal, now).await,
         (KILLSWITCH_RELEASE, false) => Ok(Value::Null),
+        (USER_RESET, true) => user_reset::apply(tx, decided, principal, now).await,
+        (USER_RESET, false) => Ok(Value::Null),
         (other, _) => Err(ApiError::UnsupportedApproval(other.to_owned())),
     }
 }

@@ -14,16 +14,16 @@ use chrono::Duration;
 use rampart_core::{AccountId, Principal, Role};
 use rampart_policy::{Action, Resource};
 use rampart_store::{ApprovalRecord, StoredUser, UserProfile};
-use secrecy::ExposeSecret;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::authn::Authenticated;
 use crate::extract::{ApiJson, ApiPath};
 use crate::problem::ApiError;
-use crate::service::sessions;
+use crate::service::user_reset::{self, ResetKind, ResetOutcome};
 use crate::service::users::{self, AccessChange, NewUser, UserError};
 use crate::service::{authorize, internal};
+use crate::service::{sessions, setup_handover};
 use crate::state::AppState;
 
 /// A request to create a user.
@@ -51,8 +51,8 @@ pub struct PatchUserRequest {
     accounts: Option<Vec<AccountId>>,
 }
 
-/// Creates a user with a single-use set-up token (shown only in this answer), with
-/// which the person sets their own password at `POST /v1/auth/setup`.
+/// Creates a user with a single-use set-up token, delivered to the person only (the
+/// answer says how), with which they set their own password at `POST /v1/auth/setup`.
 #[utoipa::path(post, path = "/v1/users", tag = "users",
     request_body(content = Object, description = "`username`, `roles`, `accounts`, \
         `display_name`, `email`"),
@@ -85,10 +85,10 @@ pub async fn create(
     )
     .await
     .map_err(from_user_error)?;
+    let setup = setup_handover::hand_over(&state, &principal.id, &created.user, created.setup);
     let body = json!({
         "user": view(&created.user),
-        "setup_token": created.setup.token.expose_secret(),
-        "setup_expires_at": rampart_audit::time::format(&created.setup.expires_at),
+        "setup": setup.await?,
         "approval": created.approval.as_ref().map(approval_view),
     });
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -174,62 +174,89 @@ pub async fn disable(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     manage(&state, &principal, Action::UserManage).await?;
     let now = state.clock.now();
     let revoked = users::disable(&state.store, &principal.id, &id, now)
         .await
         .map_err(from_user_error)?;
-    sessions::cut_off(&state, &id, &revoked);
-    Ok(Json(
-        json!({ "id": id, "disabled": true, "revoked_sessions": revoked.len() }),
-    ))
+    let mut answer = cut_off_answer(&state, &id, &revoked);
+    answer.insert("disabled".into(), json!(true));
+    Ok(Json(Value::Object(answer)).into_response())
 }
 
 /// Resets a user's password: their sessions and tokens end, and a new set-up token
-/// (shown only in this answer, ending any earlier one) lets them choose a new one.
+/// (ending any earlier one) goes to the person only. A privileged person's reset
+/// answers 202 with the approval a second administrator must decide.
 #[utoipa::path(post, path = "/v1/users/{id}/reset-password", tag = "users",
     params(("id" = String, Path, description = "the subject id")),
-    responses((status = 200, description = "reset; the set-up token", body = Object)),
+    responses(
+        (status = 200, description = "reset; how the set-up token was delivered", body = Object),
+        (status = 202, description = "proposed for a second administrator", body = Object),
+        (status = 502, description = "not delivered; withdrawn", body = crate::problem::Problem),
+    ),
     security(("bearer" = [])))]
 pub async fn reset_password(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
-    manage(&state, &principal, Action::UserManage).await?;
-    let now = state.clock.now();
-    let (setup, revoked) = users::reset_password(&state.store, &principal.id, &id, now)
-        .await
-        .map_err(from_user_error)?;
-    sessions::cut_off(&state, &id, &revoked);
-    Ok(Json(json!({
-        "id": id,
-        "setup_token": setup.token.expose_secret(),
-        "setup_expires_at": rampart_audit::time::format(&setup.expires_at),
-        "revoked_sessions": revoked.len(),
-    })))
+) -> Result<Response, ApiError> {
+    reset(&state, &principal, &id, ResetKind::Password).await
 }
 
-/// Removes a user's second factor; they enrol again at their next sign-in.
+/// Removes a user's second factor; they enrol again at their next sign-in. A
+/// privileged person's reset answers 202 with its approval.
 #[utoipa::path(post, path = "/v1/users/{id}/reset-mfa", tag = "users",
     params(("id" = String, Path, description = "the subject id")),
-    responses((status = 200, description = "reset", body = Object)),
+    responses(
+        (status = 200, description = "reset", body = Object),
+        (status = 202, description = "proposed for a second administrator", body = Object),
+    ),
     security(("bearer" = [])))]
 pub async fn reset_mfa(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
-    manage(&state, &principal, Action::UserManage).await?;
+) -> Result<Response, ApiError> {
+    reset(&state, &principal, &id, ResetKind::Mfa).await
+}
+
+/// The body shared by both resets: propose for the privileged, else apply and hand over.
+async fn reset(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    kind: ResetKind,
+) -> Result<Response, ApiError> {
+    manage(state, principal, Action::UserManage).await?;
     let now = state.clock.now();
-    let revoked = users::reset_mfa(&state.store, &principal.id, &id, now)
+    let outcome = user_reset::reset(&state.store, &principal.id, id, kind, now, ttl(state))
         .await
         .map_err(from_user_error)?;
-    sessions::cut_off(&state, &id, &revoked);
-    Ok(Json(
-        json!({ "id": id, "mfa_enrolled": false, "revoked_sessions": revoked.len() }),
-    ))
+    let applied = match outcome {
+        ResetOutcome::Proposed(approval) => {
+            let body = json!({ "approval": approval_view(&approval) });
+            return Ok((StatusCode::ACCEPTED, Json(body)).into_response());
+        }
+        ResetOutcome::Applied(applied) => applied,
+    };
+    let mut answer = cut_off_answer(state, id, &applied.revoked);
+    answer.insert("reset".into(), json!(kind.as_str()));
+    answer.insert("mfa_enrolled".into(), json!(applied.user.has_mfa()));
+    if let Some(setup) = applied.setup {
+        let delivered = setup_handover::hand_over(state, &principal.id, &applied.user, setup);
+        answer.insert("setup".into(), delivered.await?);
+    }
+    Ok(Json(Value::Object(answer)).into_response())
+}
+
+/// Refuses in memory the tokens of `id` and its ended `sessions`; the answer naming them.
+fn cut_off_answer(state: &AppState, id: &str, sessions: &[String]) -> Map<String, Value> {
+    sessions::cut_off(state, id, sessions);
+    let mut answer = Map::new();
+    answer.insert("id".into(), json!(id));
+    answer.insert("revoked_sessions".into(), json!(sessions.len()));
+    answer
 }
 
 /// Refuses, from now on, the tokens of `sessions` just ended in the store.

@@ -52,9 +52,13 @@ pub const ROLE_GRANTED: &str = "user.role.granted";
 pub const SETUP_COMPLETED: &str = "auth.setup.completed";
 /// An administrator reset a person's password: a new set-up token, sessions ended.
 pub const PASSWORD_RESET: &str = "auth.password.reset";
+/// A set-up token reached its person's pickup file or mailbox (the token is not recorded).
+pub const SETUP_DELIVERED: &str = "auth.setup.delivered";
+/// A set-up token could not be delivered and was withdrawn.
+pub const SETUP_UNDELIVERED: &str = "auth.setup.undelivered";
 
 /// Every name above.
-pub const ALL: [&str; 24] = [
+pub const ALL: [&str; 26] = [
     LOGIN_SUCCEEDED,
     LOGIN_FAILED,
     LOGIN_LOCKED,
@@ -79,4 +83,6 @@ pub const ALL: [&str; 24] = [
     ROLE_GRANTED,
     SETUP_COMPLETED,
     PASSWORD_RESET,
+    SETUP_DELIVERED,
+    SETUP_UNDELIVERED,
 ];

@@ -20,8 +20,13 @@ pub mod login;
 pub mod orders;
 pub mod pretrade;
 pub mod risk_limits;
+pub mod role_grant;
 pub mod sessions;
+pub mod setup_delivery;
+pub mod setup_handover;
+pub mod setup_mail;
 pub mod start_review;
+pub mod user_reset;
 pub mod users;
 
 use rampart_core::{Principal, Role};

@@ -13,18 +13,17 @@ use rampart_audit::Outcome;
 use rampart_auth::password::hash_password;
 use rampart_auth::secret::generate_client_secret;
 use rampart_core::{AccountId, Role, RoleSet, SodConflict};
-use rampart_store::{
-    ApprovalRecord, NewApproval, Store, StoreError, StoredUser, UserProfile, WriteTx,
-};
+use rampart_store::{ApprovalRecord, Store, StoreError, StoredUser, UserProfile, WriteTx};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::service::audit;
 use crate::service::identity_action as act;
 use crate::service::identity_setup::{self, IssuedSetup, SetupError};
+use crate::service::user_reset::{self, ResetKind};
 
-/// The approval kind of a privileged role grant.
-pub const ROLE_GRANT: &str = "role.grant";
+use crate::service::role_grant::propose_grant;
+pub use crate::service::role_grant::{ROLE_GRANT, apply_grant};
 
 /// The roles only a second administrator's approval can grant.
 pub const PRIVILEGED: [Role; 3] = [Role::Admin, Role::RiskManager, Role::ComplianceOfficer];
@@ -68,13 +67,6 @@ pub enum UserError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// The payload of a `role.grant` approval: the whole access wanted.
-#[derive(Debug, serde::Deserialize)]
-struct GrantPayload {
-    roles: Vec<Role>,
-    accounts: Vec<AccountId>,
 }
 
 /// What an administrator asks for a new user.
@@ -208,39 +200,6 @@ pub async fn change_access(
     Ok(AccessChange::Applied(applied))
 }
 
-/// Applies an approved `role.grant` payload to its user inside `tx`.
-pub async fn apply_grant(
-    tx: &mut WriteTx<'_>,
-    actor: &str,
-    approval: &ApprovalRecord,
-    now: DateTime<Utc>,
-) -> Result<StoredUser, UserError> {
-    let id = approval
-        .target
-        .strip_prefix("user:")
-        .ok_or(UserError::UnknownUser)?;
-    let user = tx.user(id).await?.ok_or(UserError::UnknownUser)?;
-    let GrantPayload { roles, accounts } =
-        serde_json::from_value(approval.payload.clone()).map_err(|_| UserError::Payload)?;
-    let wanted = RoleSet::new(roles)?;
-    require_accounts(tx, &accounts).await?;
-    let user = apply_access(tx, actor, &user, &wanted, &accounts, now)
-        .await?
-        .user;
-    let details = json!({ "approval_id": approval.id, "roles": user.roles });
-    tx.append(audit::stamp(
-        audit::event(
-            actor,
-            act::ROLE_GRANTED,
-            &target(&user.id),
-            Outcome::Success,
-        )
-        .details(details),
-    ))
-    .await?;
-    Ok(user)
-}
-
 /// Disables user `id` and revokes every session; returns the revoked session ids.
 pub async fn disable(
     store: &Store,
@@ -265,26 +224,16 @@ pub async fn disable(
     Ok(revoked)
 }
 
-/// Removes the second factor of user `id` and revokes every session; returns their ids.
+/// Removes the second factor of user `id` at once and revokes every session; returns their
+/// ids. The host operator's path: over the API a privileged person's reset is a proposal.
 pub async fn reset_mfa(
     store: &Store,
     actor: &str,
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, UserError> {
-    let mut tx = store.begin().await?;
-    if !tx.reset_mfa(id).await? {
-        return Err(UserError::UnknownUser);
-    }
-    let revoked = tx.revoke_refresh_families_of(id, "mfa_reset", now).await?;
-    tx.revoke_subject(id, "mfa_reset", now).await?;
-    let details = json!({ "revoked_sessions": revoked.len() });
-    tx.append(audit::stamp(
-        audit::event(actor, act::MFA_RESET, &target(id), Outcome::Success).details(details),
-    ))
-    .await?;
-    tx.commit().await?;
-    Ok(revoked)
+    let applied = user_reset::reset_directly(store, actor, id, ResetKind::Mfa, now).await?;
+    Ok(applied.revoked)
 }
 
 /// The audit target naming a user.
@@ -293,7 +242,7 @@ pub fn target(id: &str) -> String {
 }
 
 /// Replaces the access of `user`; taking anything away also cuts off its tokens and sessions.
-async fn apply_access(
+pub(crate) async fn apply_access(
     tx: &mut WriteTx<'_>,
     actor: &str,
     user: &StoredUser,
@@ -340,37 +289,10 @@ fn reduces(user: &StoredUser, roles: &RoleSet, accounts: &[AccountId]) -> bool {
             .any(|account| !accounts.contains(account))
 }
 
-async fn propose_grant(
+pub(crate) async fn require_accounts(
     tx: &mut WriteTx<'_>,
-    actor: &str,
-    user: &StoredUser,
-    roles: &RoleSet,
-    now: DateTime<Utc>,
-    ttl: Duration,
-) -> Result<ApprovalRecord, UserError> {
-    let proposal = NewApproval {
-        kind: ROLE_GRANT.to_owned(),
-        target: target(&user.id),
-        payload: json!({ "roles": roles, "accounts": user.accounts }),
-        proposed_by: actor.to_owned(),
-        expires_at: now + ttl,
-    };
-    let approval = tx.propose(&proposal, now).await?;
-    let details = json!({ "approval_id": approval.id, "kind": ROLE_GRANT, "roles": roles });
-    tx.append(audit::stamp(
-        audit::event(
-            actor,
-            act::APPROVAL_PROPOSED,
-            &proposal.target,
-            Outcome::Success,
-        )
-        .details(details),
-    ))
-    .await?;
-    Ok(approval)
-}
-
-async fn require_accounts(tx: &mut WriteTx<'_>, accounts: &[AccountId]) -> Result<(), UserError> {
+    accounts: &[AccountId],
+) -> Result<(), UserError> {
     for account in accounts {
         if tx.account(account).await?.is_none() {
             return Err(UserError::UnknownAccount(account.clone()));
@@ -381,39 +303,12 @@ async fn require_accounts(tx: &mut WriteTx<'_>, accounts: &[AccountId]) -> Resul
 
 /// The hash of a random password nobody is ever shown: no password signs in
 /// until the person sets one with their set-up token.
-async fn unusable_password() -> Result<String, UserError> {
+pub(crate) async fn unusable_password() -> Result<String, UserError> {
     let password = generate_client_secret();
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|_| UserError::Hash)?
         .map_err(|_| UserError::Hash)
-}
-
-/// Resets user `id`'s password: a fresh set-up token (ending earlier ones), the
-/// old password unusable, every session and token cut off. Returns the token and
-/// the ended sessions.
-pub async fn reset_password(
-    store: &Store,
-    actor: &str,
-    id: &str,
-    now: DateTime<Utc>,
-) -> Result<(IssuedSetup, Vec<String>), UserError> {
-    let password_hash = unusable_password().await?;
-    let mut tx = store.begin().await?;
-    let user = tx.user(id).await?.ok_or(UserError::UnknownUser)?;
-    tx.set_password(&user.id, &password_hash, true).await?;
-    let revoked = tx
-        .revoke_refresh_families_of(id, "password_reset", now)
-        .await?;
-    tx.revoke_subject(id, "password_reset", now).await?;
-    let setup = identity_setup::issue(&mut tx, id, now).await?;
-    let details = json!({ "revoked_sessions": revoked.len() });
-    tx.append(audit::stamp(
-        audit::event(actor, act::PASSWORD_RESET, &target(id), Outcome::Success).details(details),
-    ))
-    .await?;
-    tx.commit().await?;
-    Ok((setup, revoked))
 }
 
 fn check_username(name: &str) -> Result<(), UserError> {

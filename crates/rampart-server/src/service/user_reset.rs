@@ -1,0 +1,291 @@
+//! Resetting a person's password or second factor: one step for most, four eyes for the privileged.
+//!
+//! Rule upheld: no single administrator can take over a person who decides
+//! four-eyes approvals. Resetting someone holding `admin`, `risk_manager` or
+//! `compliance_officer` is a `user.reset` proposal that changes nothing until
+//! a second administrator approves it; neither the proposer (nor a client
+//! they own) nor the person reset (nor a client they own) may decide it. When
+//! a reset takes effect the old password or second factor stops working and
+//! every session and token of the person is cut off, in the transaction that
+//! records it. A password reset's new set-up token is handed to the person
+//! (`setup_handover`), never to the administrator.
+
+use chrono::{DateTime, Duration, Utc};
+use rampart_audit::Outcome;
+use rampart_core::Principal;
+use rampart_store::{ApprovalRecord, ApprovalStatus, NewApproval, Store, StoredUser, WriteTx};
+use serde_json::{Value, json};
+
+use crate::problem::ApiError;
+use crate::routes::users::{from_user_error, view};
+use crate::service::identity_action as act;
+use crate::service::identity_setup::{self, IssuedSetup};
+use crate::service::users::{PRIVILEGED, UserError, target, unusable_password};
+use crate::service::{audit, sessions, setup_handover};
+use crate::state::AppState;
+
+/// The approval kind of a reset of a privileged person.
+pub const USER_RESET: &str = "user.reset";
+
+/// What is reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetKind {
+    /// The password: a new set-up token goes to the person.
+    Password,
+    /// The second factor: the person enrols again at their next sign-in.
+    Mfa,
+}
+
+impl ResetKind {
+    /// The kind's name in approval payloads and answers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password", // pragma: allowlist secret
+            Self::Mfa => "mfa",
+        }
+    }
+
+    fn of(approval: &ApprovalRecord) -> Option<Self> {
+        match approval.payload.get("reset").and_then(Value::as_str) {
+            Some("password") => Some(Self::Password),
+            Some("mfa") => Some(Self::Mfa),
+            _ => None,
+        }
+    }
+
+    fn reason(self) -> &'static str {
+        match self {
+            Self::Password => "password_reset", // pragma: allowlist secret
+            Self::Mfa => "mfa_reset",
+        }
+    }
+}
+
+/// What a reset did.
+#[derive(Debug)]
+pub enum ResetOutcome {
+    /// Applied at once.
+    Applied(AppliedReset),
+    /// The person is privileged: the reset waits for a second administrator.
+    Proposed(ApprovalRecord),
+}
+
+/// A reset applied to a person.
+#[derive(Debug)]
+pub struct AppliedReset {
+    /// The person as reset.
+    pub user: StoredUser,
+    /// The sessions ended.
+    pub revoked: Vec<String>,
+    /// The new set-up token of a password reset, to hand to the person.
+    pub setup: Option<IssuedSetup>,
+}
+
+/// Whether `user` holds a role whose holder decides four-eyes approvals.
+pub fn is_privileged(user: &StoredUser) -> bool {
+    PRIVILEGED.iter().any(|role| user.roles.contains(*role))
+}
+
+/// Resets `kind` of user `id` as `actor`: proposed for a privileged person, else applied.
+pub async fn reset(
+    store: &Store,
+    actor: &str,
+    id: &str,
+    kind: ResetKind,
+    now: DateTime<Utc>,
+    approval_ttl: Duration,
+) -> Result<ResetOutcome, UserError> {
+    // Hashed before the writer is taken; unused when the reset becomes a proposal.
+    let password_hash = unusable_hash(kind).await?;
+    let mut tx = store.begin().await?;
+    let user = tx.user(id).await?.ok_or(UserError::UnknownUser)?;
+    if is_privileged(&user) {
+        let approval = propose(&mut tx, actor, &user, kind, now, approval_ttl).await?;
+        tx.commit().await?;
+        return Ok(ResetOutcome::Proposed(approval));
+    }
+    let applied = apply_in(&mut tx, actor, &user, kind, password_hash, None, now).await?;
+    tx.commit().await?;
+    Ok(ResetOutcome::Applied(applied))
+}
+
+/// Resets `kind` of user `id` at once, whoever they are: the host operator's break-glass path.
+pub async fn reset_directly(
+    store: &Store,
+    actor: &str,
+    id: &str,
+    kind: ResetKind,
+    now: DateTime<Utc>,
+) -> Result<AppliedReset, UserError> {
+    let password_hash = unusable_hash(kind).await?;
+    let mut tx = store.begin().await?;
+    let user = tx.user(id).await?.ok_or(UserError::UnknownUser)?;
+    let applied = apply_in(&mut tx, actor, &user, kind, password_hash, None, now).await?;
+    tx.commit().await?;
+    Ok(applied)
+}
+
+/// Applies an approved `user.reset` inside the decision's `tx`, as `decider`.
+pub async fn apply(
+    tx: &mut WriteTx<'_>,
+    approval: &ApprovalRecord,
+    decider: &Principal,
+    now: DateTime<Utc>,
+) -> Result<Value, ApiError> {
+    let unreadable = || ApiError::UnsupportedApproval(USER_RESET.to_owned());
+    let kind = ResetKind::of(approval).ok_or_else(unreadable)?;
+    let id = approval
+        .target
+        .strip_prefix("user:")
+        .ok_or_else(unreadable)?;
+    let failed = |e: rampart_store::StoreError| from_user_error(UserError::Store(e));
+    let owner = tx.client_owner(&decider.id).await.map_err(failed)?;
+    if decider.id == id || owner.as_deref() == Some(id) {
+        return Err(ApiError::SelfApproval);
+    }
+    let user = tx
+        .user(id)
+        .await
+        .map_err(failed)?
+        .ok_or(ApiError::NotFound)?;
+    let password_hash = match kind {
+        ResetKind::Password => Some(prepared_hash().await.map_err(from_user_error)?),
+        ResetKind::Mfa => None,
+    };
+    let applied = apply_in(
+        tx,
+        &decider.id,
+        &user,
+        kind,
+        password_hash,
+        Some(approval),
+        now,
+    );
+    let applied = applied.await.map_err(from_user_error)?;
+    Ok(json!({ "user": view(&applied.user), "reset": kind.as_str() }))
+}
+
+/// Once an approved `user.reset` is durable: cut the person off in memory and, for a
+/// password, hand a fresh set-up token to them. Answers how it was delivered, if it was.
+pub async fn after_commit(
+    state: &AppState,
+    approval: &ApprovalRecord,
+) -> Result<Option<Value>, ApiError> {
+    if approval.kind != USER_RESET || approval.status != ApprovalStatus::Approved {
+        return Ok(None);
+    }
+    let Some(id) = approval.target.strip_prefix("user:") else {
+        return Ok(None);
+    };
+    sessions::cut_off(state, id, &[]);
+    match ResetKind::of(approval) {
+        Some(ResetKind::Password) => {
+            let actor = approval.decided_by.as_deref().unwrap_or_default();
+            setup_handover::issue_and_hand_over(state, actor, id)
+                .await
+                .map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Prepares, before a decision's transaction begins, what applying `approval` will need,
+/// so that no argon2id runs while the store's writer is held.
+pub async fn prepare(approval: &ApprovalRecord) -> Result<(), ApiError> {
+    if approval.kind == USER_RESET && ResetKind::of(approval) == Some(ResetKind::Password) {
+        prepared_hash().await.map_err(from_user_error)?;
+    }
+    Ok(())
+}
+
+/// The hash of a random password that was dropped at once, computed once per process:
+/// it makes a password unusable, and nobody can ever present its password.
+async fn prepared_hash() -> Result<String, UserError> {
+    static PREPARED: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    PREPARED.get_or_try_init(unusable_password).await.cloned()
+}
+
+async fn unusable_hash(kind: ResetKind) -> Result<Option<String>, UserError> {
+    match kind {
+        ResetKind::Password => Ok(Some(unusable_password().await?)),
+        ResetKind::Mfa => Ok(None),
+    }
+}
+
+/// Resets `kind` of `user` in `tx` and records it; a password reset issues a set-up
+/// token only when no approval is involved (an approved one issues it after commit).
+async fn apply_in(
+    tx: &mut WriteTx<'_>,
+    actor: &str,
+    user: &StoredUser,
+    kind: ResetKind,
+    password_hash: Option<String>,
+    approval: Option<&ApprovalRecord>,
+    now: DateTime<Utc>,
+) -> Result<AppliedReset, UserError> {
+    let action = match (kind, password_hash) {
+        (ResetKind::Password, Some(hash)) => {
+            tx.set_password(&user.id, &hash, true).await?;
+            act::PASSWORD_RESET
+        }
+        (ResetKind::Password, None) => return Err(UserError::Hash),
+        (ResetKind::Mfa, _) => {
+            if !tx.reset_mfa(&user.id).await? {
+                return Err(UserError::UnknownUser);
+            }
+            act::MFA_RESET
+        }
+    };
+    let revoked = tx
+        .revoke_refresh_families_of(&user.id, kind.reason(), now)
+        .await?;
+    tx.revoke_subject(&user.id, kind.reason(), now).await?;
+    let setup = match (kind, approval) {
+        (ResetKind::Password, None) => Some(identity_setup::issue(tx, &user.id, now).await?),
+        _ => None,
+    };
+    let details = json!({
+        "revoked_sessions": revoked.len(),
+        "approval_id": approval.map(|a| a.id),
+    });
+    tx.append(audit::stamp(
+        audit::event(actor, action, &target(&user.id), Outcome::Success).details(details),
+    ))
+    .await?;
+    let user = tx.user(&user.id).await?.ok_or(UserError::UnknownUser)?;
+    Ok(AppliedReset {
+        user,
+        revoked,
+        setup,
+    })
+}
+
+async fn propose(
+    tx: &mut WriteTx<'_>,
+    actor: &str,
+    user: &StoredUser,
+    kind: ResetKind,
+    now: DateTime<Utc>,
+    ttl: Duration,
+) -> Result<ApprovalRecord, UserError> {
+    let proposal = NewApproval {
+        kind: USER_RESET.to_owned(),
+        target: target(&user.id),
+        payload: json!({ "reset": kind.as_str(), "username": user.username }),
+        proposed_by: actor.to_owned(),
+        expires_at: now + ttl,
+    };
+    let approval = tx.propose(&proposal, now).await?;
+    let details = json!({ "approval_id": approval.id, "kind": USER_RESET, "reset": kind.as_str() });
+    tx.append(audit::stamp(
+        audit::event(
+            actor,
+            act::APPROVAL_PROPOSED,
+            &proposal.target,
+            Outcome::Success,
+        )
+        .details(details),
+    ))
+    .await?;
+    Ok(approval)
+}

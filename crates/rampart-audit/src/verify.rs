@@ -303,6 +303,13 @@ impl LogVerifier {
     /// Ends verification: any checkpoint beyond the last event means truncation.
     pub fn finish(self) -> Result<LogSummary, LogError> {
         let events = self.tree.len();
+        // A signed checkpoint past the end names the cut better than a stored node does.
+        if let Some((&to, _)) = self.pending.first_key_value() {
+            return Err(LogError::Truncated {
+                from: events.saturating_add(1),
+                to,
+            });
+        }
         if let Some((&(level, index), _)) = self.nodes.first_key_value() {
             let (first, last) = node_events(level, index);
             return Err(LogError::NodeBeyondLog {
@@ -310,12 +317,6 @@ impl LogVerifier {
                 index,
                 first,
                 last,
-            });
-        }
-        if let Some((&to, _)) = self.pending.first_key_value() {
-            return Err(LogError::Truncated {
-                from: events.saturating_add(1),
-                to,
             });
         }
         let head_hash = match self.chain {

@@ -115,6 +115,16 @@ pub(crate) async fn insert_staged(
         return Ok(());
     };
     let start = u64::try_from(first.seq).unwrap_or(0).saturating_sub(1);
+    // INVARIANT: the writer numbers a batch's events one by one from the log's length, so
+    // the staged `seq`s are consecutive and the in-memory leaves are leaf indexes `start`
+    // on. A few integer comparisons check it; should it not hold, the leaves of the
+    // subtrees are read back from the table instead of taken from memory.
+    let consecutive = staged
+        .windows(2)
+        .all(|pair| matches!(pair, [a, b] if a.seq.checked_add(1) == Some(b.seq)));
+    let end = staged
+        .last()
+        .map_or(0, |last| u64::try_from(last.seq).unwrap_or(0));
     let leaves: Vec<[u8; 32]> = staged.iter().map(|s| s.leaf_hash).collect();
     let mut left = staged.len();
     let mut rows = staged.into_iter();
@@ -122,6 +132,9 @@ pub(crate) async fn insert_staged(
         let take = INSERT_ROWS.min(1 << left.ilog2());
         insert_rows(conn, rows.by_ref().take(take)).await?;
         left -= take;
+    }
+    if !consecutive {
+        return crate::audit_tree::extend_from_table(conn, end).await;
     }
     let batch = crate::audit_tree::BatchLeaves {
         start,

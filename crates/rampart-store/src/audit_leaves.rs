@@ -14,10 +14,12 @@ use crate::error::StoreError;
 /// How many leaf hashes one packed read returns at most (4 MiB of hex).
 const LEAVES_PER_READ: u64 = 1 << 16;
 
-/// Packs the leaf hashes of `seq` `?1` to `?2` in order, with how many there are.
+/// Packs the leaf hashes of `seq` `?1` to `?2` in order of `seq` (an ordered aggregate,
+/// SQLite 3.44 or later), with how many there are and how many are not 32-byte blobs.
 const PACKED_LEAVES: &str = "\
-    SELECT count(*), group_concat(hex(leaf_hash), '') \
-    FROM (SELECT leaf_hash FROM audit_events WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq)";
+    SELECT count(*), coalesce(sum(typeof(leaf_hash) <> 'blob' OR length(leaf_hash) <> 32), 0), \
+    group_concat(hex(leaf_hash), '' ORDER BY seq) \
+    FROM audit_events WHERE seq BETWEEN ?1 AND ?2";
 
 /// The leaf hashes of leaf indexes `range` (`seq` `range.start + 1` to `range.end`).
 pub(crate) async fn leaf_hashes(
@@ -45,13 +47,13 @@ async fn packed_run(
 ) -> Result<Option<Vec<[u8; 32]>>, StoreError> {
     let first = i64::try_from(range.start.saturating_add(1)).unwrap_or(i64::MAX);
     let last = i64::try_from(range.end).unwrap_or(i64::MAX);
-    let (count, text): (i64, Option<String>) = sqlx::query_as(PACKED_LEAVES)
+    let (count, misshapen, text): (i64, i64, Option<String>) = sqlx::query_as(PACKED_LEAVES)
         .bind(first)
         .bind(last)
         .fetch_one(conn)
         .await?;
     let expected = range.end.saturating_sub(range.start);
-    if u64::try_from(count).ok() != Some(expected) {
+    if u64::try_from(count).ok() != Some(expected) || misshapen != 0 {
         return Ok(None);
     }
     let text = text.unwrap_or_default();

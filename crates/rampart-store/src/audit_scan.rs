@@ -9,7 +9,9 @@
 //! It upholds that nothing is accepted that the row-by-row check would refuse: a row whose
 //! columns are not of their stored types, or that does not read back as one event, is
 //! marked, and verification checks it, and the rest of its page, row by row, which names
-//! what is wrong.
+//! what is wrong. A row whose `seq` is not a positive integer is unreadable at once, and
+//! the scan counts the rows it read against `count(*)` in the same snapshot, so that no
+//! row escapes verification.
 
 use std::ops::Range;
 use std::path::Path;
@@ -63,53 +65,85 @@ impl ScannedPage {
     }
 }
 
-/// Reads the log at `path` into pages sent to `pages`, until it ends or nobody listens.
-///
-/// Blocks: run it on a blocking thread.
-pub(crate) fn scan(path: &Path, pages: &mpsc::Sender<Result<ScannedPage, StoreError>>) {
-    if let Err(error) = scan_pages(path, pages) {
-        // Nobody listening means verification stopped; nothing is left to tell.
-        let _ = pages.blocking_send(Err(error));
-    }
+/// How a scan ended: how many rows it read, and how many the table holds, in one snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ScanEnd {
+    /// How many rows the scan read and sent.
+    pub rows: u64,
+    /// How many rows `count(*)` finds in the same snapshot.
+    pub table_rows: u64,
 }
 
-fn scan_pages(
+/// Reads the log at `path` into pages sent to `pages`, until it ends or nobody listens.
+///
+/// Blocks: run it on a blocking thread. A row whose `seq` is not a positive integer ends
+/// the scan at once as unreadable; `None` means nobody listened to the end.
+pub(crate) fn scan(
     path: &Path,
-    pages: &mpsc::Sender<Result<ScannedPage, StoreError>>,
-) -> Result<(), StoreError> {
+    pages: &mpsc::Sender<ScannedPage>,
+) -> Result<Option<ScanEnd>, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(scan_error)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(scan_error)?;
-    // One read transaction: every page comes from the same snapshot.
+    // One read transaction: every page, and the count, come from the same snapshot.
     conn.execute_batch("BEGIN").map_err(scan_error)?;
+    let Some(rows) = scan_pages(&conn, pages)? else {
+        return Ok(None);
+    };
+    let count: i64 = conn
+        .query_row("SELECT count(*) FROM audit_events", [], |row| row.get(0))
+        .map_err(scan_error)?;
+    let table_rows = u64::try_from(count).unwrap_or(u64::MAX);
+    Ok(Some(ScanEnd { rows, table_rows }))
+}
+
+/// Sends every row as pages; the number of rows read, or `None` if nobody listened.
+fn scan_pages(
+    conn: &Connection,
+    pages: &mpsc::Sender<ScannedPage>,
+) -> Result<Option<u64>, StoreError> {
     let mut statement = conn.prepare(SCAN).map_err(scan_error)?;
     let mut rows = statement.query([]).map_err(scan_error)?;
-    let mut page = ScannedPage::default();
+    let (mut page, mut read) = (ScannedPage::default(), 0u64);
     while let Some(row) = rows.next().map_err(scan_error)? {
-        push_row(&mut page, row);
-        if page.events.len() == SCAN_PAGE
-            && pages.blocking_send(Ok(std::mem::take(&mut page))).is_err()
+        push_row(&mut page, row)?;
+        read = read.saturating_add(1);
+        if page.events.len() == SCAN_PAGE && pages.blocking_send(std::mem::take(&mut page)).is_err()
         {
-            return Ok(());
+            return Ok(None);
         }
     }
-    if !page.events.is_empty() {
-        let _ = pages.blocking_send(Ok(page));
+    if !page.events.is_empty() && pages.blocking_send(page).is_err() {
+        return Ok(None);
     }
-    Ok(())
+    Ok(Some(read))
+}
+
+/// The row's `seq` if it is a positive integer; any other value makes the row unreadable.
+fn positive_seq(row: &Row<'_>) -> Result<u64, StoreError> {
+    let value = row.get_ref(0).map_err(scan_error)?;
+    match value {
+        ValueRef::Integer(seq) if seq > 0 => Ok(seq.unsigned_abs()),
+        other => Err(StoreError::Corrupt {
+            table: "audit_events",
+            key: match other {
+                ValueRef::Integer(seq) => seq.to_string(),
+                ValueRef::Real(seq) => seq.to_string(),
+                ValueRef::Null => "null".to_owned(),
+                ValueRef::Text(_) | ValueRef::Blob(_) => "?".to_owned(),
+            },
+        }),
+    }
 }
 
 /// Adds the row to the page, rebuilt if its columns have their stored types.
-fn push_row(page: &mut ScannedPage, row: &Row<'_>) {
+fn push_row(page: &mut ScannedPage, row: &Row<'_>) -> Result<(), StoreError> {
     let start = page.text.len();
     let hash = |index: usize| match row.get_ref(index) {
         Ok(ValueRef::Blob(bytes)) => <[u8; 32]>::try_from(bytes).ok(),
         _ => None,
     };
-    let seq = match row.get_ref(0) {
-        Ok(ValueRef::Integer(seq)) => u64::try_from(seq).unwrap_or(0),
-        _ => 0,
-    };
+    let seq = positive_seq(row)?;
     let (leaf, chain) = (hash(9), hash(10));
     let well_formed = match (raw_event(row, seq), leaf, chain) {
         (Some(raw), Some(_), Some(_)) if raw.is_well_formed() => {
@@ -125,6 +159,7 @@ fn push_row(page: &mut ScannedPage, row: &Row<'_>) {
         json: start..page.text.len(),
         well_formed,
     });
+    Ok(())
 }
 
 /// The row's stored text, borrowed, if every column has its stored type.

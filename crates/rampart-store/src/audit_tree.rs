@@ -55,6 +55,14 @@ pub(crate) async fn extend_for_batch(
     extend(conn, last, Some(batch)).await
 }
 
+/// Stores the subtrees completed among the first `len` leaves, reading every leaf back.
+pub(crate) async fn extend_from_table(
+    conn: &mut SqliteConnection,
+    len: u64,
+) -> Result<(), StoreError> {
+    extend(conn, len, None).await
+}
+
 /// Stores every complete subtree of at least 256 leaves among the first `len` leaves that
 /// is not stored yet, the smallest first; leaves of `batch` are taken from memory.
 async fn extend(

@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 
 use crate::audit::stored_event;
 use crate::audit_packed::{self, Packed};
-use crate::audit_scan::{self, ScannedPage};
+use crate::audit_scan::{self, ScanEnd, ScannedPage};
 use crate::error::StoreError;
 use crate::store::Store;
 
@@ -56,6 +56,23 @@ pub enum AuditCheckError {
         /// The stored `seq` of the row.
         seq: String,
     },
+    /// Fewer events were verified than the log holds: a row was skipped or the scan
+    /// stopped early.
+    #[error("only {verified} of {expected} audit events were verified")]
+    Incomplete {
+        /// How many events were verified.
+        verified: u64,
+        /// How many rows the log holds.
+        expected: u64,
+    },
+    /// A stored subtree hash cannot even be read back.
+    #[error(
+        "the stored audit tree node `{node}` cannot be read: it was changed outside the gateway"
+    )]
+    UnreadableNode {
+        /// The node, as `level/index`.
+        node: String,
+    },
     /// The store failed while reading the log.
     #[error(transparent)]
     Store(StoreError),
@@ -77,6 +94,10 @@ impl From<StoreError> for AuditCheckError {
                 table: "audit_events",
                 key,
             } => Self::Unreadable { seq: key },
+            StoreError::Corrupt {
+                table: "audit_tree_nodes",
+                key,
+            } => Self::UnreadableNode { node: key },
             other => Self::Store(other),
         }
     }
@@ -133,7 +154,6 @@ async fn verify_audit_with(
     let reader = tokio::task::spawn_blocking(move || audit_scan::scan(&path, &sender));
     let mut done = 0u64;
     while let Some(page) = pages.recv().await {
-        let page = page?;
         let through = page.last();
         let (checked, packed) = hash_page(log, page, done).await?;
         log = checked;
@@ -143,9 +163,10 @@ async fn verify_audit_with(
         done = through;
         progress(done, total.max(done));
     }
-    // The scan ends when the log does, or at its next page once nobody listens.
+    // The pages end when the scan does: with the log, an error, or a dead thread.
     drop(pages);
-    let _ = reader.await;
+    let end = reader.await.map_err(|_| stopped())??.ok_or_else(stopped)?;
+    check_complete(&log, end, total)?;
 
     let summary = log.finish()?;
     Ok(VerifySummary {
@@ -154,6 +175,26 @@ async fn verify_audit_with(
         root_hash: summary.root_hash,
         checkpoints: summary.checkpoints,
     })
+}
+
+/// Fails unless every row of the table was read and verified, and none fewer than the
+/// log held before the scan began.
+fn check_complete(log: &LogVerifier, end: ScanEnd, total: u64) -> Result<(), AuditCheckError> {
+    let expected = end.table_rows.max(end.rows).max(total);
+    if log.len() == expected && end.rows == expected {
+        return Ok(());
+    }
+    Err(AuditCheckError::Incomplete {
+        verified: log.len(),
+        expected,
+    })
+}
+
+/// The error for a verification whose reading or hashing thread stopped.
+fn stopped() -> AuditCheckError {
+    AuditCheckError::Store(StoreError::CommitFailed(
+        "audit verification stopped".to_owned(),
+    ))
 }
 
 /// Verifies a scanned page on a blocking thread, handing the verifier back.
@@ -167,11 +208,7 @@ async fn hash_page(
         let packed = audit_packed::verify(&mut log, &page, after)?;
         Ok::<_, LogError>((log, packed))
     });
-    let hashed = hashed.await.map_err(|_| {
-        AuditCheckError::Store(StoreError::CommitFailed(
-            "audit verification stopped".to_owned(),
-        ))
-    })?;
+    let hashed = hashed.await.map_err(|_| stopped())?;
     Ok(hashed?)
 }
 
@@ -182,7 +219,11 @@ async fn verify_rows(
     after: u64,
     through: u64,
 ) -> Result<(), AuditCheckError> {
-    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    // Before the first event, every row counts, whatever its `seq`.
+    let after = match after {
+        0 => i64::MIN,
+        after => i64::try_from(after).unwrap_or(i64::MAX),
+    };
     let through = i64::try_from(through).unwrap_or(i64::MAX);
     let page = sqlx::query(
         "SELECT seq, time, actor, action, target, outcome, request_id, policy_version, \
@@ -244,3 +285,7 @@ fn raw_row(row: &SqliteRow) -> Option<(RawEvent<'_>, [u8; 32], [u8; 32])> {
     };
     Some((raw, hash(9)?, hash(10)?))
 }
+
+#[cfg(test)]
+#[path = "audit_verify_tests.rs"]
+mod tests;

@@ -48,6 +48,8 @@ pub struct Store {
     readers: SqlitePool,
     group: Group,
     path: Arc<PathBuf>,
+    /// The background WAL checkpoint, stopped on close or when the last clone drops.
+    checkpointing: Arc<crate::wal_checkpoint::Checkpointing>,
 }
 
 /// The durability settings in force on the writer connection.
@@ -91,7 +93,7 @@ impl Store {
             .max_connections(READERS)
             .connect_with(options.pragma("query_only", "ON"))
             .await?;
-        crate::wal_checkpoint::spawn(readers.clone());
+        let (checkpointing, _task) = crate::wal_checkpoint::spawn(readers.clone());
         tracing::debug!(path = %path.display(), "store opened");
         let group = Group::new(writer.clone());
         Ok(Store {
@@ -99,6 +101,7 @@ impl Store {
             readers,
             group,
             path: Arc::new(path.to_owned()),
+            checkpointing: Arc::new(checkpointing),
         })
     }
 
@@ -115,6 +118,7 @@ impl Store {
     /// Transactions already committed are flushed first.
     pub async fn close(&self) {
         self.group.drain().await;
+        self.checkpointing.stop();
         self.readers.close().await;
         self.writer.close().await;
     }

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use common::{open_store, sqlite3};
 use rampart_audit::{Fault, LogError, NewEvent, Outcome, VerifyError, action};
-use rampart_store::{AuditCheckError, Store, VerifySummary, verify_audit};
+use rampart_store::{AuditCheckError, Store, StoreError, VerifySummary, verify_audit};
 use serde_json::json;
 
 /// A closed log of `count` events, appended 100 per transaction.
@@ -149,5 +149,74 @@ async fn details_changed_in_the_middle_of_a_page_are_named() {
             })
         ),
         "{error:?}"
+    );
+}
+
+/// Inserts a copy of event 1 under `seq`, bypassing the table's check constraints.
+fn insert_copy_of_first(path: &Path, seq: i64) {
+    sqlite3(
+        path,
+        &format!(
+            "PRAGMA ignore_check_constraints = ON; \
+             INSERT INTO audit_events (seq, time, actor, action, target, outcome, request_id, \
+             policy_version, details, leaf_hash, chain_hash) \
+             SELECT {seq}, time, actor, action, target, outcome, request_id, policy_version, \
+             details, leaf_hash, chain_hash FROM audit_events WHERE seq = 1;"
+        ),
+    );
+}
+
+#[tokio::test]
+async fn a_row_inserted_with_seq_zero_is_named() {
+    let (_dir, path) = log_of(300).await;
+    insert_copy_of_first(&path, 0);
+    let error = verify(&path).await.unwrap_err();
+    assert!(
+        matches!(&error, AuditCheckError::Unreadable { seq } if seq == "0"),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_row_inserted_with_a_negative_seq_is_named() {
+    let (_dir, path) = log_of(300).await;
+    insert_copy_of_first(&path, -1);
+    let error = verify(&path).await.unwrap_err();
+    assert!(
+        matches!(&error, AuditCheckError::Unreadable { seq } if seq == "-1"),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_stored_subtree_hash_of_the_wrong_length_is_named() {
+    let (_dir, path) = log_of(300).await;
+    sqlite3(
+        &path,
+        "PRAGMA ignore_check_constraints = ON; DROP TRIGGER audit_tree_nodes_no_update; \
+         UPDATE audit_tree_nodes SET hash = x'00' WHERE level = 8 AND idx = 0;",
+    );
+    let error = verify(&path).await.unwrap_err();
+    assert!(
+        matches!(&error, AuditCheckError::UnreadableNode { node } if node == "8/0"),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn leaf_hashes_of_the_wrong_lengths_that_add_up_are_refused() {
+    let (_dir, path) = log_of(20).await;
+    sqlite3(
+        &path,
+        "PRAGMA ignore_check_constraints = ON; DROP TRIGGER audit_events_no_update; \
+         UPDATE audit_events SET leaf_hash = zeroblob(31) WHERE seq = 5; \
+         UPDATE audit_events SET leaf_hash = zeroblob(33) WHERE seq = 6;",
+    );
+    let store = Store::open(&path).await.unwrap();
+    let result = store.audit_leaf_hashes(0..20).await;
+    store.close().await;
+    assert!(
+        matches!(&result, Err(StoreError::Corrupt { key, .. }) if key == "5"),
+        "{result:?}"
     );
 }

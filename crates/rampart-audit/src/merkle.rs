@@ -325,18 +325,29 @@ impl MerkleAccumulator {
 
     /// Appends the leaf hash `leaf` to the tree.
     pub fn push(&mut self, leaf: [u8; 32]) -> Result<(), MerkleError> {
+        self.push_visiting(leaf, |_, _, _| {})
+    }
+
+    /// Appends `leaf`, telling `completed` of each perfect subtree of two leaves or more
+    /// that it completes: its level (2^level leaves), its index among the subtrees of that
+    /// level, and its hash, the smallest first.
+    pub fn push_visiting(
+        &mut self,
+        leaf: [u8; 32],
+        mut completed: impl FnMut(u32, u64, &[u8; 32]),
+    ) -> Result<(), MerkleError> {
         let size = self.size.checked_add(1).ok_or(MerkleError::TreeFull)?;
 
         // Every trailing one bit of the old size is a perfect subtree as large as the new
         // one: merge them, as a binary counter carries.
         let mut hash = leaf;
-        let mut carries = self.size.trailing_ones();
-        while carries > 0 {
+        let carries = self.size.trailing_ones();
+        for level in 1..=carries {
             let Some(left) = self.peaks.pop() else {
                 break;
             };
             hash = node_hash(&left, &hash);
-            carries -= 1;
+            completed(level, (size >> level).saturating_sub(1), &hash);
         }
 
         self.peaks.push(hash);

@@ -106,7 +106,7 @@ impl RawEvent<'_> {
     /// into these fields one way only.
     pub fn is_well_formed(&self) -> bool {
         self.outcome.parse::<Outcome>().is_ok()
-            && crate::time::parse(self.time).is_some()
+            && crate::time::is_stored_form(self.time)
             && serde_json::from_str::<IgnoredAny>(self.details).is_ok()
     }
 }

@@ -42,6 +42,46 @@ pub fn parse(text: &str) -> Option<DateTime<Utc>> {
     (format(&time) == text).then_some(time)
 }
 
+/// Whether `text` is a time in the form [`format`] writes, as [`parse`] would accept it.
+///
+/// The common case, a valid date and time of years 1 to 9999 in the fixed 27-character
+/// layout, is checked digit by digit without building the time twice; anything else goes
+/// through [`parse`].
+pub fn is_stored_form(text: &str) -> bool {
+    is_plain_stored_form(text.as_bytes()) || parse(text).is_some()
+}
+
+/// Whether `text` is `YYYY-MM-DDTHH:MM:SS.ffffffZ` with a valid date and time, year >= 1.
+fn is_plain_stored_form(text: &[u8]) -> bool {
+    const LAYOUT: &[u8; 27] = b"dddd-dd-ddTdd:dd:dd.ddddddZ";
+    if text.len() != LAYOUT.len() {
+        return false;
+    }
+    let layout_matches = text.iter().zip(LAYOUT).all(|(&c, &want)| match want {
+        b'd' => c.is_ascii_digit(),
+        _ => c == want,
+    });
+    if !layout_matches {
+        return false;
+    }
+    let number = |range: std::ops::Range<usize>| {
+        text.get(range).map_or(0, |digits| {
+            digits
+                .iter()
+                .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let year = i32::try_from(number(0..4)).unwrap_or(0);
+    let date = chrono::NaiveDate::from_ymd_opt(year, number(5..7), number(8..10));
+    let time = chrono::NaiveTime::from_hms_micro_opt(
+        number(11..13),
+        number(14..16),
+        number(17..19),
+        number(20..26),
+    );
+    year >= 1 && date.is_some() && time.is_some()
+}
+
 /// `time` cut to whole microseconds, the precision that is stored and hashed.
 pub fn to_micros(time: DateTime<Utc>) -> DateTime<Utc> {
     time.trunc_subsecs(6)
@@ -76,6 +116,31 @@ pub mod micros {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn the_quick_stored_form_check_agrees_with_parsing() {
+        let cases = [
+            "2026-01-02T03:04:05.000006Z",
+            "2024-02-29T23:59:59.999999Z",
+            "0001-01-01T00:00:00.000000Z",
+            "2026-02-30T03:04:05.000006Z",
+            "2026-13-02T03:04:05.000006Z",
+            "2026-01-02T24:04:05.000006Z",
+            "2026-01-02T03:60:05.000006Z",
+            "2026-01-02T03:04:60.000006Z",
+            "2026-01-02T03:04:05.00006Z",
+            "2026-01-02T03:04:05.000006+00:00",
+            "2026-01-02t03:04:05.000006Z",
+            "2026-01-02T03:04:05.00000aZ",
+            "2026-01-02 03:04:05.000006Z",
+            "",
+        ];
+        for text in cases {
+            assert_eq!(is_stored_form(text), parse(text).is_some(), "{text}");
+        }
+        assert!(is_plain_stored_form(b"2026-01-02T03:04:05.000006Z"));
+        assert!(!is_plain_stored_form(b"2026-02-30T03:04:05.000006Z"));
+    }
 
     #[test]
     fn formats_with_six_fractional_digits_and_z() {

@@ -52,6 +52,36 @@ pub enum LogError {
         /// The checkpoint's tree size.
         tree_size: u64,
     },
+    /// A stored hash of a perfect subtree is not the hash of the recomputed leaves under it.
+    #[error(
+        "the stored tree node at level {level}, index {index} (events {first} to {last}) does \
+         not match the recomputed tree"
+    )]
+    NodeMismatch {
+        /// The node's level: it covers 2^level leaves.
+        level: u32,
+        /// The node's index among those of its level.
+        index: u64,
+        /// The first event under the node.
+        first: u64,
+        /// The last event under the node.
+        last: u64,
+    },
+    /// A stored hash of a perfect subtree covers events the log does not hold.
+    #[error(
+        "the stored tree node at level {level}, index {index} covers events {first} to {last}, \
+         which the log does not hold: it was truncated"
+    )]
+    NodeBeyondLog {
+        /// The node's level: it covers 2^level leaves.
+        level: u32,
+        /// The node's index among those of its level.
+        index: u64,
+        /// The first event under the node.
+        first: u64,
+        /// The last event under the node.
+        last: u64,
+    },
     /// Two checkpoints disagree with each other (origin, time, or root for one size).
     #[error(
         "the checkpoint of tree size {tree_size} is inconsistent with the one before it: {reason}"
@@ -99,6 +129,8 @@ pub struct LogVerifier {
     chain: Option<ChainVerifier>,
     tree: MerkleAccumulator,
     pending: BTreeMap<u64, Checkpoint>,
+    // Stored subtree hashes still to compare with the recomputed tree, by (level, index).
+    nodes: BTreeMap<(u32, u64), [u8; 32]>,
     added: usize,
     matched: usize,
     latest: Option<Checkpoint>,
@@ -217,8 +249,35 @@ impl LogVerifier {
                 found: seq,
             });
         }
-        self.tree.push(leaf)?;
+        let nodes = &mut self.nodes;
+        let mut mismatch = None;
+        self.tree.push_visiting(leaf, |level, index, hash| {
+            if nodes.is_empty() || mismatch.is_some() {
+                return;
+            }
+            if nodes
+                .remove(&(level, index))
+                .is_some_and(|stored| stored != *hash)
+            {
+                mismatch = Some((level, index));
+            }
+        })?;
+        if let Some((level, index)) = mismatch {
+            let (first, last) = node_events(level, index);
+            return Err(LogError::NodeMismatch {
+                level,
+                index,
+                first,
+                last,
+            });
+        }
         self.check_reached()
+    }
+
+    /// Adds a stored hash of the perfect subtree of 2^`level` leaves at `index`, to be
+    /// compared with the recomputed tree once its leaves are in.
+    pub fn expect_node(&mut self, level: u32, index: u64, hash: [u8; 32]) {
+        self.nodes.insert((level, index), hash);
     }
 
     /// Adds the event `seq` from its canonical JSON bytes, hashed as they are.
@@ -244,10 +303,20 @@ impl LogVerifier {
     /// Ends verification: any checkpoint beyond the last event means truncation.
     pub fn finish(self) -> Result<LogSummary, LogError> {
         let events = self.tree.len();
+        // A signed checkpoint past the end names the cut better than a stored node does.
         if let Some((&to, _)) = self.pending.first_key_value() {
             return Err(LogError::Truncated {
                 from: events.saturating_add(1),
                 to,
+            });
+        }
+        if let Some((&(level, index), _)) = self.nodes.first_key_value() {
+            let (first, last) = node_events(level, index);
+            return Err(LogError::NodeBeyondLog {
+                level,
+                index,
+                first,
+                last,
             });
         }
         let head_hash = match self.chain {
@@ -301,6 +370,13 @@ impl LogVerifier {
         self.latest = Some(checkpoint);
         Ok(())
     }
+}
+
+/// The first and last `seq` under the subtree of 2^`level` leaves at `index`.
+fn node_events(level: u32, index: u64) -> (u64, u64) {
+    let width = 1u64.checked_shl(level).unwrap_or(u64::MAX);
+    let first = index.saturating_mul(width).saturating_add(1);
+    (first, first.saturating_add(width - 1))
 }
 
 #[cfg(test)]

@@ -90,6 +90,23 @@ fn truncation_after_a_checkpoint_names_the_missing_range() {
 }
 
 #[test]
+fn truncation_past_a_checkpoint_and_a_stored_subtree_is_reported_as_truncation() {
+    let events = log(600);
+    let leaves: Vec<[u8; 32]> = events.iter().map(|e| e.leaf_hash).collect();
+    let mut verifier = LogVerifier::new();
+    verifier
+        .add_checkpoint(checkpoint_of(&events, 600, 0))
+        .unwrap();
+    // The stored subtree over events 257 to 512 lies past the cut.
+    verifier.expect_node(8, 1, merkle::root(&leaves[256..512]));
+    for event in &events[..300] {
+        verifier.push_stored(event).unwrap();
+    }
+    let error = verifier.finish().unwrap_err();
+    assert_eq!(error, LogError::Truncated { from: 301, to: 600 });
+}
+
+#[test]
 fn checkpoint_dated_before_a_smaller_one_is_inconsistent() {
     let events = log(6);
     let checkpoints = [checkpoint_of(&events, 3, 5), checkpoint_of(&events, 6, 1)];

@@ -132,3 +132,27 @@ fn changing_one_leaf_changes_the_accumulated_root() {
         assert_ne!(build(&changed), build(&original), "leaf {index}");
     }
 }
+
+#[test]
+fn every_completed_subtree_is_visited_with_the_hash_of_its_leaves() {
+    let all = leaves(70);
+    let mut tree = MerkleAccumulator::new();
+    let mut visited = Vec::new();
+    for leaf in &all {
+        tree.push_visiting(*leaf, |level, index, hash| {
+            visited.push((level, index, *hash));
+        })
+        .unwrap();
+    }
+    // 35 subtrees of 2, 17 of 4, 8 of 8, 4 of 16, 2 of 32 and 1 of 64.
+    assert_eq!(visited.len(), 35 + 17 + 8 + 4 + 2 + 1);
+    for (level, index, hash) in visited {
+        let width = 1usize << level;
+        let start = usize::try_from(index).unwrap() * width;
+        assert_eq!(
+            hash,
+            merkle::root(&all[start..start + width]),
+            "{level}/{index}"
+        );
+    }
+}

@@ -105,42 +105,64 @@ const INSERT_ROWS: usize = 256;
 /// and the hashes of the subtrees they complete.
 ///
 /// Statements hold a power of two of rows, so that a handful of prepared statements serve
-/// every batch size from the connection's statement cache.
+/// every batch size from the connection's statement cache. The rows' texts are moved into
+/// the statement's arguments, not copied.
 pub(crate) async fn insert_staged(
     conn: &mut SqliteConnection,
-    staged: &[Staged],
+    staged: Vec<Staged>,
 ) -> Result<(), StoreError> {
-    let mut rest = staged;
-    while !rest.is_empty() {
-        let take = INSERT_ROWS.min(1 << rest.len().ilog2());
-        let (rows, after) = rest.split_at(take);
-        insert_rows(conn, rows).await?;
-        rest = after;
+    let Some(first) = staged.first() else {
+        return Ok(());
+    };
+    let start = u64::try_from(first.seq).unwrap_or(0).saturating_sub(1);
+    // INVARIANT: the writer numbers a batch's events one by one from the log's length, so
+    // the staged `seq`s are consecutive and the in-memory leaves are leaf indexes `start`
+    // on. A few integer comparisons check it; should it not hold, the leaves of the
+    // subtrees are read back from the table instead of taken from memory.
+    let consecutive = staged
+        .windows(2)
+        .all(|pair| matches!(pair, [a, b] if a.seq.checked_add(1) == Some(b.seq)));
+    let end = staged
+        .last()
+        .map_or(0, |last| u64::try_from(last.seq).unwrap_or(0));
+    let leaves: Vec<[u8; 32]> = staged.iter().map(|s| s.leaf_hash).collect();
+    let mut left = staged.len();
+    let mut rows = staged.into_iter();
+    while left > 0 {
+        let take = INSERT_ROWS.min(1 << left.ilog2());
+        insert_rows(conn, rows.by_ref().take(take)).await?;
+        left -= take;
     }
-    if let (Some(first), Some(last)) = (staged.first(), staged.last()) {
-        let seq = |staged: &Staged| u64::try_from(staged.seq).unwrap_or(0);
-        crate::audit_tree::extend_for_batch(conn, seq(first), seq(last)).await?;
+    if !consecutive {
+        return crate::audit_tree::extend_from_table(conn, end).await;
     }
-    Ok(())
+    let batch = crate::audit_tree::BatchLeaves {
+        start,
+        leaves: &leaves,
+    };
+    crate::audit_tree::extend_for_batch(conn, batch).await
 }
 
-async fn insert_rows(conn: &mut SqliteConnection, rows: &[Staged]) -> Result<(), StoreError> {
+async fn insert_rows(
+    conn: &mut SqliteConnection,
+    rows: impl Iterator<Item = Staged>,
+) -> Result<(), StoreError> {
     let mut query = QueryBuilder::<Sqlite>::new(
         "INSERT INTO audit_events (seq, time, actor, action, target, outcome, request_id, \
          policy_version, details, leaf_hash, chain_hash) ",
     );
     query.push_values(rows, |mut row, staged| {
         row.push_bind(staged.seq)
-            .push_bind(staged.time.as_str())
-            .push_bind(staged.actor.as_str())
-            .push_bind(staged.action.as_str())
-            .push_bind(staged.target.as_str())
+            .push_bind(staged.time)
+            .push_bind(staged.actor)
+            .push_bind(staged.action)
+            .push_bind(staged.target)
             .push_bind(staged.outcome)
-            .push_bind(staged.request_id.as_str())
-            .push_bind(staged.policy_version.as_deref())
-            .push_bind(staged.details.as_str())
-            .push_bind(staged.leaf_hash.as_slice())
-            .push_bind(staged.chain_hash.as_slice());
+            .push_bind(staged.request_id)
+            .push_bind(staged.policy_version)
+            .push_bind(staged.details)
+            .push_bind(staged.leaf_hash.to_vec())
+            .push_bind(staged.chain_hash.to_vec());
     });
     query.build().execute(&mut *conn).await?;
     Ok(())

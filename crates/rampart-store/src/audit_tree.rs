@@ -23,21 +23,53 @@ const STORED_LEVEL: u32 = 8;
 /// How many blocks the catching up reads at a time (2^20 leaf hashes, 32 MiB).
 const BLOCKS_PER_READ: u64 = 4096;
 
-/// Stores the subtrees completed by the batch that appended events `first..=last`.
+/// The leaves a batch appended: leaf index `start` on, still in memory.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BatchLeaves<'a> {
+    /// The leaf index of the first leaf (its event's `seq` - 1).
+    pub start: u64,
+    /// The leaf hashes, in order.
+    pub leaves: &'a [[u8; 32]],
+}
+
+impl BatchLeaves<'_> {
+    /// One past the last leaf index.
+    fn end(&self) -> u64 {
+        let len = u64::try_from(self.leaves.len()).unwrap_or(u64::MAX);
+        self.start.saturating_add(len)
+    }
+}
+
+/// Stores the subtrees completed by the batch that appended `batch`.
+///
+/// The batch's own leaves are taken from memory; only the leaves before them in the first
+/// block they complete are read back.
 pub(crate) async fn extend_for_batch(
     conn: &mut SqliteConnection,
-    first: u64,
-    last: u64,
+    batch: BatchLeaves<'_>,
 ) -> Result<(), StoreError> {
-    if first.saturating_sub(1) >> STORED_LEVEL == last >> STORED_LEVEL {
+    let last = batch.end();
+    if batch.start >> STORED_LEVEL == last >> STORED_LEVEL {
         return Ok(());
     }
-    extend(conn, last).await
+    extend(conn, last, Some(batch)).await
+}
+
+/// Stores the subtrees completed among the first `len` leaves, reading every leaf back.
+pub(crate) async fn extend_from_table(
+    conn: &mut SqliteConnection,
+    len: u64,
+) -> Result<(), StoreError> {
+    extend(conn, len, None).await
 }
 
 /// Stores every complete subtree of at least 256 leaves among the first `len` leaves that
-/// is not stored yet, the smallest first.
-async fn extend(conn: &mut SqliteConnection, len: u64) -> Result<(), StoreError> {
+/// is not stored yet, the smallest first; leaves of `batch` are taken from memory.
+async fn extend(
+    conn: &mut SqliteConnection,
+    len: u64,
+    batch: Option<BatchLeaves<'_>>,
+) -> Result<(), StoreError> {
     let blocks = len >> STORED_LEVEL;
     let stored: Option<i64> =
         sqlx::query_scalar("SELECT MAX(idx) FROM audit_tree_nodes WHERE level = ?")
@@ -50,7 +82,7 @@ async fn extend(conn: &mut SqliteConnection, len: u64) -> Result<(), StoreError>
     let mut frontier = HashMap::new();
     while next < blocks {
         let end = blocks.min(next.saturating_add(BLOCKS_PER_READ));
-        let leaves = leaf_hashes(conn, next << STORED_LEVEL..end << STORED_LEVEL).await?;
+        let leaves = leaves_of(conn, next << STORED_LEVEL..end << STORED_LEVEL, batch).await?;
         for (block, run) in (next..).zip(leaves.chunks(1 << STORED_LEVEL)) {
             if run.len() != 1 << STORED_LEVEL {
                 // Leaves are missing (the log was cut outside the gateway): store nothing
@@ -66,6 +98,27 @@ async fn extend(conn: &mut SqliteConnection, len: u64) -> Result<(), StoreError>
         next = end;
     }
     Ok(())
+}
+
+/// The leaf hashes of `range`: those of `batch` from memory, the others read back.
+async fn leaves_of(
+    conn: &mut SqliteConnection,
+    range: std::ops::Range<u64>,
+    batch: Option<BatchLeaves<'_>>,
+) -> Result<Vec<[u8; 32]>, StoreError> {
+    let Some(batch) = batch.filter(|b| b.start < range.end && range.end <= b.end()) else {
+        return leaf_hashes(conn, range).await;
+    };
+    let split = batch.start.max(range.start);
+    let mut leaves = leaf_hashes(conn, range.start..split).await?;
+    let from = usize::try_from(split - batch.start).unwrap_or(usize::MAX);
+    let to = usize::try_from(range.end - batch.start).unwrap_or(usize::MAX);
+    let known = batch
+        .leaves
+        .get(from..to)
+        .ok_or(StoreError::Overflow { field: "leaf" })?;
+    leaves.extend_from_slice(known);
+    Ok(leaves)
 }
 
 /// Stores `subtree`, then each parent it completes as the right child.
@@ -139,6 +192,29 @@ async fn stored(
             table: "audit_tree_nodes",
             key: format!("{}/{}", subtree.level, subtree.index),
         })
+}
+
+/// Every stored subtree hash, as (level, index, hash), for verification to compare.
+pub(crate) async fn stored_nodes(
+    conn: &mut SqliteConnection,
+) -> Result<Vec<(u32, u64, [u8; 32])>, StoreError> {
+    let rows: Vec<(i64, i64, Vec<u8>)> =
+        sqlx::query_as("SELECT level, idx, hash FROM audit_tree_nodes ORDER BY level, idx")
+            .fetch_all(conn)
+            .await?;
+    rows.into_iter()
+        .map(|(level, index, hash)| {
+            let corrupt = || StoreError::Corrupt {
+                table: "audit_tree_nodes",
+                key: format!("{level}/{index}"),
+            };
+            Ok((
+                u32::try_from(level).map_err(|_| corrupt())?,
+                u64::try_from(index).map_err(|_| corrupt())?,
+                <[u8; 32]>::try_from(hash.as_slice()).map_err(|_| corrupt())?,
+            ))
+        })
+        .collect()
 }
 
 /// The hashes of `needed`: stored nodes where there are, computed from leaves elsewhere.

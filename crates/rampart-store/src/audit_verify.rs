@@ -7,10 +7,10 @@
 //! checked field by field, which names the first bad event and what is wrong with it
 //! (changed, missing, inserted, duplicated, out of order, unreadable).
 //!
-//! SQLite rebuilds each page's canonical JSON and packs it into one value (see
-//! `audit_packed`); one task reads pages while another hashes the page before, so reading
-//! and hashing overlap on two cores. From the first event of a page that is not plainly
-//! right, the page is checked row by row.
+//! A read-only connection of its own streams the rows on a blocking thread and rebuilds
+//! each page's canonical JSON (see `audit_scan`) while another thread hashes the page
+//! before, so reading and hashing overlap on two cores. From the first event of a page
+//! that is not plainly right, the page is checked row by row (`audit_packed`).
 
 use rampart_audit::{
     CheckpointVerifier, Fault, GENESIS, LogError, LogVerifier, RawEvent, VerifyError,
@@ -20,12 +20,10 @@ use sqlx::sqlite::SqliteRow;
 use tokio::sync::mpsc;
 
 use crate::audit::stored_event;
-use crate::audit_packed::{self, Packed, PackedPage};
+use crate::audit_packed::{self, Packed};
+use crate::audit_scan::{self, ScanEnd, ScannedPage};
 use crate::error::StoreError;
 use crate::store::Store;
-
-/// How many events verification reads at a time.
-const VERIFY_PAGE: u32 = 8192;
 
 /// How many read pages may wait for hashing.
 const PAGES_AHEAD: usize = 2;
@@ -58,6 +56,23 @@ pub enum AuditCheckError {
         /// The stored `seq` of the row.
         seq: String,
     },
+    /// Fewer events were verified than the log holds: a row was skipped or the scan
+    /// stopped early.
+    #[error("only {verified} of {expected} audit events were verified")]
+    Incomplete {
+        /// How many events were verified.
+        verified: u64,
+        /// How many rows the log holds.
+        expected: u64,
+    },
+    /// A stored subtree hash cannot even be read back.
+    #[error(
+        "the stored audit tree node `{node}` cannot be read: it was changed outside the gateway"
+    )]
+    UnreadableNode {
+        /// The node, as `level/index`.
+        node: String,
+    },
     /// The store failed while reading the log.
     #[error(transparent)]
     Store(StoreError),
@@ -79,6 +94,10 @@ impl From<StoreError> for AuditCheckError {
                 table: "audit_events",
                 key,
             } => Self::Unreadable { seq: key },
+            StoreError::Corrupt {
+                table: "audit_tree_nodes",
+                key,
+            } => Self::UnreadableNode { node: key },
             other => Self::Store(other),
         }
     }
@@ -97,7 +116,8 @@ pub async fn verify_audit(
 /// must be by `verifier`'s key.
 ///
 /// Every leaf and chain hash is recomputed from the stored fields and the RFC 9162 tree
-/// from the leaves; each checkpoint's root must equal the recomputed root at its size,
+/// from the leaves, and every stored subtree hash (`audit_tree_nodes`) must be the
+/// recomputed one; each checkpoint's root must equal the recomputed root at its size,
 /// which also makes it consistent with the checkpoints before it. The first event or
 /// checkpoint that does not match is named. Events removed from the end of the log after
 /// a checkpoint are reported as truncation; removed before any checkpoint, compare the
@@ -124,21 +144,29 @@ async fn verify_audit_with(
         }
     }
 
+    let nodes = crate::audit_tree::stored_nodes(&mut *store.reader().await?).await?;
+    for (level, index, hash) in nodes {
+        log.expect_node(level, index, hash);
+    }
+
     let (sender, mut pages) = mpsc::channel(PAGES_AHEAD);
-    let reader = tokio::spawn(read_pages(store.clone(), sender));
+    let path = store.path().to_owned();
+    let reader = tokio::task::spawn_blocking(move || audit_scan::scan(&path, &sender));
     let mut done = 0u64;
     while let Some(page) = pages.recv().await {
-        let page = page?;
-        let (checked, packed) = hash_page(log, page.0, done).await?;
+        let through = page.last();
+        let (checked, packed) = hash_page(log, page, done).await?;
         log = checked;
         if let Packed::FallBack { after } = packed {
-            verify_rows(store, &mut log, after, page.1).await?;
+            verify_rows(store, &mut log, after, through).await?;
         }
-        done = page.1;
+        done = through;
         progress(done, total.max(done));
     }
-    // The reader ends when the log does, or when verification stops listening.
-    reader.abort();
+    // The pages end when the scan does: with the log, an error, or a dead thread.
+    drop(pages);
+    let end = reader.await.map_err(|_| stopped())??.ok_or_else(stopped)?;
+    check_complete(&log, end, total)?;
 
     let summary = log.finish()?;
     Ok(VerifySummary {
@@ -149,40 +177,30 @@ async fn verify_audit_with(
     })
 }
 
-/// A packed page and the `seq` it ends at.
-type Page = (PackedPage, u64);
-
-/// Reads the log in packed pages, in order of `seq`, until it ends or nobody listens.
-async fn read_pages(store: Store, pages: mpsc::Sender<Result<Page, StoreError>>) {
-    let mut after = 0i64;
-    loop {
-        let page = match store.reader().await {
-            Ok(mut conn) => audit_packed::read(&mut conn, after, VERIFY_PAGE).await,
-            Err(error) => Err(error),
-        };
-        let next = match &page {
-            Ok(page) if page.rows > 0 => page.last,
-            Ok(_) => return,
-            Err(_) => None,
-        };
-        let page = page.map(|p| {
-            let end = next.and_then(|seq| u64::try_from(seq).ok()).unwrap_or(0);
-            (p, end)
-        });
-        if pages.send(page).await.is_err() {
-            return;
-        }
-        match next {
-            Some(seq) => after = seq,
-            None => return,
-        }
+/// Fails unless every row of the table was read and verified, and none fewer than the
+/// log held before the scan began.
+fn check_complete(log: &LogVerifier, end: ScanEnd, total: u64) -> Result<(), AuditCheckError> {
+    let expected = end.table_rows.max(end.rows).max(total);
+    if log.len() == expected && end.rows == expected {
+        return Ok(());
     }
+    Err(AuditCheckError::Incomplete {
+        verified: log.len(),
+        expected,
+    })
 }
 
-/// Verifies a packed page on a blocking thread, handing the verifier back.
+/// The error for a verification whose reading or hashing thread stopped.
+fn stopped() -> AuditCheckError {
+    AuditCheckError::Store(StoreError::CommitFailed(
+        "audit verification stopped".to_owned(),
+    ))
+}
+
+/// Verifies a scanned page on a blocking thread, handing the verifier back.
 async fn hash_page(
     log: LogVerifier,
-    page: PackedPage,
+    page: ScannedPage,
     after: u64,
 ) -> Result<(LogVerifier, Packed), AuditCheckError> {
     let hashed = tokio::task::spawn_blocking(move || {
@@ -190,11 +208,7 @@ async fn hash_page(
         let packed = audit_packed::verify(&mut log, &page, after)?;
         Ok::<_, LogError>((log, packed))
     });
-    let hashed = hashed.await.map_err(|_| {
-        AuditCheckError::Store(StoreError::CommitFailed(
-            "audit verification stopped".to_owned(),
-        ))
-    })?;
+    let hashed = hashed.await.map_err(|_| stopped())?;
     Ok(hashed?)
 }
 
@@ -205,7 +219,11 @@ async fn verify_rows(
     after: u64,
     through: u64,
 ) -> Result<(), AuditCheckError> {
-    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    // Before the first event, every row counts, whatever its `seq`.
+    let after = match after {
+        0 => i64::MIN,
+        after => i64::try_from(after).unwrap_or(i64::MAX),
+    };
     let through = i64::try_from(through).unwrap_or(i64::MAX);
     let page = sqlx::query(
         "SELECT seq, time, actor, action, target, outcome, request_id, policy_version, \
@@ -267,3 +285,7 @@ fn raw_row(row: &SqliteRow) -> Option<(RawEvent<'_>, [u8; 32], [u8; 32])> {
     };
     Some((raw, hash(9)?, hash(10)?))
 }
+
+#[cfg(test)]
+#[path = "audit_verify_tests.rs"]
+mod tests;

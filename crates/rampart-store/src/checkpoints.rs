@@ -171,7 +171,16 @@ async fn insert(
     Ok(())
 }
 
+/// The leaf hashes of leaf indexes `range`, read in packed runs (see `audit_leaves`).
 pub(crate) async fn leaf_hashes(
+    conn: &mut SqliteConnection,
+    range: Range<u64>,
+) -> Result<Vec<[u8; 32]>, StoreError> {
+    crate::audit_leaves::leaf_hashes(conn, range).await
+}
+
+/// The leaf hashes of leaf indexes `range`, row by row; names the first missing `seq`.
+pub(crate) async fn leaf_hashes_by_row(
     conn: &mut SqliteConnection,
     range: Range<u64>,
 ) -> Result<Vec<[u8; 32]>, StoreError> {

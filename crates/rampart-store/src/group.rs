@@ -377,7 +377,8 @@ async fn commit(mut batch: Batch) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
     }
-    let inserted = crate::audit::insert_staged(&mut batch.tx, &batch.staged).await;
+    let staged = std::mem::take(&mut batch.staged);
+    let inserted = crate::audit::insert_staged(&mut batch.tx, staged).await;
     if let Err(error) = inserted {
         return Err(error.to_string());
     }

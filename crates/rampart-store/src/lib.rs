@@ -11,8 +11,10 @@ mod approvals;
 mod approvals_page;
 mod attribution;
 mod audit;
+mod audit_leaves;
 mod audit_packed;
 mod audit_query;
+mod audit_scan;
 mod audit_tree;
 mod audit_verify;
 mod bundle_export;
@@ -40,6 +42,7 @@ mod store;
 mod throttle;
 mod tx;
 mod users;
+mod wal_checkpoint;
 
 pub use approvals::{ApprovalError, ApprovalFilter, ApprovalRecord, ApprovalStatus, NewApproval};
 pub use attribution::AttributionFilter;

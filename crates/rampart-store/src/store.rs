@@ -8,7 +8,8 @@
 use std::fs::{OpenOptions, Permissions};
 use std::marker::PhantomData;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rampart_audit::StoredEvent;
@@ -46,6 +47,9 @@ pub struct Store {
     writer: SqlitePool,
     readers: SqlitePool,
     group: Group,
+    path: Arc<PathBuf>,
+    /// The background WAL checkpoint, stopped on close or when the last clone drops.
+    checkpointing: Arc<crate::wal_checkpoint::Checkpointing>,
 }
 
 /// The durability settings in force on the writer connection.
@@ -89,12 +93,15 @@ impl Store {
             .max_connections(READERS)
             .connect_with(options.pragma("query_only", "ON"))
             .await?;
+        let (checkpointing, _task) = crate::wal_checkpoint::spawn(readers.clone());
         tracing::debug!(path = %path.display(), "store opened");
         let group = Group::new(writer.clone());
         Ok(Store {
             writer,
             readers,
             group,
+            path: Arc::new(path.to_owned()),
+            checkpointing: Arc::new(checkpointing),
         })
     }
 
@@ -111,6 +118,7 @@ impl Store {
     /// Transactions already committed are flushed first.
     pub async fn close(&self) {
         self.group.drain().await;
+        self.checkpointing.stop();
         self.readers.close().await;
         self.writer.close().await;
     }
@@ -206,6 +214,11 @@ impl Store {
     /// How many audit events are stored.
     pub async fn audit_len(&self) -> Result<u64, StoreError> {
         crate::audit::len(&mut *self.reader().await?).await
+    }
+
+    /// The path of the database file.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
     }
 
     pub(crate) async fn reader(&self) -> Result<PoolConnection<Sqlite>, StoreError> {

@@ -99,7 +99,7 @@ impl FromRequestParts<AppState> for Bearer {
 
         let bearer = match verify(state, token).await {
             Ok(bearer) => bearer,
-            Err(reason) => return Err(reject(state, reason, ApiError::InvalidToken).await),
+            Err(reason) => return Err(reject(state, reason, refusal(reason)).await),
         };
         if let Some(reason) = revoked(state, &bearer).await? {
             return Err(reject(state, reason, ApiError::InvalidToken).await);
@@ -125,6 +125,16 @@ async fn verify(state: &AppState, token: &str) -> Result<Bearer, &'static str> {
         external: false,
         linked: false,
     })
+}
+
+/// The answer to a refused token: a token that lacks only MFA says so, so that the
+/// holder can sign in again with a second factor; every other refusal looks alike.
+fn refusal(reason: &'static str) -> ApiError {
+    if reason == crate::oidc::MFA_REQUIRED {
+        ApiError::MfaRequired
+    } else {
+        ApiError::InvalidToken
+    }
 }
 
 /// Why a validly signed token no longer speaks for its subject: disabled, removed,

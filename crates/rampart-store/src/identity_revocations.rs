@@ -39,6 +39,25 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The latest moment at or before which every token of `subject` is refused, if any.
+    pub async fn subject_revoked_at(
+        &self,
+        subject: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let text: Option<String> =
+            sqlx::query_scalar("SELECT revoked_at FROM revoked_subjects WHERE subject = ?")
+                .bind(subject)
+                .fetch_optional(&mut *self.reader().await?)
+                .await?;
+        let key = RowKey {
+            table: "revoked_subjects",
+            key: subject,
+        };
+        text.map(|at| key.time(&at)).transpose()
+    }
+}
+
 impl WriteTx<'_> {
     /// Records that every token of `subject` issued at or before `at` is refused.
     ///

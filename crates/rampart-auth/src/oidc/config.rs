@@ -25,6 +25,13 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// The longest subject prefix, so that prefixed ids stay within 64 characters.
 pub const MAX_PREFIX_CHARS: usize = 24;
 
+/// Roles that four-eyes and segregation of duties rest on: never granted to an
+/// outside identity that is not linked to a local person, unless explicitly allowed.
+pub const PRIVILEGED_ROLES: [Role; 3] = [Role::Admin, Role::RiskManager, Role::ComplianceOfficer];
+
+/// The `amr` values (RFC 8176) that show a second factor by default.
+pub const DEFAULT_MFA_AMR: [&str; 6] = ["mfa", "otp", "hwk", "swk", "sms", "pop"];
+
 /// One trusted outside issuer and how its tokens map to Rampart principals.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,6 +65,22 @@ pub struct TrustedIssuerConfig {
     /// Tokens longer than this are refused before any parsing.
     #[serde(default = "default_max_bytes")]
     pub max_token_bytes: usize,
+    /// Whether each outside identity is linked to a local person (who then is the subject).
+    #[serde(default)]
+    pub links_identities: bool,
+    /// Unsafe: lets `role_map` grant privileged roles to identities that are not linked,
+    /// so that one person could act as two and approve their own proposals.
+    #[serde(default)]
+    pub allow_unlinked_privileged: bool,
+    /// Whether a token must show multi-factor authentication (`amr` or `acr`).
+    #[serde(default = "default_true")]
+    pub require_mfa: bool,
+    /// The `amr` values any one of which shows multi-factor authentication.
+    #[serde(default = "default_mfa_amr")]
+    pub mfa_amr: Vec<String>,
+    /// The `acr` values that show multi-factor authentication.
+    #[serde(default)]
+    pub mfa_acr: Vec<String>,
 }
 
 impl TrustedIssuerConfig {
@@ -80,7 +103,23 @@ impl TrustedIssuerConfig {
             leeway_seconds: default_leeway(),
             refetch_interval_seconds: default_refetch(),
             max_token_bytes: default_max_bytes(),
+            links_identities: false,
+            allow_unlinked_privileged: false,
+            require_mfa: true,
+            mfa_amr: default_mfa_amr(),
+            mfa_acr: Vec::new(),
         }
+    }
+
+    /// Whether `role_map` grants a privileged role that this entry may not grant:
+    /// identities are not linked and the unsafe exception is not set.
+    pub fn grants_unlinked_privileged(&self) -> bool {
+        !self.links_identities
+            && !self.allow_unlinked_privileged
+            && self
+                .role_map
+                .values()
+                .any(|role| PRIVILEGED_ROLES.contains(role))
     }
 
     /// Checks the entry: an `https` issuer without query or fragment, a
@@ -124,6 +163,15 @@ impl TrustedIssuerConfig {
         if self.max_token_bytes < 512 {
             return fail("`max_token_bytes` must be at least 512");
         }
+        if self.grants_unlinked_privileged() {
+            return fail(
+                "`role_map` grants `admin`, `risk_manager` or `compliance_officer` to identities \
+                 that are not linked: set `link_by`",
+            );
+        }
+        if self.require_mfa && self.mfa_amr.is_empty() && self.mfa_acr.is_empty() {
+            return fail("`mfa_amr` or `mfa_acr` must name a value while `require_mfa` is on");
+        }
         Ok(())
     }
 
@@ -141,6 +189,14 @@ fn is_prefix(prefix: &str) -> bool {
         && prefix
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_mfa_amr() -> Vec<String> {
+    DEFAULT_MFA_AMR.iter().map(|m| (*m).to_owned()).collect()
 }
 
 fn default_roles_claim() -> String {

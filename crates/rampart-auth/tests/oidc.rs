@@ -280,7 +280,7 @@ async fn a_stale_key_set_still_serves_while_the_issuer_is_unreachable() {
     idp.unpublish("a");
     let later = a.sign(
         &json!({"iss": idp.issuer("a"), "sub": "u-123", "aud": AUDIENCE,
-        "exp": NOW + 3900, "iat": NOW + 3600, "roles": ["audit"], "amr": ["otp"]}),
+        "exp": NOW + 3900, "iat": NOW + 3600, "roles": ["audit"], "amr": ["pwd", "otp"]}),
     );
     assert!(trusted.verify(&later, NOW + 3600).await.is_ok());
     assert_eq!(idp.jwks_fetches(), 2);

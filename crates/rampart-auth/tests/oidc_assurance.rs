@@ -46,9 +46,15 @@ async fn provider() -> (Idp, OutsideKey) {
     (idp, key)
 }
 
+fn auditors() -> BTreeMap<String, Role> {
+    BTreeMap::from([("desk-audit".to_owned(), Role::Auditor)])
+}
+
 fn config(idp: &Idp) -> TrustedIssuerConfig {
     let mut config = TrustedIssuerConfig::new(idp.issuer("a"), AUDIENCE, "corp:", traders());
     config.ca_file = Some(idp.ca_file.clone());
+    // `trader` takes part in a segregation-of-duties conflict: only a linking issuer maps it.
+    config.links_identities = true;
     config
 }
 
@@ -97,6 +103,48 @@ async fn a_token_whose_amr_names_a_second_factor_is_accepted() {
 }
 
 #[tokio::test]
+async fn a_token_whose_amr_names_one_method_only_is_refused_as_lacking_mfa() {
+    let (idp, key) = provider().await;
+    for methods in [
+        json!(["sms"]),
+        json!(["pop"]),
+        json!(["otp"]),
+        json!(["pwd", "pin"]),
+    ] {
+        let body = claims(&idp, json!({ "amr": methods }));
+        assert_eq!(
+            verify(config(&idp), &key, &body).await,
+            Err(OidcError::MfaRequired),
+            "{methods}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_whose_amr_is_a_string_is_refused_as_lacking_mfa() {
+    let (idp, key) = provider().await;
+    let body = claims(&idp, json!({"amr": "mfa"}));
+    assert_eq!(
+        verify(config(&idp), &key, &body).await,
+        Err(OidcError::MfaRequired)
+    );
+}
+
+#[tokio::test]
+async fn a_configured_amr_list_accepts_any_one_of_its_values() {
+    let (idp, key) = provider().await;
+    let mut listed = config(&idp);
+    listed.mfa_amr = Some(vec!["hwk".to_owned()]);
+    let hardware = claims(&idp, json!({"amr": ["hwk"]}));
+    let otp = claims(&idp, json!({"amr": ["pwd", "otp"]}));
+    assert_eq!(verify(listed.clone(), &key, &hardware).await, Ok(()));
+    assert_eq!(
+        verify(listed, &key, &otp).await,
+        Err(OidcError::MfaRequired)
+    );
+}
+
+#[tokio::test]
 async fn a_token_with_a_configured_acr_is_accepted_and_another_acr_is_not() {
     let (idp, key) = provider().await;
     let mut strict = config(&idp);
@@ -142,7 +190,7 @@ async fn an_email_is_reported_only_when_the_token_says_it_is_verified() {
     ];
     for (extra, reported) in cases {
         let mut body = claims(&idp, extra.clone());
-        body["amr"] = json!(["otp"]);
+        body["amr"] = json!(["pwd", "otp"]);
         let identity = issuers
             .verify_identity(&key.sign(&body), NOW)
             .await
@@ -165,14 +213,42 @@ fn privileged_roles_for_unlinked_identities_are_refused_unless_explicitly_allowe
     entry.links_identities = false;
     entry.allow_unlinked_privileged = true;
     assert_eq!(entry.validate(), Ok(()));
-    let plain = TrustedIssuerConfig::new("https://idp.example", AUDIENCE, "corp:", traders());
+    let plain = TrustedIssuerConfig::new("https://idp.example", AUDIENCE, "corp:", auditors());
     assert_eq!(plain.validate(), Ok(()));
 }
 
 #[test]
+fn every_role_but_auditor_needs_a_linking_issuer() {
+    for role in [
+        Role::Trader,
+        Role::RiskManager,
+        Role::ComplianceOfficer,
+        Role::Admin,
+    ] {
+        let map = BTreeMap::from([("desk".to_owned(), role)]);
+        let mut entry = TrustedIssuerConfig::new("https://idp.example", AUDIENCE, "corp:", map);
+        assert!(
+            matches!(entry.validate(), Err(OidcError::InvalidConfig { .. })),
+            "{role}"
+        );
+        entry.links_identities = true;
+        assert_eq!(entry.validate(), Ok(()), "{role}");
+    }
+}
+
+#[tokio::test]
+async fn an_unlinked_issuer_mapping_trader_is_refused_when_the_issuers_are_built() {
+    let (idp, _) = provider().await;
+    let mut unlinked = config(&idp);
+    unlinked.links_identities = false;
+    let issuers = OidcIssuers::new([unlinked]);
+    assert!(issuers.is_err(), "the entry itself is refused");
+}
+
+#[test]
 fn mfa_cannot_be_required_with_nothing_that_shows_it() {
-    let mut entry = TrustedIssuerConfig::new("https://idp.example", AUDIENCE, "corp:", traders());
-    entry.mfa_amr.clear();
+    let mut entry = TrustedIssuerConfig::new("https://idp.example", AUDIENCE, "corp:", auditors());
+    entry.mfa_amr = Some(Vec::new());
     assert!(matches!(
         entry.validate(),
         Err(OidcError::InvalidConfig { .. })
@@ -188,7 +264,7 @@ async fn an_allowed_unlinked_issuer_grants_the_privileged_role_it_maps() {
     unsafe_entry.role_map = admins();
     unsafe_entry.allow_unlinked_privileged = true;
     let issuers = OidcIssuers::new([unsafe_entry]).unwrap();
-    let body = claims(&idp, json!({"roles": ["it-admin"], "amr": ["otp"]}));
+    let body = claims(&idp, json!({"roles": ["it-admin"], "amr": ["pwd", "otp"]}));
     let principal = issuers.verify(&key.sign(&body), NOW).await.unwrap();
     assert!(principal.roles.contains(Role::Admin));
 }

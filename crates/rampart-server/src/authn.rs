@@ -54,15 +54,9 @@ impl Bearer {
     pub fn is_full_session(&self) -> bool {
         self.external
             || self.principal.kind != PrincipalKind::User
-            || self
-                .amr
-                .iter()
-                .any(|m| SECOND_FACTORS.contains(&m.as_str()))
+            || rampart_auth::amr::shows_mfa(self.amr.iter().map(String::as_str))
     }
 }
-
-/// The `amr` values that prove a second factor: a one-time code or a recovery code.
-pub const SECOND_FACTORS: [&str; 2] = ["otp", "mfa"];
 
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;

@@ -15,7 +15,9 @@
 //! subject is revoked (access reduced, disabled, password or MFA reset), an
 //! outside token issued before the revocation is refused too, at once and
 //! after a restart (the store keeps the moment). Outside `iat` has whole
-//! seconds, so an outside token of the revocation's own second is refused; a
+//! seconds and the issuer's clock may run ahead of ours by the leeway, so a
+//! token counts as issued up to the leeway earlier than its `iat` says: one
+//! whose `iat` is within the leeway after the revocation is refused too, and a
 //! token without `iat` is refused once its person has any revocation on record.
 //! With `link_by = "email"`, only an address the token marks `email_verified`
 //! links anyone. Privileged roles need linking (see `rampart_auth::oidc`).
@@ -150,11 +152,12 @@ async fn linked_principal(
     })
 }
 
-/// Whether `subject` was revoked at or after an outside token issued at `issued_at`.
+/// Whether `subject` was revoked at or after an outside token issued at `issued_at`,
+/// taken as up to the verification leeway earlier than it says (the safe side).
 ///
-/// The list in memory answers at once (even before the revoking transaction
-/// commits); the store answers after a restart and after the list has purged
-/// an entry that an outside token, living longer than ours, still needs.
+/// The list in memory answers at once (the revoking request updates it once its
+/// change is written, not before); the store answers after a restart and after the
+/// list has purged an entry that an outside token, living longer than ours, still needs.
 async fn revoked_since(
     state: &AppState,
     subject: &str,
@@ -169,7 +172,14 @@ async fn revoked_since(
     let Some(at_ms) = in_memory.max(stored) else {
         return Ok(false);
     };
-    Ok(issued_at.is_none_or(|iat| iat.saturating_mul(1000) <= at_ms))
+    Ok(issued_at.is_none_or(|iat| earliest_issue_ms(iat) <= at_ms))
+}
+
+/// The earliest moment, in milliseconds, an outside token whose `iat` is `iat` may
+/// have been issued: the issuer's clock may run ahead of ours by the leeway.
+fn earliest_issue_ms(iat: i64) -> i64 {
+    let leeway = crate::clock::signed(rampart_auth::oidc::DEFAULT_LEEWAY_SECONDS);
+    iat.saturating_sub(leeway).saturating_mul(1000)
 }
 
 async fn linked_user(

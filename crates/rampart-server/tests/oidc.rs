@@ -95,7 +95,7 @@ async fn a_token_signed_by_the_provider_but_claiming_our_issuer_is_refused() {
     let now = gw.clock().now_unix();
     let claims = json!({
         "iss": gw.base_url(), "aud": AUDIENCE, "sub": "intruder", "kind": "client",
-        "roles": ["auditor"], "groups": ["desk-auditors"], "jti": "forged-1", "amr": ["otp"],
+        "roles": ["auditor"], "groups": ["desk-auditors"], "jti": "forged-1", "amr": ["pwd", "otp"],
         "iat": now, "nbf": now, "exp": now + 300,
     });
     let forged = provider.forge(&claims);
@@ -105,7 +105,7 @@ async fn a_token_signed_by_the_provider_but_claiming_our_issuer_is_refused() {
         .assert_problem(401, "auth.invalid_token");
     let theirs = json!({
         "iss": provider.issuer(), "aud": AUDIENCE, "sub": "someone", "groups": ["desk-auditors"],
-        "jti": "genuine-shape", "iat": now, "exp": now + 300, "amr": ["otp"],
+        "jti": "genuine-shape", "iat": now, "exp": now + 300, "amr": ["pwd", "otp"],
     });
     gw.api()
         .get("/v1/kill-switch", Some(&provider.forge(&theirs)))
@@ -147,7 +147,7 @@ async fn an_outside_token_without_a_jti_is_refused_once_revoked_and_others_still
     let claims = |sub: &str| {
         json!({
             "iss": provider.issuer(), "aud": AUDIENCE, "sub": sub,
-            "groups": ["desk-auditors"], "iat": now, "exp": now + 300, "amr": ["otp"],
+            "groups": ["desk-auditors"], "iat": now, "exp": now + 300, "amr": ["pwd", "otp"],
         })
     };
     let revoked = provider.forge(&claims("first-person"));

@@ -228,8 +228,27 @@ async fn a_revocation_of_a_linked_person_refuses_their_earlier_outside_tokens_al
         .get("/v1/kill-switch", Some(&before))
         .await
         .assert_problem(401, "auth.invalid_token");
+    let events = gw.audit_events().await;
+    assert!(
+        events.iter().any(|e| e.action == "auth.bearer.rejected"
+            && e.details["reason"] == "subject_revoked"),
+        "the refusal is audited as `subject_revoked`"
+    );
 
-    gw.clock().advance(Duration::seconds(2));
+    // An issuer clock running ahead by less than the leeway does not bring it back.
+    let ahead = outside(
+        &provider,
+        &person.username,
+        gw.clock().now_unix() + 2,
+        &json!({}),
+    );
+    gw.api()
+        .get("/v1/kill-switch", Some(&ahead))
+        .await
+        .assert_problem(401, "auth.invalid_token");
+
+    let leeway = i64::try_from(rampart_auth::oidc::DEFAULT_LEEWAY_SECONDS).unwrap();
+    gw.clock().advance(Duration::seconds(leeway + 2));
     let after = outside(
         &provider,
         &person.username,

@@ -5,7 +5,7 @@ use rampart_core::{AccountId, Principal, PrincipalKind, Role, RoleSet};
 use serde_json::Value;
 
 use super::OidcError;
-use super::config::{PRIVILEGED_ROLES, TrustedIssuerConfig};
+use super::config::{TrustedIssuerConfig, needs_link};
 
 /// The most role or account values read from one claim.
 const MAX_VALUES: usize = 256;
@@ -42,8 +42,10 @@ fn roles(config: &TrustedIssuerConfig, claims: &Value) -> Result<RoleSet, OidcEr
     if mapped.is_empty() {
         return Err(OidcError::NoMappedRole);
     }
+    // Defensive: validation already refuses such a `role_map`, but an entry built
+    // in code without `validate` must still never grant the role.
     let unlinked = !config.links_identities && !config.allow_unlinked_privileged;
-    if let Some(role) = mapped.iter().find(|r| PRIVILEGED_ROLES.contains(r))
+    if let Some(role) = mapped.iter().find(|r| needs_link(**r))
         && unlinked
     {
         return Err(OidcError::UnlinkedPrivilegedRole(*role));

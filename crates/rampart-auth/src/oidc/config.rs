@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use jsonwebtoken::Algorithm;
 use rampart_core::Role;
+use rampart_core::role::CONFLICTS;
 use serde::Deserialize;
 
 use super::OidcError;
@@ -25,12 +26,23 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// The longest subject prefix, so that prefixed ids stay within 64 characters.
 pub const MAX_PREFIX_CHARS: usize = 24;
 
-/// Roles that four-eyes and segregation of duties rest on: never granted to an
-/// outside identity that is not linked to a local person, unless explicitly allowed.
-pub const PRIVILEGED_ROLES: [Role; 3] = [Role::Admin, Role::RiskManager, Role::ComplianceOfficer];
+/// Whether `role` takes part in a segregation-of-duties conflict (rampart-core's
+/// table): such a role is never granted to an outside identity that is not linked
+/// to a local person, unless explicitly allowed, since that identity could be a
+/// second one of a local person holding the conflicting role.
+pub fn needs_link(role: Role) -> bool {
+    CONFLICTS.iter().any(|(a, b)| *a == role || *b == role)
+}
 
-/// The `amr` values (RFC 8176) that show a second factor by default.
-pub const DEFAULT_MFA_AMR: [&str; 6] = ["mfa", "otp", "hwk", "swk", "sms", "pop"];
+/// Whether `roles`, granted by an issuer that links identities (`links`) or not,
+/// include one that needs linking while the unsafe exception (`allowed`) is off.
+pub fn grants_unlinked_privileged(
+    roles: impl IntoIterator<Item = Role>,
+    links: bool,
+    allowed: bool,
+) -> bool {
+    !links && !allowed && roles.into_iter().any(needs_link)
+}
 
 /// One trusted outside issuer and how its tokens map to Rampart principals.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -75,9 +87,10 @@ pub struct TrustedIssuerConfig {
     /// Whether a token must show multi-factor authentication (`amr` or `acr`).
     #[serde(default = "default_true")]
     pub require_mfa: bool,
-    /// The `amr` values any one of which shows multi-factor authentication.
-    #[serde(default = "default_mfa_amr")]
-    pub mfa_amr: Vec<String>,
+    /// The `amr` values any one of which shows multi-factor authentication; when
+    /// absent, `mfa`, or a knowledge method with a second factor ([`crate::amr`]).
+    #[serde(default)]
+    pub mfa_amr: Option<Vec<String>>,
     /// The `acr` values that show multi-factor authentication.
     #[serde(default)]
     pub mfa_acr: Vec<String>,
@@ -106,7 +119,7 @@ impl TrustedIssuerConfig {
             links_identities: false,
             allow_unlinked_privileged: false,
             require_mfa: true,
-            mfa_amr: default_mfa_amr(),
+            mfa_amr: None,
             mfa_acr: Vec::new(),
         }
     }
@@ -114,12 +127,11 @@ impl TrustedIssuerConfig {
     /// Whether `role_map` grants a privileged role that this entry may not grant:
     /// identities are not linked and the unsafe exception is not set.
     pub fn grants_unlinked_privileged(&self) -> bool {
-        !self.links_identities
-            && !self.allow_unlinked_privileged
-            && self
-                .role_map
-                .values()
-                .any(|role| PRIVILEGED_ROLES.contains(role))
+        grants_unlinked_privileged(
+            self.role_map.values().copied(),
+            self.links_identities,
+            self.allow_unlinked_privileged,
+        )
     }
 
     /// Checks the entry: an `https` issuer without query or fragment, a
@@ -165,11 +177,12 @@ impl TrustedIssuerConfig {
         }
         if self.grants_unlinked_privileged() {
             return fail(
-                "`role_map` grants `admin`, `risk_manager` or `compliance_officer` to identities \
-                 that are not linked: set `link_by`",
+                "`role_map` grants a role other than `auditor` to identities that are not \
+                 linked: set `link_by`",
             );
         }
-        if self.require_mfa && self.mfa_amr.is_empty() && self.mfa_acr.is_empty() {
+        let no_amr = self.mfa_amr.as_ref().is_some_and(Vec::is_empty);
+        if self.require_mfa && no_amr && self.mfa_acr.is_empty() {
             return fail("`mfa_amr` or `mfa_acr` must name a value while `require_mfa` is on");
         }
         Ok(())
@@ -193,10 +206,6 @@ fn is_prefix(prefix: &str) -> bool {
 
 fn default_true() -> bool {
     true
-}
-
-fn default_mfa_amr() -> Vec<String> {
-    DEFAULT_MFA_AMR.iter().map(|m| (*m).to_owned()).collect()
 }
 
 fn default_roles_claim() -> String {

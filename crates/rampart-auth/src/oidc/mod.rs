@@ -11,7 +11,8 @@
 //! roles must respect segregation of duties; the subject id is prefixed so
 //! that an outside subject never equals a local one.
 //!
-//! Privileged roles (`admin`, `risk_manager`, `compliance_officer`) come from an
+//! Every role in a segregation-of-duties conflict (all but `auditor`, read from
+//! rampart-core's table) comes from an
 //! outside token only when the issuer links identities to local people, since
 //! an unlinked identity may be a second identity of a local person and defeat
 //! four-eyes: an entry mapping them without linking is refused at start, and
@@ -19,7 +20,8 @@
 //! holder learns at once rather than from a later denial. The
 //! `allow_unlinked_privileged` exception is unsafe and exists for issuers
 //! whose people have no local record at all. A token must also show
-//! multi-factor authentication (`amr` or `acr`) unless the entry says the
+//! multi-factor authentication (`amr` with `mfa` or a knowledge method and a
+//! second factor, or a configured `amr`/`acr` value) unless the entry says the
 //! issuer enforces it itself (`require_mfa = false`).
 
 mod claims;
@@ -27,7 +29,10 @@ mod config;
 mod fetch;
 mod verify;
 
-pub use config::{DEFAULT_MFA_AMR, DEFAULT_REFETCH_SECONDS, PRIVILEGED_ROLES, TrustedIssuerConfig};
+pub use config::{
+    DEFAULT_LEEWAY_SECONDS, DEFAULT_REFETCH_SECONDS, TrustedIssuerConfig,
+    grants_unlinked_privileged, needs_link,
+};
 pub use verify::{ExternalIdentity, OidcIssuers, unverified_issuer};
 
 use rampart_core::{Role, SodConflict};

@@ -156,8 +156,9 @@ impl Issuer {
         })
     }
 
-    /// Unless the entry says the issuer enforces it, `amr` names a second factor
-    /// (RFC 8176) or `acr` is one of the levels that require one.
+    /// Unless the entry says the issuer enforces it, `amr` (an array) shows MFA
+    /// (any configured `mfa_amr` value, or else [`crate::amr::shows_mfa`]) or `acr`
+    /// is one of the levels that require it.
     fn check_mfa(&self, claims: &Value) -> Result<(), OidcError> {
         if !self.config.require_mfa {
             return Ok(());
@@ -166,10 +167,14 @@ impl Issuer {
             .get("amr")
             .and_then(Value::as_array)
             .is_some_and(|methods| {
-                methods
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .any(|method| self.config.mfa_amr.iter().any(|m| m == method))
+                let methods = methods.iter().filter_map(Value::as_str);
+                match &self.config.mfa_amr {
+                    Some(listed) => {
+                        let mut methods = methods;
+                        methods.any(|m| listed.iter().any(|l| l == m))
+                    }
+                    None => crate::amr::shows_mfa(methods),
+                }
             });
         let acr_shows = claims
             .get("acr")

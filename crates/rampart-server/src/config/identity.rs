@@ -70,18 +70,20 @@ pub struct OidcConfig {
     /// Outside `sub` ▶ local username, checked before `link_by`; a non-empty map links too.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub users: BTreeMap<String, String>,
-    /// UNSAFE: lets `role_map` grant `admin`, `risk_manager` or `compliance_officer`
-    /// without linking, so that one person could hold two identities and approve
-    /// their own proposals. Off by default, and the start refuses such a mapping.
+    /// UNSAFE: lets `role_map` grant a role other than `auditor` (every role in a
+    /// segregation-of-duties conflict) without linking, so that one person could hold
+    /// two identities and approve their own proposals, or trade and manage risk.
+    /// Off by default, and the start refuses such a mapping.
     #[serde(default)]
     pub allow_unlinked_privileged: bool,
     /// Whether tokens must show multi-factor authentication (`amr` or `acr`); turn it
     /// off only for an issuer that enforces MFA itself for every token it issues.
     #[serde(default = "default_true")]
     pub require_mfa: bool,
-    /// The `amr` values any one of which shows MFA (RFC 8176).
-    #[serde(default = "default_mfa_amr")]
-    pub mfa_amr: Vec<String>,
+    /// The `amr` values any one of which shows MFA (RFC 8176); when absent, `mfa`,
+    /// or a knowledge method (`pwd`, `pin`) with a second factor (`otp`, `hwk`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_amr: Option<Vec<String>>,
     /// The `acr` values that show MFA, such as the issuer's MFA level.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mfa_acr: Vec<String>,
@@ -107,7 +109,7 @@ impl OidcConfig {
             users: BTreeMap::new(),
             allow_unlinked_privileged: false,
             require_mfa: true,
-            mfa_amr: default_mfa_amr(),
+            mfa_amr: None,
             mfa_acr: Vec::new(),
         }
     }
@@ -117,26 +119,19 @@ impl OidcConfig {
         self.link_by.is_some() || !self.users.is_empty()
     }
 
-    /// Whether `role_map` grants a privileged role to identities that are not linked.
+    /// Whether `role_map` grants a role that needs linking to identities that are not linked.
     fn grants_unlinked_privileged(&self) -> bool {
-        !self.links()
-            && !self.allow_unlinked_privileged
-            && self.role_map.values().any(|name| {
-                name.parse::<rampart_core::Role>()
-                    .is_ok_and(|role| rampart_auth::oidc::PRIVILEGED_ROLES.contains(&role))
-            })
+        let roles = self.role_map.values().filter_map(|name| name.parse().ok());
+        rampart_auth::oidc::grants_unlinked_privileged(
+            roles,
+            self.links(),
+            self.allow_unlinked_privileged,
+        )
     }
 }
 
 fn default_true() -> bool {
     true
-}
-
-fn default_mfa_amr() -> Vec<String> {
-    rampart_auth::oidc::DEFAULT_MFA_AMR
-        .iter()
-        .map(|m| (*m).to_owned())
-        .collect()
 }
 
 /// How an outside identity is matched to a local person, so four-eyes sees one person.
@@ -263,12 +258,13 @@ pub fn validate_oidc(entries: &[OidcConfig]) -> Result<(), ConfigError> {
         if entry.grants_unlinked_privileged() {
             return Err(invalid(
                 &key("role_map"),
-                "grants `admin`, `risk_manager` or `compliance_officer` to outside identities \
-                 that are not linked to local people: set `link_by`, or accept the risk with \
+                "grants a role other than `auditor` to outside identities that are not \
+                 linked to local people: set `link_by`, or accept the risk with \
                  `allow_unlinked_privileged = true`",
             ));
         }
-        if entry.require_mfa && entry.mfa_amr.is_empty() && entry.mfa_acr.is_empty() {
+        let no_amr = entry.mfa_amr.as_ref().is_some_and(Vec::is_empty);
+        if entry.require_mfa && no_amr && entry.mfa_acr.is_empty() {
             return Err(invalid(
                 &key("mfa_amr"),
                 "must name a value, or `mfa_acr` must, while `require_mfa` is on",
@@ -310,7 +306,7 @@ mod tests {
     fn an_entry_requires_mfa_and_linking_for_privileged_roles_by_default() {
         let entry = read(serde_json::json!({}));
         assert!(entry.require_mfa);
-        assert_eq!(entry.mfa_amr, ["mfa", "otp", "hwk", "swk", "sms", "pop"]);
+        assert_eq!(entry.mfa_amr, None);
         assert!(entry.mfa_acr.is_empty());
         assert!(!entry.allow_unlinked_privileged);
         let error = validate_oidc(&[entry]).unwrap_err();
@@ -318,6 +314,17 @@ mod tests {
             error.to_string().contains("auth.oidc[0].role_map"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn an_unlinked_entry_may_map_only_the_auditor_role() {
+        for role in ["trader", "risk_manager", "compliance_officer", "admin"] {
+            let entry = read(serde_json::json!({ "role_map": { "desk": role } }));
+            let error = validate_oidc(&[entry]).unwrap_err();
+            assert!(error.to_string().contains("role_map"), "{role}: {error}");
+        }
+        let auditors = read(serde_json::json!({ "role_map": { "desk": "auditor" } }));
+        assert!(validate_oidc(&[auditors]).is_ok());
     }
 
     #[test]

@@ -28,7 +28,6 @@ use rampart_auth::{VerifiedClaims, hash_refresh_token};
 use rampart_core::PrincipalKind;
 use serde_json::{Value, json};
 
-use crate::authn::SECOND_FACTORS;
 use crate::extract::{from_bytes_rejection, require_media_type};
 use crate::routes::auth::token_body;
 use crate::routes::oauth::{OAuthError, Refusal, authenticate, credentials, parse_form};
@@ -133,25 +132,28 @@ pub async fn revoke(
     let caller = match calling_client(&state, &headers, &form).await {
         Ok(caller) => caller,
         Err((error, actor, reason)) => {
-            return refuse_revocation(&state, error, &actor, reason).await;
+            return refuse_revocation(&state, error, &actor, reason, "gateway").await;
         }
     };
-    if let Err((error, reason)) = revoke_token(&state, token, caller.as_deref()).await {
+    if let Err((error, reason, target)) = revoke_token(&state, token, caller.as_deref()).await {
         let actor = caller.as_deref().unwrap_or(ANONYMOUS);
-        return refuse_revocation(&state, error, actor, reason).await;
+        return refuse_revocation(&state, error, actor, reason, &target).await;
     }
     no_cache(StatusCode::OK)
 }
 
-/// Records a refused revocation (unless the gateway failed) and answers it.
+/// Records a refused revocation of `target` (unless the gateway failed) and answers it.
+///
+/// The target names the token by its id (`token:{jti}`) or its session, never the token.
 async fn refuse_revocation(
     state: &AppState,
     error: OAuthError,
     actor: &str,
     reason: &'static str,
+    target: &str,
 ) -> Response {
     if !matches!(error, OAuthError::ServerError) {
-        let event = audit::event(actor, TOKEN_REVOCATION_REFUSED, "gateway", Outcome::Denied)
+        let event = audit::event(actor, TOKEN_REVOCATION_REFUSED, target, Outcome::Denied)
             .details(json!({ "reason": reason }));
         audit::append_or_log(&state.store, event).await;
     }
@@ -246,38 +248,41 @@ pub async fn introspect(
     no_cache((StatusCode::OK, Json(answer)))
 }
 
+/// A refused revocation: the answer, the audited reason and the audit target.
+type RevokeRefusal = (OAuthError, &'static str, String);
+
 async fn revoke_token(
     state: &AppState,
     token: &str,
     caller: Option<&str>,
-) -> Result<(), (OAuthError, &'static str)> {
-    let server_error = |_| (OAuthError::ServerError, "store");
-    // Found before the write transaction opens: verifying an outside token may fetch
-    // its issuer's keys, and no network wait may hold the single writer.
+) -> Result<(), RevokeRefusal> {
+    let server_error = |_| (OAuthError::ServerError, "store", String::new());
+    // Found and authorised before the write transaction opens: verifying an outside
+    // token may fetch its issuer's keys, and a refused caller must not hold the writer.
     let Some(found) = revocable(state, token)
         .await
-        .map_err(|error| (error, "store"))?
+        .map_err(|error| (error, "store", String::new()))?
     else {
         return Ok(());
     };
+    let (actor, target, is_client) = match &found {
+        Revocable::Session(f) => (&f.subject, sessions::session_target(&f.id), !f.is_user),
+        Revocable::Access(a) => (&a.subject, format!("token:{}", a.jti), a.is_client),
+    };
+    may_revoke(caller, actor, is_client).map_err(|(e, reason)| (e, reason, target.clone()))?;
     let mut tx = state.store.begin().await.map_err(server_error)?;
-    let (actor, target) = match found {
+    let revoked = match &found {
         Revocable::Session(family) => {
-            may_revoke(caller, &family.subject, !family.is_user)?;
             sessions::revoke_session(state, &mut tx, &family.id, "revoked")
                 .await
-                .map_err(|_| (OAuthError::ServerError, "store"))?;
-            (family.subject, sessions::session_target(&family.id))
+                .map(|_| ())
         }
         Revocable::Access(access) => {
-            may_revoke(caller, &access.subject, access.is_client)?;
-            sessions::revoke_access_token(state, &mut tx, &access.jti, access.expires_at)
-                .await
-                .map_err(|_| (OAuthError::ServerError, "store"))?;
-            (access.subject, format!("token:{}", access.jti))
+            sessions::revoke_access_token(state, &mut tx, &access.jti, access.expires_at).await
         }
     };
-    let event = audit::event(&actor, act::TOKEN_REVOKED, &target, Outcome::Success)
+    revoked.map_err(|_| (OAuthError::ServerError, "store", String::new()))?;
+    let event = audit::event(actor, act::TOKEN_REVOKED, &target, Outcome::Success)
         .details(json!({ "by_client": caller }));
     tx.append(audit::stamp(event)).await.map_err(server_error)?;
     tx.commit().await.map_err(server_error)
@@ -393,10 +398,7 @@ async fn subject_enabled(state: &AppState, claims: &VerifiedClaims) -> bool {
 fn access_view(state: &AppState, claims: &VerifiedClaims) -> Value {
     let principal = claims.principal();
     let full = principal.kind != PrincipalKind::User
-        || claims
-            .amr()
-            .iter()
-            .any(|m| SECOND_FACTORS.contains(&m.as_str()));
+        || rampart_auth::amr::shows_mfa(claims.amr().iter().map(String::as_str));
     let mut view = json!({
         "active": true,
         "token_type": "Bearer",

@@ -157,6 +157,23 @@ impl Keyring {
         signer.issuer.issue(principal, now_unix)
     }
 
+    /// Signs a person's token at `now_ms` (Unix milliseconds, recorded in its `jti`)
+    /// with the key current then.
+    pub fn issue_for_session_ms(
+        &self,
+        principal: &Principal,
+        session: &Session,
+        now_ms: i64,
+    ) -> Result<IssuedToken, TokenError> {
+        let ring = self.snapshot();
+        let signer = current_index(&ring.entries, now_ms.div_euclid(1000))
+            .and_then(|index| ring.entries.get(index))
+            .ok_or(TokenError::InvalidKeys("no key signs yet"))?;
+        signer
+            .issuer
+            .issue_for_session_ms(principal, session, now_ms)
+    }
+
     /// Signs a person's token for `principal` in `session` with the key current at `now_unix`.
     pub fn issue_for_session(
         &self,

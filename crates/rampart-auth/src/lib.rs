@@ -17,6 +17,7 @@
 //! Nothing in this crate prints a secret, a private key or a token: secrets
 //! are [`secrecy::SecretString`], and every `Debug` shows ids only.
 
+pub mod amr;
 pub mod assertion;
 pub mod cache;
 mod jwk;

@@ -7,7 +7,10 @@
 //! same step); this list answers in memory. It refuses a token by its `jti`
 //! (RFC 7009 revocation, logout), by its `sid` (a refresh-token family
 //! revoked on reuse or logout), or by its subject for every token issued at
-//! or before a moment (a disabled user or client). Entries outlive every
+//! or before a moment (a disabled user or client). That moment is kept to the
+//! millisecond and compared with the issue time our token ids record, so that
+//! a person who signs in again in the same second as the revocation is not
+//! refused, while every token issued before it still is. Entries outlive every
 //! token they can refuse, then [`RevocationList::purge`] drops them, so the
 //! list stays as small as the tokens alive.
 
@@ -33,7 +36,7 @@ struct Entries {
     jtis: HashMap<String, i64>,
     /// `sid` ▶ when it was revoked.
     sids: HashMap<String, i64>,
-    /// subject ▶ tokens issued at or before this moment are refused.
+    /// subject ▶ tokens issued at or before this moment (Unix milliseconds) are refused.
     subjects: HashMap<String, i64>,
 }
 
@@ -53,14 +56,22 @@ impl RevocationList {
         self.write().sids.insert(sid.to_owned(), now_unix);
     }
 
-    /// Refuses every token of `subject` issued at or before `now_unix`.
+    /// Refuses every token of `subject` issued in or before the second `now_unix`.
     pub fn revoke_subject(&self, subject: &str, now_unix: i64) {
+        let end_of_second = now_unix.saturating_mul(1000).saturating_add(999);
+        self.revoke_subject_ms(subject, end_of_second);
+    }
+
+    /// Refuses every token of `subject` issued at or before `at_ms` (Unix milliseconds).
+    pub fn revoke_subject_ms(&self, subject: &str, at_ms: i64) {
         let mut entries = self.write();
-        let at = entries
-            .subjects
-            .entry(subject.to_owned())
-            .or_insert(now_unix);
-        *at = (*at).max(now_unix);
+        let at = entries.subjects.entry(subject.to_owned()).or_insert(at_ms);
+        *at = (*at).max(at_ms);
+    }
+
+    /// The latest moment (Unix milliseconds) at or before which `subject`'s tokens are refused.
+    pub fn subject_revoked_at_ms(&self, subject: &str) -> Option<i64> {
+        self.read().subjects.get(subject).copied()
     }
 
     /// Drops entries that can no longer refuse a live token.
@@ -71,7 +82,9 @@ impl RevocationList {
             .jtis
             .retain(|_, exp| now_unix <= exp.saturating_add(i64::from(MAX_LEEWAY_SECONDS)));
         entries.sids.retain(|_, at| !lapsed(*at));
-        entries.subjects.retain(|_, at| !lapsed(*at));
+        entries
+            .subjects
+            .retain(|_, at_ms| !lapsed(at_ms.div_euclid(1000)));
     }
 
     /// The number of entries held (token ids, sessions and subjects).
@@ -116,7 +129,7 @@ impl IsRevoked for RevocationList {
         entries
             .subjects
             .get(&subject)
-            .is_some_and(|at| claims.issued_at() <= *at)
+            .is_some_and(|at_ms| claims.issued_at_ms() <= *at_ms)
     }
 }
 

@@ -34,12 +34,15 @@ fn config(idp: &Idp, tenant: &str, prefix: &str) -> TrustedIssuerConfig {
     let mut config = TrustedIssuerConfig::new(idp.issuer(tenant), AUDIENCE, prefix, role_map());
     config.ca_file = Some(idp.ca_file.clone());
     config.accounts_claim = Some("accounts".to_owned());
+    // Privileged roles are mapped below, which only a linking issuer may do.
+    config.links_identities = true;
     config
 }
 
 fn claims(iss: &str) -> Value {
     json!({"iss": iss, "sub": "u-123", "aud": AUDIENCE, "exp": NOW + 300, "iat": NOW,
-           "roles": ["desk-trader", "unrelated-group"], "accounts": ["ACC-1"]})
+           "roles": ["desk-trader", "unrelated-group"], "accounts": ["ACC-1"],
+           "amr": ["pwd", "otp"]})
 }
 
 /// A provider with tenants `a` and `b`, each with its own Ed25519 key named `k1`.
@@ -277,7 +280,7 @@ async fn a_stale_key_set_still_serves_while_the_issuer_is_unreachable() {
     idp.unpublish("a");
     let later = a.sign(
         &json!({"iss": idp.issuer("a"), "sub": "u-123", "aud": AUDIENCE,
-        "exp": NOW + 3900, "iat": NOW + 3600, "roles": ["audit"]}),
+        "exp": NOW + 3900, "iat": NOW + 3600, "roles": ["audit"], "amr": ["pwd", "otp"]}),
     );
     assert!(trusted.verify(&later, NOW + 3600).await.is_ok());
     assert_eq!(idp.jwks_fetches(), 2);
@@ -354,8 +357,11 @@ fn configuration_refuses_plain_http_hmac_and_clashing_prefixes() {
         Err(OidcError::InvalidConfig { .. })
     ));
 
-    let one = TrustedIssuerConfig::new("https://one.example", AUDIENCE, "corp:", role_map());
-    let two = TrustedIssuerConfig::new("https://two.example", AUDIENCE, "corp:x", role_map());
+    let mut one = TrustedIssuerConfig::new("https://one.example", AUDIENCE, "corp:", role_map());
+    let mut two = TrustedIssuerConfig::new("https://two.example", AUDIENCE, "corp:x", role_map());
+    one.links_identities = true;
+    two.links_identities = true;
+    assert!(one.validate().is_ok() && two.validate().is_ok());
     assert!(matches!(
         OidcIssuers::new([one, two]),
         Err(OidcError::InvalidConfig { .. })

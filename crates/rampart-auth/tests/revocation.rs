@@ -72,6 +72,53 @@ fn a_revoked_subject_refuses_tokens_issued_until_then_but_not_later_ones() {
     assert!(!list.is_claims_revoked(&after));
 }
 
+fn session_claims_ms(sid: &str, now_ms: i64) -> VerifiedClaims {
+    let f = fixture();
+    let session = Session::password_and_otp(sid);
+    let issued = f
+        .issuer
+        .issue_for_session_ms(&person(), &session, now_ms)
+        .unwrap();
+    let token = issued.access_token.expose_secret().to_owned();
+    f.verifier.verify(&token, now_ms / 1000).unwrap()
+}
+
+#[test]
+fn a_token_issued_later_in_the_same_second_as_a_subject_revocation_is_not_refused() {
+    let list = RevocationList::new();
+    let start = NOW * 1000;
+    let before = session_claims_ms("fam-1", start + 200);
+    list.revoke_subject_ms("u-7", start + 300);
+    let after = session_claims_ms("fam-2", start + 301);
+    assert_eq!(before.issued_at(), after.issued_at(), "one second for both");
+    assert!(list.is_claims_revoked(&before));
+    assert!(!list.is_claims_revoked(&after));
+}
+
+#[test]
+fn a_token_issued_in_the_same_millisecond_as_a_subject_revocation_is_refused() {
+    let list = RevocationList::new();
+    let at = NOW * 1000 + 500;
+    let same = session_claims_ms("fam-1", at);
+    list.revoke_subject_ms("u-7", at);
+    assert!(list.is_claims_revoked(&same));
+}
+
+#[test]
+fn a_token_id_records_the_millisecond_it_was_issued() {
+    let claims = session_claims_ms("fam-1", NOW * 1000 + 789);
+    assert_eq!(claims.issued_at(), NOW);
+    assert_eq!(claims.issued_at_ms(), NOW * 1000 + 789);
+}
+
+#[test]
+fn a_revocation_given_in_whole_seconds_refuses_every_token_of_that_second() {
+    let list = RevocationList::new();
+    list.revoke_subject("u-7", NOW);
+    assert!(list.is_claims_revoked(&session_claims_ms("fam-1", NOW * 1000 + 999)));
+    assert!(!list.is_claims_revoked(&session_claims_ms("fam-2", NOW * 1000 + 1000)));
+}
+
 #[test]
 fn purge_keeps_entries_while_a_covered_token_can_live_and_drops_them_after() {
     let list = RevocationList::new();

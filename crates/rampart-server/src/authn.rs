@@ -54,15 +54,9 @@ impl Bearer {
     pub fn is_full_session(&self) -> bool {
         self.external
             || self.principal.kind != PrincipalKind::User
-            || self
-                .amr
-                .iter()
-                .any(|m| SECOND_FACTORS.contains(&m.as_str()))
+            || rampart_auth::amr::shows_mfa(self.amr.iter().map(String::as_str))
     }
 }
-
-/// The `amr` values that prove a second factor: a one-time code or a recovery code.
-pub const SECOND_FACTORS: [&str; 2] = ["otp", "mfa"];
 
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
@@ -99,7 +93,7 @@ impl FromRequestParts<AppState> for Bearer {
 
         let bearer = match verify(state, token).await {
             Ok(bearer) => bearer,
-            Err(reason) => return Err(reject(state, reason, ApiError::InvalidToken).await),
+            Err(reason) => return Err(reject(state, reason, refusal(reason)).await),
         };
         if let Some(reason) = revoked(state, &bearer).await? {
             return Err(reject(state, reason, ApiError::InvalidToken).await);
@@ -125,6 +119,16 @@ async fn verify(state: &AppState, token: &str) -> Result<Bearer, &'static str> {
         external: false,
         linked: false,
     })
+}
+
+/// The answer to a refused token: a token that lacks only MFA says so, so that the
+/// holder can sign in again with a second factor; every other refusal looks alike.
+fn refusal(reason: &'static str) -> ApiError {
+    if reason == crate::oidc::MFA_REQUIRED {
+        ApiError::MfaRequired
+    } else {
+        ApiError::InvalidToken
+    }
 }
 
 /// Why a validly signed token no longer speaks for its subject: disabled, removed,

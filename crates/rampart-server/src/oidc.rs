@@ -10,6 +10,17 @@
 //! they sign in. An outside token can be revoked here (logout, `/oauth/revoke`):
 //! it is then refused by a key made from its issuer and `jti`, or from a hash
 //! of the whole token when it has no `jti`, a key no local token id can equal.
+//!
+//! A linked identity is the local person in every respect: when that person's
+//! subject is revoked (access reduced, disabled, password or MFA reset), an
+//! outside token issued before the revocation is refused too, at once and
+//! after a restart (the store keeps the moment). Outside `iat` has whole
+//! seconds and the issuer's clock may run ahead of ours by the leeway, so a
+//! token counts as issued up to the leeway earlier than its `iat` says: one
+//! whose `iat` is within the leeway after the revocation is refused too, and a
+//! token without `iat` is refused once its person has any revocation on record.
+//! With `link_by = "email"`, only an address the token marks `email_verified`
+//! links anyone. Privileged roles need linking (see `rampart_auth::oidc`).
 
 use std::sync::Arc;
 
@@ -24,12 +35,25 @@ use crate::authn::Bearer;
 use crate::config::identity::{LinkBy, OidcConfig};
 use crate::state::AppState;
 
+/// The refusal reason of an outside token that does not show multi-factor authentication.
+pub const MFA_REQUIRED: &str = "mfa_required";
+
 /// The trusted issuers of `entries`; `None` when there are none.
 pub fn issuers(entries: &[OidcConfig]) -> Result<Option<Arc<OidcIssuers>>, OidcError> {
     if entries.is_empty() {
         return Ok(None);
     }
     let configs = entries.iter().map(trusted).collect::<Result<Vec<_>, _>>()?;
+    for entry in entries
+        .iter()
+        .filter(|e| e.allow_unlinked_privileged && !e.links())
+    {
+        tracing::warn!(
+            issuer = %entry.issuer,
+            "`allow_unlinked_privileged` is set: outside identities that are not linked to \
+             local people may hold privileged roles, which weakens four-eyes checks"
+        );
+    }
     Ok(Some(Arc::new(OidcIssuers::new(configs)?)))
 }
 
@@ -53,7 +77,11 @@ pub async fn verify(
 ) -> Result<Bearer, &'static str> {
     let identity = oidc.verify_identity(token, now).await.map_err(|error| {
         tracing::info!(%error, "outside token refused");
-        "outside_token"
+        match error {
+            OidcError::MfaRequired => MFA_REQUIRED,
+            OidcError::UnlinkedPrivilegedRole(_) => "unlinked_privileged_role",
+            _ => "outside_token",
+        }
     })?;
     let revocation_key = revocation_key(&identity.issuer, identity.jti.as_deref(), token);
     let entry = state
@@ -61,7 +89,7 @@ pub async fn verify(
         .oidc
         .iter()
         .find(|entry| entry.issuer == identity.issuer);
-    let (principal, linked) = match entry.filter(|e| links(e)) {
+    let (principal, linked) = match entry.filter(|e| e.links()) {
         Some(entry) => (linked_principal(state, entry, &identity).await?, true),
         None => (identity.principal, false),
     };
@@ -76,26 +104,33 @@ pub async fn verify(
     })
 }
 
-/// Whether the entry links outside identities to local people.
-fn links(entry: &OidcConfig) -> bool {
-    entry.link_by.is_some() || !entry.users.is_empty()
-}
-
 /// The local person behind `identity`, with the access both sides grant.
 async fn linked_principal(
     state: &AppState,
     entry: &OidcConfig,
     identity: &ExternalIdentity,
 ) -> Result<Principal, &'static str> {
+    let by_email =
+        entry.link_by == Some(LinkBy::Email) && !entry.users.contains_key(&identity.subject);
+    if by_email && identity.has_email && identity.email.is_none() {
+        return Err("unverified_email");
+    }
+    let store_error = |error: StoreError| {
+        tracing::error!(%error, "linked person could not be read");
+        "store"
+    };
     let user = linked_user(state, entry, identity)
         .await
-        .map_err(|error| {
-            tracing::error!(%error, "linked person could not be read");
-            "store"
-        })?
+        .map_err(store_error)?
         .ok_or("unlinked_identity")?;
     if user.disabled {
         return Err("disabled_user");
+    }
+    if revoked_since(state, &user.id, identity.issued_at)
+        .await
+        .map_err(store_error)?
+    {
+        return Err("subject_revoked");
     }
     let outside = &identity.principal;
     let roles = RoleSet::new(user.roles.iter().filter(|r| outside.roles.contains(*r)))
@@ -115,6 +150,36 @@ async fn linked_principal(
         roles,
         accounts,
     })
+}
+
+/// Whether `subject` was revoked at or after an outside token issued at `issued_at`,
+/// taken as up to the verification leeway earlier than it says (the safe side).
+///
+/// The list in memory answers at once (the revoking request updates it once its
+/// change is written, not before); the store answers after a restart and after the
+/// list has purged an entry that an outside token, living longer than ours, still needs.
+async fn revoked_since(
+    state: &AppState,
+    subject: &str,
+    issued_at: Option<i64>,
+) -> Result<bool, StoreError> {
+    let in_memory = state.revocations.subject_revoked_at_ms(subject);
+    let stored = state
+        .store
+        .subject_revoked_at(subject)
+        .await?
+        .map(|at| at.timestamp_millis());
+    let Some(at_ms) = in_memory.max(stored) else {
+        return Ok(false);
+    };
+    Ok(issued_at.is_none_or(|iat| earliest_issue_ms(iat) <= at_ms))
+}
+
+/// The earliest moment, in milliseconds, an outside token whose `iat` is `iat` may
+/// have been issued: the issuer's clock may run ahead of ours by the leeway.
+fn earliest_issue_ms(iat: i64) -> i64 {
+    let leeway = crate::clock::signed(rampart_auth::oidc::DEFAULT_LEEWAY_SECONDS);
+    iat.saturating_sub(leeway).saturating_mul(1000)
 }
 
 async fn linked_user(
@@ -190,5 +255,10 @@ fn trusted(entry: &OidcConfig) -> Result<TrustedIssuerConfig, OidcError> {
     config.ca_file = entry.ca_file.clone();
     config.roles_claim = entry.roles_claim.clone();
     config.accounts_claim = entry.accounts_claim.clone();
+    config.links_identities = entry.links();
+    config.allow_unlinked_privileged = entry.allow_unlinked_privileged;
+    config.require_mfa = entry.require_mfa;
+    config.mfa_amr = entry.mfa_amr.clone();
+    config.mfa_acr = entry.mfa_acr.clone();
     Ok(config)
 }

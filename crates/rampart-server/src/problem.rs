@@ -25,6 +25,10 @@ pub const CHALLENGE_MISSING: &str = "Bearer realm=\"rampart\"";
 /// The challenge sent with a 401 for a token that was refused.
 pub const CHALLENGE_INVALID: &str = "Bearer realm=\"rampart\", error=\"invalid_token\"";
 
+/// The challenge for a token without MFA (RFC 9470 step-up authentication).
+pub const CHALLENGE_MFA: &str =
+    "Bearer realm=\"rampart\", error=\"insufficient_user_authentication\"";
+
 /// An error answered to a client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
@@ -54,6 +58,9 @@ pub enum ApiError {
     /// The bearer token was refused.
     #[error("the bearer token is not valid")]
     InvalidToken,
+    /// An outside token does not show multi-factor authentication.
+    #[error("multi-factor authentication is required: sign in again with a second factor")]
+    MfaRequired,
     /// The policy denied the action.
     #[error("the policy does not allow this action")]
     PolicyDenied,
@@ -179,6 +186,7 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::MissingToken | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::MfaRequired => StatusCode::UNAUTHORIZED,
             Self::PolicyDenied => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -212,6 +220,7 @@ impl ApiError {
             Self::Timeout => "request.timeout",
             Self::MissingToken => "auth.missing_token",
             Self::InvalidToken => "auth.invalid_token",
+            Self::MfaRequired => "auth.mfa_required",
             Self::PolicyDenied => "policy.denied",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "request.method_not_allowed",
@@ -247,6 +256,7 @@ impl ApiError {
             Self::Timeout => "Request timeout",
             Self::MissingToken => "Authentication required",
             Self::InvalidToken => "Invalid token",
+            Self::MfaRequired => "Multi-factor authentication required",
             Self::PolicyDenied => "Forbidden",
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "Method not allowed",
@@ -310,6 +320,12 @@ impl IntoResponse for ApiError {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static(CHALLENGE_INVALID),
+                );
+            }
+            Self::MfaRequired => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(CHALLENGE_MFA),
                 );
             }
             Self::Unavailable => {

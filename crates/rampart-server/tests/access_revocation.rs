@@ -127,3 +127,72 @@ async fn removing_a_role_refuses_the_token_that_carried_it() {
     let answer = gw.api().get("/v1/kill-switch", Some(&token)).await;
     answer.assert_problem(401, "auth.invalid_token");
 }
+
+/// The `iat` of a compact JWT, read without verification.
+fn iat_of(token: &str) -> i64 {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice::<Value>(&bytes).unwrap()["iat"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_person_signing_in_again_in_the_second_of_a_revocation_gets_a_working_token() {
+    let gw = TestGateway::start().await;
+    let admin = admin_token(&gw).await;
+    let person = gw
+        .add_user(&[Role::Auditor, Role::Trader], &[], Setup::READY)
+        .await;
+    let (old, _) = gw.login(&person).await;
+    let mut same_second = false;
+    for attempt in 0..5 {
+        if attempt > 0 {
+            patch(
+                &gw,
+                &admin,
+                &person.id,
+                &json!({ "roles": ["auditor", "trader"] }),
+            )
+            .await;
+        }
+        // Start just after a whole second, so that what follows shares it.
+        let millis = i64::from(gw.clock().now().timestamp_subsec_millis());
+        gw.clock().advance(Duration::milliseconds(1001 - millis));
+        let code = gw.fresh_code(&person);
+        patch(&gw, &admin, &person.id, &json!({ "roles": ["auditor"] })).await;
+        let body = json!({ "username": person.username, "password": person.password,
+                           "totp_code": code });
+        let answer = gw.login_with(&body).await;
+        let token = answer.assert_json(200)["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        gw.api()
+            .get("/v1/kill-switch", Some(&token))
+            .await
+            .assert_json(200);
+        let id = person.id.clone();
+        let revoked = gw
+            .in_store(move |store| async move { store.subject_revoked_at(&id).await })
+            .await
+            .unwrap()
+            .expect("the revocation is recorded");
+        if iat_of(&token) == revoked.timestamp() {
+            same_second = true;
+            break;
+        }
+    }
+    assert!(
+        same_second,
+        "no sign-in fell in the second of its revocation"
+    );
+    gw.api()
+        .get("/v1/kill-switch", Some(&old))
+        .await
+        .assert_problem(401, "auth.invalid_token");
+}

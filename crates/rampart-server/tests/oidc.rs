@@ -26,21 +26,21 @@ async fn gateway_trusting(provider: &OidcProvider) -> TestGateway {
 }
 
 async fn gateway_with(provider: &OidcProvider, link_by: Option<LinkBy>) -> TestGateway {
-    let entry = OidcConfig {
-        issuer: provider.issuer().to_owned(),
-        audience: AUDIENCE.to_owned(),
-        ca_file: Some(provider.ca_file().to_owned()),
-        roles_claim: "groups".to_owned(),
-        role_map: BTreeMap::from([("desk-auditors".to_owned(), "auditor".to_owned())]),
-        accounts_claim: None,
-        subject_prefix: "corp:".to_owned(),
-        link_by,
-        users: BTreeMap::new(),
-    };
-    let mut entry = entry;
-    entry
-        .role_map
-        .insert("desk-admins".to_owned(), "admin".to_owned());
+    let mut entry = OidcConfig::new(
+        provider.issuer(),
+        AUDIENCE,
+        "corp:",
+        BTreeMap::from([("desk-auditors".to_owned(), "auditor".to_owned())]),
+    );
+    entry.ca_file = Some(provider.ca_file().to_owned());
+    entry.roles_claim = "groups".to_owned();
+    entry.link_by = link_by;
+    // Only a linking issuer may grant a privileged role.
+    if link_by.is_some() {
+        entry
+            .role_map
+            .insert("desk-admins".to_owned(), "admin".to_owned());
+    }
     TestGateway::start_with(|config| {
         config.auth.audience = AUDIENCE.to_owned();
         config.auth.oidc = vec![entry];
@@ -95,7 +95,7 @@ async fn a_token_signed_by_the_provider_but_claiming_our_issuer_is_refused() {
     let now = gw.clock().now_unix();
     let claims = json!({
         "iss": gw.base_url(), "aud": AUDIENCE, "sub": "intruder", "kind": "client",
-        "roles": ["auditor"], "groups": ["desk-auditors"], "jti": "forged-1",
+        "roles": ["auditor"], "groups": ["desk-auditors"], "jti": "forged-1", "amr": ["pwd", "otp"],
         "iat": now, "nbf": now, "exp": now + 300,
     });
     let forged = provider.forge(&claims);
@@ -105,7 +105,7 @@ async fn a_token_signed_by_the_provider_but_claiming_our_issuer_is_refused() {
         .assert_problem(401, "auth.invalid_token");
     let theirs = json!({
         "iss": provider.issuer(), "aud": AUDIENCE, "sub": "someone", "groups": ["desk-auditors"],
-        "jti": "genuine-shape", "iat": now, "exp": now + 300,
+        "jti": "genuine-shape", "iat": now, "exp": now + 300, "amr": ["pwd", "otp"],
     });
     gw.api()
         .get("/v1/kill-switch", Some(&provider.forge(&theirs)))
@@ -147,7 +147,7 @@ async fn an_outside_token_without_a_jti_is_refused_once_revoked_and_others_still
     let claims = |sub: &str| {
         json!({
             "iss": provider.issuer(), "aud": AUDIENCE, "sub": sub,
-            "groups": ["desk-auditors"], "iat": now, "exp": now + 300,
+            "groups": ["desk-auditors"], "iat": now, "exp": now + 300, "amr": ["pwd", "otp"],
         })
     };
     let revoked = provider.forge(&claims("first-person"));
@@ -177,7 +177,7 @@ fn outside_claims(
 ) -> serde_json::Value {
     json!({
         "iss": provider.issuer(), "aud": AUDIENCE, "sub": sub, "groups": groups,
-        "jti": format!("outside-{sub}"), "iat": now, "exp": now + 300,
+        "jti": format!("outside-{sub}"), "iat": now, "exp": now + 300, "amr": ["pwd", "otp"],
     })
 }
 

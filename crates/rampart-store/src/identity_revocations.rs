@@ -2,7 +2,9 @@
 //!
 //! The gateway refuses, in memory, every token of such a subject issued at or
 //! before that moment; this table is the record it reloads at start, so that a
-//! restart does not bring a cut-off token back to life.
+//! restart does not bring a cut-off token back to life. Rows are kept: nothing
+//! purges them, and a later moment for the same subject replaces the earlier one,
+//! so the table holds at most one row per subject ever cut off.
 
 use chrono::{DateTime, Utc};
 
@@ -39,7 +41,44 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The latest moment at or before which every token of `subject` is refused, if any.
+    pub async fn subject_revoked_at(
+        &self,
+        subject: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let text: Option<String> =
+            sqlx::query_scalar("SELECT revoked_at FROM revoked_subjects WHERE subject = ?")
+                .bind(subject)
+                .fetch_optional(&mut *self.reader().await?)
+                .await?;
+        let key = RowKey {
+            table: "revoked_subjects",
+            key: subject,
+        };
+        text.map(|at| key.time(&at)).transpose()
+    }
+}
+
 impl WriteTx<'_> {
+    /// The latest moment at or before which every token of `subject` is refused,
+    /// as this transaction sees it.
+    pub async fn subject_revoked_at(
+        &mut self,
+        subject: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let text: Option<String> =
+            sqlx::query_scalar("SELECT revoked_at FROM revoked_subjects WHERE subject = ?")
+                .bind(subject)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        let key = RowKey {
+            table: "revoked_subjects",
+            key: subject,
+        };
+        text.map(|at| key.time(&at)).transpose()
+    }
+
     /// Records that every token of `subject` issued at or before `at` is refused.
     ///
     /// A later moment replaces an earlier one; an earlier one never moves it back.

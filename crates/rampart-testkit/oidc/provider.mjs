@@ -2,7 +2,8 @@
 //
 // Serves HTTPS on 127.0.0.1 with a certificate from the test CA, and issues
 // client_credentials access tokens as JWTs (ES256) for any resource indicator,
-// carrying a `groups` claim. Its signing key is generated at start; the
+// carrying a `groups` claim and the claims of OIDC_EXTRA_CLAIMS (a JSON object,
+// such as `amr` and `acr`). Its signing key is generated at start; the
 // PKCS#8 form is written to OIDC_KEY_OUT so that a test can forge a token
 // with this provider's key but another issuer. Prints "ready" once listening.
 import crypto from 'node:crypto';
@@ -58,7 +59,8 @@ const provider = new Provider(issuer, {
     },
   },
   async extraTokenClaims() {
-    return { groups: (process.env.OIDC_GROUPS || 'desk-auditors').split(',') };
+    const extra = JSON.parse(process.env.OIDC_EXTRA_CLAIMS || '{}');
+    return { ...extra, groups: (process.env.OIDC_GROUPS || 'desk-auditors').split(',') };
   },
 });
 

@@ -3,7 +3,9 @@
 //! [`OidcProvider::start`] runs `oidc/provider.mjs` with `node`, serving a
 //! certificate from a CA made for it (hand [`OidcProvider::ca_file`] to the
 //! gateway: verification stays on). It issues client_credentials access
-//! tokens as JWTs for the resource indicator asked for. When Node.js or the
+//! tokens as JWTs for the resource indicator asked for, carrying the `groups`
+//! and the extra claims it was started with; by default `amr` = `["pwd",
+//! "otp"]`, as a person signed in with a second factor. When Node.js or the
 //! package is missing, the test fails, naming the install step.
 
 use std::path::{Path, PathBuf};
@@ -42,8 +44,14 @@ pub struct OidcProvider {
 }
 
 impl OidcProvider {
-    /// Starts a provider whose tokens carry `groups` as their `groups` claim.
+    /// Starts a provider whose tokens carry `groups` as their `groups` claim, and MFA.
     pub async fn start(groups: &[&str]) -> OidcProvider {
+        Self::start_with(groups, &json!({ "amr": ["pwd", "otp"] })).await
+    }
+
+    /// Starts a provider whose tokens carry `groups` and the members of `extra`
+    /// (such as `amr`, `acr`, `email`), and nothing about MFA unless `extra` says it.
+    pub async fn start_with(groups: &[&str], extra: &Value) -> OidcProvider {
         let module_dir = std::env::var("RAMPART_OIDC_PROVIDER_DIR").unwrap_or(DEFAULT_DIR.into());
         let installed = Path::new(&module_dir).join("node_modules/oidc-provider/package.json");
         assert!(
@@ -67,6 +75,7 @@ impl OidcProvider {
             .env("OIDC_CLIENT_ID", CLIENT_ID)
             .env("OIDC_CLIENT_SECRET", CLIENT_SECRET)
             .env("OIDC_GROUPS", groups.join(","))
+            .env("OIDC_EXTRA_CLAIMS", extra.to_string())
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()

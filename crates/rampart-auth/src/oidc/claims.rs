@@ -5,7 +5,7 @@ use rampart_core::{AccountId, Principal, PrincipalKind, Role, RoleSet};
 use serde_json::Value;
 
 use super::OidcError;
-use super::config::TrustedIssuerConfig;
+use super::config::{TrustedIssuerConfig, needs_link};
 
 /// The most role or account values read from one claim.
 const MAX_VALUES: usize = 256;
@@ -31,7 +31,8 @@ pub(super) fn principal(
     })
 }
 
-/// The mapped roles: unknown outside names are ignored, none mapped is refused.
+/// The mapped roles: unknown outside names are ignored, none mapped is refused,
+/// and so is a privileged role for an identity this issuer does not link.
 fn roles(config: &TrustedIssuerConfig, claims: &Value) -> Result<RoleSet, OidcError> {
     let names = strings(lookup(claims, &config.roles_claim), "roles")?;
     let mapped: Vec<Role> = names
@@ -40,6 +41,14 @@ fn roles(config: &TrustedIssuerConfig, claims: &Value) -> Result<RoleSet, OidcEr
         .collect();
     if mapped.is_empty() {
         return Err(OidcError::NoMappedRole);
+    }
+    // Defensive: validation already refuses such a `role_map`, but an entry built
+    // in code without `validate` must still never grant the role.
+    let unlinked = !config.links_identities && !config.allow_unlinked_privileged;
+    if let Some(role) = mapped.iter().find(|r| needs_link(**r))
+        && unlinked
+    {
+        return Err(OidcError::UnlinkedPrivilegedRole(*role));
     }
     RoleSet::new(mapped).map_err(OidcError::RolesConflict)
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use jsonwebtoken::Algorithm;
 use rampart_core::Role;
+use rampart_core::role::CONFLICTS;
 use serde::Deserialize;
 
 use super::OidcError;
@@ -24,6 +25,24 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
 
 /// The longest subject prefix, so that prefixed ids stay within 64 characters.
 pub const MAX_PREFIX_CHARS: usize = 24;
+
+/// Whether `role` takes part in a segregation-of-duties conflict (rampart-core's
+/// table): such a role is never granted to an outside identity that is not linked
+/// to a local person, unless explicitly allowed, since that identity could be a
+/// second one of a local person holding the conflicting role.
+pub fn needs_link(role: Role) -> bool {
+    CONFLICTS.iter().any(|(a, b)| *a == role || *b == role)
+}
+
+/// Whether `roles`, granted by an issuer that links identities (`links`) or not,
+/// include one that needs linking while the unsafe exception (`allowed`) is off.
+pub fn grants_unlinked_privileged(
+    roles: impl IntoIterator<Item = Role>,
+    links: bool,
+    allowed: bool,
+) -> bool {
+    !links && !allowed && roles.into_iter().any(needs_link)
+}
 
 /// One trusted outside issuer and how its tokens map to Rampart principals.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -58,6 +77,23 @@ pub struct TrustedIssuerConfig {
     /// Tokens longer than this are refused before any parsing.
     #[serde(default = "default_max_bytes")]
     pub max_token_bytes: usize,
+    /// Whether each outside identity is linked to a local person (who then is the subject).
+    #[serde(default)]
+    pub links_identities: bool,
+    /// Unsafe: lets `role_map` grant privileged roles to identities that are not linked,
+    /// so that one person could act as two and approve their own proposals.
+    #[serde(default)]
+    pub allow_unlinked_privileged: bool,
+    /// Whether a token must show multi-factor authentication (`amr` or `acr`).
+    #[serde(default = "default_true")]
+    pub require_mfa: bool,
+    /// The `amr` values any one of which shows multi-factor authentication; when
+    /// absent, `mfa`, or a knowledge method with a second factor ([`crate::amr`]).
+    #[serde(default)]
+    pub mfa_amr: Option<Vec<String>>,
+    /// The `acr` values that show multi-factor authentication.
+    #[serde(default)]
+    pub mfa_acr: Vec<String>,
 }
 
 impl TrustedIssuerConfig {
@@ -80,7 +116,22 @@ impl TrustedIssuerConfig {
             leeway_seconds: default_leeway(),
             refetch_interval_seconds: default_refetch(),
             max_token_bytes: default_max_bytes(),
+            links_identities: false,
+            allow_unlinked_privileged: false,
+            require_mfa: true,
+            mfa_amr: None,
+            mfa_acr: Vec::new(),
         }
+    }
+
+    /// Whether `role_map` grants a privileged role that this entry may not grant:
+    /// identities are not linked and the unsafe exception is not set.
+    pub fn grants_unlinked_privileged(&self) -> bool {
+        grants_unlinked_privileged(
+            self.role_map.values().copied(),
+            self.links_identities,
+            self.allow_unlinked_privileged,
+        )
     }
 
     /// Checks the entry: an `https` issuer without query or fragment, a
@@ -124,6 +175,16 @@ impl TrustedIssuerConfig {
         if self.max_token_bytes < 512 {
             return fail("`max_token_bytes` must be at least 512");
         }
+        if self.grants_unlinked_privileged() {
+            return fail(
+                "`role_map` grants a role other than `auditor` to identities that are not \
+                 linked: set `link_by`",
+            );
+        }
+        let no_amr = self.mfa_amr.as_ref().is_some_and(Vec::is_empty);
+        if self.require_mfa && no_amr && self.mfa_acr.is_empty() {
+            return fail("`mfa_amr` or `mfa_acr` must name a value while `require_mfa` is on");
+        }
         Ok(())
     }
 
@@ -141,6 +202,10 @@ fn is_prefix(prefix: &str) -> bool {
         && prefix
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_roles_claim() -> String {

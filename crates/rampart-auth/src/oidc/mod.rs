@@ -10,16 +10,32 @@
 //! interval. A token must map to at least one Rampart role, and the mapped
 //! roles must respect segregation of duties; the subject id is prefixed so
 //! that an outside subject never equals a local one.
+//!
+//! Every role in a segregation-of-duties conflict (all but `auditor`, read from
+//! rampart-core's table) comes from an
+//! outside token only when the issuer links identities to local people, since
+//! an unlinked identity may be a second identity of a local person and defeat
+//! four-eyes: an entry mapping them without linking is refused at start, and
+//! a token that would still carry one is refused, not trimmed, so that the
+//! holder learns at once rather than from a later denial. The
+//! `allow_unlinked_privileged` exception is unsafe and exists for issuers
+//! whose people have no local record at all. A token must also show
+//! multi-factor authentication (`amr` with `mfa` or a knowledge method and a
+//! second factor, or a configured `amr`/`acr` value) unless the entry says the
+//! issuer enforces it itself (`require_mfa = false`).
 
 mod claims;
 mod config;
 mod fetch;
 mod verify;
 
-pub use config::{DEFAULT_REFETCH_SECONDS, TrustedIssuerConfig};
+pub use config::{
+    DEFAULT_LEEWAY_SECONDS, DEFAULT_REFETCH_SECONDS, TrustedIssuerConfig,
+    grants_unlinked_privileged, needs_link,
+};
 pub use verify::{ExternalIdentity, OidcIssuers, unverified_issuer};
 
-use rampart_core::SodConflict;
+use rampart_core::{Role, SodConflict};
 
 /// Why a trusted-issuer configuration or an outside token was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,4 +109,10 @@ pub enum OidcError {
     /// The mapped roles break segregation of duties.
     #[error("token roles are not allowed together: {0}")]
     RolesConflict(SodConflict),
+    /// A privileged role was mapped for an identity that is not linked to a local person.
+    #[error("token grants `{}` to an identity that is not linked to a local person", .0.as_str())]
+    UnlinkedPrivilegedRole(Role),
+    /// The token does not show multi-factor authentication.
+    #[error("token does not show multi-factor authentication (`amr` or `acr`)")]
+    MfaRequired,
 }

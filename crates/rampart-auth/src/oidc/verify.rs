@@ -40,8 +40,12 @@ pub struct ExternalIdentity {
     pub jti: Option<String>,
     /// The outside `sub`, without the prefix, to link the identity to a local person.
     pub subject: String,
-    /// The `email` claim, unless the issuer says it is not verified (`email_verified`).
+    /// The `email` claim, only when the token says `email_verified: true`.
     pub email: Option<String>,
+    /// Whether the token has an `email` claim, verified or not.
+    pub has_email: bool,
+    /// The outside token's `iat`, if it has one, in seconds since the epoch.
+    pub issued_at: Option<i64>,
 }
 
 impl OidcIssuers {
@@ -134,6 +138,7 @@ impl Issuer {
         let decoding = DecodingKey::from_jwk(&key).map_err(|_| OidcError::UnknownKey)?;
         let claims = check_signature(token, &decoding, alg)?;
         self.check_claims(&claims, now)?;
+        self.check_mfa(&claims)?;
 
         Ok(ExternalIdentity {
             principal: claims::principal(&self.config, &claims)?,
@@ -146,7 +151,40 @@ impl Issuer {
                 .unwrap_or_default()
                 .to_owned(),
             email: verified_email(&claims),
+            has_email: claims.get("email").is_some(),
+            issued_at: integer(&claims, "iat")?,
         })
+    }
+
+    /// Unless the entry says the issuer enforces it, `amr` (an array) shows MFA
+    /// (any configured `mfa_amr` value, or else [`crate::amr::shows_mfa`]) or `acr`
+    /// is one of the levels that require it.
+    fn check_mfa(&self, claims: &Value) -> Result<(), OidcError> {
+        if !self.config.require_mfa {
+            return Ok(());
+        }
+        let amr_shows = claims
+            .get("amr")
+            .and_then(Value::as_array)
+            .is_some_and(|methods| {
+                let methods = methods.iter().filter_map(Value::as_str);
+                match &self.config.mfa_amr {
+                    Some(listed) => {
+                        let mut methods = methods;
+                        methods.any(|m| listed.iter().any(|l| l == m))
+                    }
+                    None => crate::amr::shows_mfa(methods),
+                }
+            });
+        let acr_shows = claims
+            .get("acr")
+            .and_then(Value::as_str)
+            .is_some_and(|acr| self.config.mfa_acr.iter().any(|level| level == acr));
+        if amr_shows || acr_shows {
+            Ok(())
+        } else {
+            Err(OidcError::MfaRequired)
+        }
     }
 
     /// Refused members first, then `alg` among the allowed ones, then a `kid`.
@@ -231,11 +269,10 @@ fn alg_name(alg: Algorithm) -> &'static str {
     }
 }
 
-/// The `email` claim, unless `email_verified` is present and not `true`.
+/// The `email` claim, only when `email_verified` is exactly `true`: an address the
+/// issuer has not verified must never link an outside identity to a local person.
 fn verified_email(claims: &Value) -> Option<String> {
-    let verified = claims
-        .get("email_verified")
-        .is_none_or(|flag| flag == &Value::Bool(true));
+    let verified = claims.get("email_verified") == Some(&Value::Bool(true));
     let email = claims.get("email").and_then(Value::as_str)?;
     (verified && !email.is_empty()).then(|| email.to_owned())
 }

@@ -12,8 +12,11 @@ use super::wire::ClaimsOut;
 use super::{TOKEN_TYPE, TokenConfig, TokenError};
 use crate::keys::SigningKey;
 
-/// Random bytes in a token id (128 bits).
+/// Bytes in a token id: the issue time in milliseconds, then random bytes.
 const JTI_BYTES: usize = 16;
+
+/// Leading bytes of a token id that hold the issue time (48-bit milliseconds, big-endian).
+const JTI_TIME_BYTES: usize = 6;
 
 /// The sign-in a person's token belongs to: the session (refresh-token family)
 /// id and the authentication methods used (RFC 8176 `amr` values).
@@ -74,7 +77,7 @@ impl TokenIssuer {
 
     /// Signs a token for `principal`, valid from `now_unix` for the configured lifetime.
     pub fn issue(&self, principal: &Principal, now_unix: i64) -> Result<IssuedToken, TokenError> {
-        self.sign(principal, now_unix, None)
+        self.sign(principal, now_unix.saturating_mul(1000), None)
     }
 
     /// Signs a token for a person's sign-in, carrying its `sid` and `amr` claims.
@@ -84,21 +87,33 @@ impl TokenIssuer {
         session: &Session,
         now_unix: i64,
     ) -> Result<IssuedToken, TokenError> {
+        self.issue_for_session_ms(principal, session, now_unix.saturating_mul(1000))
+    }
+
+    /// Signs a person's token at `now_ms` (Unix milliseconds), which its `jti` records,
+    /// so that a revocation earlier in the same second does not refuse it.
+    pub fn issue_for_session_ms(
+        &self,
+        principal: &Principal,
+        session: &Session,
+        now_ms: i64,
+    ) -> Result<IssuedToken, TokenError> {
         check_identifier("sid", &session.sid).map_err(|_| TokenError::InvalidPrincipal("sid"))?;
         if session.amr.is_empty() || !session.amr.iter().all(|m| is_amr_value(m)) {
             return Err(TokenError::InvalidPrincipal("amr"));
         }
-        self.sign(principal, now_unix, Some(session))
+        self.sign(principal, now_ms, Some(session))
     }
 
     fn sign(
         &self,
         principal: &Principal,
-        now_unix: i64,
+        now_ms: i64,
         session: Option<&Session>,
     ) -> Result<IssuedToken, TokenError> {
         check_identifier("sub", &principal.id).map_err(|_| TokenError::InvalidPrincipal("sub"))?;
-        let jti = self.new_jti()?;
+        let jti = self.new_jti(now_ms)?;
+        let now_unix = now_ms.div_euclid(1000);
         let expires_at = now_unix
             .checked_add(i64::from(self.config.ttl_seconds))
             .ok_or(TokenError::InvalidConfig("`now` is out of range"))?;
@@ -139,11 +154,17 @@ impl TokenIssuer {
         header
     }
 
-    fn new_jti(&self) -> Result<String, TokenError> {
+    /// A token id: `now_ms` in its first six bytes, 80 random bits after them.
+    fn new_jti(&self, now_ms: i64) -> Result<String, TokenError> {
         let mut bytes = [0u8; JTI_BYTES];
-        self.random
-            .fill(&mut bytes)
-            .map_err(|_| TokenError::Signing)?;
+        let (time, random) = bytes.split_at_mut(JTI_TIME_BYTES);
+        let millis = u64::try_from(now_ms)
+            .ok()
+            .filter(|ms| *ms < 1 << 48)
+            .ok_or(TokenError::InvalidConfig("`now` is out of range"))?;
+        let [_, _, low @ ..] = millis.to_be_bytes();
+        time.copy_from_slice(&low);
+        self.random.fill(random).map_err(|_| TokenError::Signing)?;
         Ok(URL_SAFE_NO_PAD.encode(bytes))
     }
 }

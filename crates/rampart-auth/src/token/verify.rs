@@ -66,6 +66,15 @@ impl VerifiedClaims {
         self.issued_at
     }
 
+    /// When the token was issued, in milliseconds since the Unix epoch: the time its
+    /// `jti` records when that falls within `iat`'s second, else the start of that second.
+    pub fn issued_at_ms(&self) -> i64 {
+        let second = self.issued_at.saturating_mul(1000);
+        jti_millis(&self.jti)
+            .filter(|ms| ms.div_euclid(1000) == self.issued_at)
+            .unwrap_or(second)
+    }
+
     /// When the token expires, in seconds since the Unix epoch.
     pub fn expires_at(&self) -> i64 {
         self.expires_at
@@ -188,6 +197,18 @@ impl TokenVerifier {
         }
         Ok(())
     }
+}
+
+/// The issue time a token id of ours records (see `TokenIssuer`), if it is one.
+fn jti_millis(jti: &str) -> Option<i64> {
+    let bytes = URL_SAFE_NO_PAD.decode(jti).ok()?;
+    let [a, b, c, d, e, f, ..] = bytes.as_slice() else {
+        return None;
+    };
+    if bytes.len() != 16 {
+        return None;
+    }
+    i64::try_from(u64::from_be_bytes([0, 0, *a, *b, *c, *d, *e, *f])).ok()
 }
 
 /// Every claim present and of the right JSON type, not yet checked.

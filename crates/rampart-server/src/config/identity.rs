@@ -70,6 +70,68 @@ pub struct OidcConfig {
     /// Outside `sub` ▶ local username, checked before `link_by`; a non-empty map links too.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub users: BTreeMap<String, String>,
+    /// UNSAFE: lets `role_map` grant a role other than `auditor` (every role in a
+    /// segregation-of-duties conflict) without linking, so that one person could hold
+    /// two identities and approve their own proposals, or trade and manage risk.
+    /// Off by default, and the start refuses such a mapping.
+    #[serde(default)]
+    pub allow_unlinked_privileged: bool,
+    /// Whether tokens must show multi-factor authentication (`amr` or `acr`); turn it
+    /// off only for an issuer that enforces MFA itself for every token it issues.
+    #[serde(default = "default_true")]
+    pub require_mfa: bool,
+    /// The `amr` values any one of which shows MFA (RFC 8176); when absent, `mfa`,
+    /// or a knowledge method (`pwd`, `pin`) with a second factor (`otp`, `hwk`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_amr: Option<Vec<String>>,
+    /// The `acr` values that show MFA, such as the issuer's MFA level.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mfa_acr: Vec<String>,
+}
+
+impl OidcConfig {
+    /// An entry with the defaults: no linking, MFA required with the default `amr` list.
+    pub fn new(
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+        subject_prefix: impl Into<String>,
+        role_map: BTreeMap<String, String>,
+    ) -> Self {
+        Self {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            ca_file: None,
+            roles_claim: "roles".to_owned(),
+            role_map,
+            accounts_claim: None,
+            subject_prefix: subject_prefix.into(),
+            link_by: None,
+            users: BTreeMap::new(),
+            allow_unlinked_privileged: false,
+            require_mfa: true,
+            mfa_amr: None,
+            mfa_acr: Vec::new(),
+        }
+    }
+
+    /// Whether outside identities are linked to local people (`link_by` or `users`).
+    pub fn links(&self) -> bool {
+        self.link_by.is_some() || !self.users.is_empty()
+    }
+
+    /// Whether `role_map` grants a role that needs linking to identities that are not linked.
+    fn grants_unlinked_privileged(&self) -> bool {
+        let roles = self.role_map.values().filter_map(|name| name.parse().ok());
+        rampart_auth::oidc::grants_unlinked_privileged(
+            roles,
+            self.links(),
+            self.allow_unlinked_privileged,
+        )
+    }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// How an outside identity is matched to a local person, so four-eyes sees one person.
@@ -193,6 +255,21 @@ pub fn validate_oidc(entries: &[OidcConfig]) -> Result<(), ConfigError> {
                 "maps to a role that does not exist",
             ));
         }
+        if entry.grants_unlinked_privileged() {
+            return Err(invalid(
+                &key("role_map"),
+                "grants a role other than `auditor` to outside identities that are not \
+                 linked to local people: set `link_by`, or accept the risk with \
+                 `allow_unlinked_privileged = true`",
+            ));
+        }
+        let no_amr = entry.mfa_amr.as_ref().is_some_and(Vec::is_empty);
+        if entry.require_mfa && no_amr && entry.mfa_acr.is_empty() {
+            return Err(invalid(
+                &key("mfa_amr"),
+                "must name a value, or `mfa_acr` must, while `require_mfa` is on",
+            ));
+        }
         if entry.subject_prefix.trim().is_empty() {
             return Err(invalid(&key("subject_prefix"), "must not be empty"));
         }
@@ -207,5 +284,67 @@ fn invalid(key: &str, reason: &str) -> ConfigError {
     ConfigError::Invalid {
         key: key.to_owned(),
         reason: reason.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(extra: serde_json::Value) -> OidcConfig {
+        let mut entry = serde_json::json!({
+            "issuer": "https://idp.example", "audience": "rampart", "roles_claim": "groups",
+            "role_map": { "desk-admins": "admin" }, "subject_prefix": "corp:",
+        });
+        for (name, value) in extra.as_object().into_iter().flatten() {
+            entry[name] = value.clone();
+        }
+        serde_json::from_value(entry).unwrap()
+    }
+
+    #[test]
+    fn an_entry_requires_mfa_and_linking_for_privileged_roles_by_default() {
+        let entry = read(serde_json::json!({}));
+        assert!(entry.require_mfa);
+        assert_eq!(entry.mfa_amr, None);
+        assert!(entry.mfa_acr.is_empty());
+        assert!(!entry.allow_unlinked_privileged);
+        let error = validate_oidc(&[entry]).unwrap_err();
+        assert!(
+            error.to_string().contains("auth.oidc[0].role_map"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_unlinked_entry_may_map_only_the_auditor_role() {
+        for role in ["trader", "risk_manager", "compliance_officer", "admin"] {
+            let entry = read(serde_json::json!({ "role_map": { "desk": role } }));
+            let error = validate_oidc(&[entry]).unwrap_err();
+            assert!(error.to_string().contains("role_map"), "{role}: {error}");
+        }
+        let auditors = read(serde_json::json!({ "role_map": { "desk": "auditor" } }));
+        assert!(validate_oidc(&[auditors]).is_ok());
+    }
+
+    #[test]
+    fn a_linked_or_explicitly_allowed_entry_may_map_privileged_roles() {
+        let linked = read(serde_json::json!({ "link_by": "subject" }));
+        let allowed = read(serde_json::json!({ "allow_unlinked_privileged": true }));
+        assert!(validate_oidc(&[linked]).is_ok());
+        assert!(validate_oidc(&[allowed]).is_ok());
+    }
+
+    #[test]
+    fn mfa_required_with_no_value_that_shows_it_is_refused() {
+        let entry = read(serde_json::json!({ "link_by": "subject", "mfa_amr": [] }));
+        let error = validate_oidc(&[entry]).unwrap_err();
+        assert!(
+            error.to_string().contains("auth.oidc[0].mfa_amr"),
+            "{error}"
+        );
+        let off = read(serde_json::json!({ "link_by": "subject", "mfa_amr": [],
+                                           "require_mfa": false }));
+        assert!(validate_oidc(&[off]).is_ok());
     }
 }

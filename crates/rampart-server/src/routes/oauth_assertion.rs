@@ -1,8 +1,10 @@
-//! `private_key_jwt` client authentication at the token endpoint (RFC 7523, section 2.2).
+//! `private_key_jwt` client authentication (RFC 7523, section 2.2), at the token
+//! and revocation endpoints.
 //!
 //! The client signs a short-lived assertion with the key registered for it
 //! (`rampart client add --jwk`); `iss` = `sub` = the client id, `aud` names
-//! the token endpoint or the issuer. Each `jti` is accepted once: it is
+//! the token endpoint, the revocation endpoint or the issuer (all this one
+//! authorisation server). Each `jti` is accepted once: it is
 //! recorded in the store until the assertion expires, so a replay is refused
 //! even after a restart. Every refusal says only `invalid_client`.
 
@@ -107,8 +109,12 @@ pub async fn authenticate(
     Ok(client)
 }
 
-/// What an assertion's `aud` may name: the token endpoint or the issuer.
+/// What an assertion's `aud` may name: the token or revocation endpoint, or the issuer.
 fn audiences(state: &AppState) -> Vec<String> {
     let base = state.issuer_url.trim_end_matches('/');
-    vec![format!("{base}/oauth/token"), state.issuer_url.clone()]
+    vec![
+        format!("{base}/oauth/token"),
+        format!("{base}/oauth/revoke"),
+        state.issuer_url.clone(),
+    ]
 }

@@ -7,8 +7,12 @@
 //! the first-party sign-in rather than to any client, by whoever holds them,
 //! without client credentials. An unknown or invalid token answers 200, so
 //! that it tells nothing; a revoked access token is refused at once by every
-//! bearer check. Introspection requires client authentication and answers
-//! `{"active": false}` for anything not valid now.
+//! bearer check. A client authenticates to revocation as to the token
+//! endpoint: a secret (Basic or in the body) or `private_key_jwt` (RFC 7523).
+//! Every refused revocation (bad client authentication, a token of another
+//! client, a client's token without its client) leaves an
+//! `auth.token.revocation_refused` event naming why. Introspection requires
+//! client authentication and answers `{"active": false}` for anything not valid now.
 
 use std::collections::BTreeMap;
 
@@ -24,17 +28,20 @@ use rampart_auth::{VerifiedClaims, hash_refresh_token};
 use rampart_core::PrincipalKind;
 use serde_json::{Value, json};
 
-use crate::authn::SECOND_FACTORS;
 use crate::extract::{from_bytes_rejection, require_media_type};
 use crate::routes::auth::token_body;
-use crate::routes::oauth::{OAuthError, authenticate, credentials, parse_form};
-use crate::service::audit;
+use crate::routes::oauth::{OAuthError, Refusal, authenticate, credentials, parse_form};
+use crate::routes::oauth_assertion;
+use crate::service::audit::{self, ANONYMOUS};
 use crate::service::identity_action as act;
 use crate::service::sessions::{self, RefreshRefusal};
 use crate::state::AppState;
 
 /// The longest token read by revocation and introspection.
 const MAX_TOKEN: usize = 16 * 1024;
+
+/// The audit action of a refused revocation request.
+pub const TOKEN_REVOCATION_REFUSED: &str = "auth.token.revocation_refused";
 
 /// The RFC 8414 metadata, with the grants, methods and endpoints of this module.
 pub fn metadata(issuer: &str) -> Value {
@@ -64,7 +71,16 @@ pub fn metadata(issuer: &str) -> Value {
         ),
         (
             "revocation_endpoint_auth_methods_supported",
-            json!(["none", "client_secret_basic", "client_secret_post"]),
+            json!([
+                "none",
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt"
+            ]),
+        ),
+        (
+            "revocation_endpoint_auth_signing_alg_values_supported",
+            json!(["EdDSA", "ES256", "RS256"]),
         ),
         (
             "introspection_endpoint_auth_methods_supported",
@@ -115,12 +131,33 @@ pub async fn revoke(
     };
     let caller = match calling_client(&state, &headers, &form).await {
         Ok(caller) => caller,
-        Err(error) => return error.into_response(),
+        Err((error, actor, reason)) => {
+            return refuse_revocation(&state, error, &actor, reason, "gateway").await;
+        }
     };
-    if let Err(error) = revoke_token(&state, token, caller.as_deref()).await {
-        return error.into_response();
+    if let Err((error, reason, target)) = revoke_token(&state, token, caller.as_deref()).await {
+        let actor = caller.as_deref().unwrap_or(ANONYMOUS);
+        return refuse_revocation(&state, error, actor, reason, &target).await;
     }
     no_cache(StatusCode::OK)
+}
+
+/// Records a refused revocation of `target` (unless the gateway failed) and answers it.
+///
+/// The target names the token by its id (`token:{jti}`) or its session, never the token.
+async fn refuse_revocation(
+    state: &AppState,
+    error: OAuthError,
+    actor: &str,
+    reason: &'static str,
+    target: &str,
+) -> Response {
+    if !matches!(error, OAuthError::ServerError) {
+        let event = audit::event(actor, TOKEN_REVOCATION_REFUSED, target, Outcome::Denied)
+            .details(json!({ "reason": reason }));
+        audit::append_or_log(&state.store, event).await;
+    }
+    error.into_response()
 }
 
 /// The authenticated client calling, if it presented credentials; refused if they are wrong.
@@ -128,17 +165,20 @@ async fn calling_client(
     state: &AppState,
     headers: &HeaderMap,
     form: &BTreeMap<String, String>,
-) -> Result<Option<String>, OAuthError> {
+) -> Result<Option<String>, Refusal> {
+    if oauth_assertion::is_assertion(form) {
+        let client = oauth_assertion::authenticate(state, headers, form).await?;
+        return Ok(Some(client.id));
+    }
     let presents = headers.contains_key(header::AUTHORIZATION)
         || form.contains_key("client_id")
         || form.contains_key("client_secret");
     if !presents {
         return Ok(None);
     }
-    let presented = credentials(headers, form)?;
-    let client = authenticate(state, &presented)
-        .await
-        .map_err(|(error, _, _)| error)?;
+    let presented =
+        credentials(headers, form).map_err(|e| (e, ANONYMOUS.to_owned(), "credentials"))?;
+    let client = authenticate(state, &presented).await?;
     Ok(Some(client.id))
 }
 
@@ -148,12 +188,16 @@ fn may_revoke(
     caller: Option<&str>,
     subject: &str,
     subject_is_client: bool,
-) -> Result<(), OAuthError> {
+) -> Result<(), (OAuthError, &'static str)> {
     match (subject_is_client, caller) {
         (true, Some(caller)) if caller == subject => Ok(()),
-        (true, None) => Err(OAuthError::InvalidClient { basic: false }),
+        (true, None) => Err((
+            OAuthError::InvalidClient { basic: false },
+            "client_authentication_required",
+        )),
         (false, None) => Ok(()),
-        _ => Err(OAuthError::UnauthorizedClient),
+        (true, Some(_)) => Err((OAuthError::UnauthorizedClient, "another_clients_token")),
+        (false, Some(_)) => Err((OAuthError::UnauthorizedClient, "not_a_client_token")),
     }
 }
 
@@ -204,35 +248,41 @@ pub async fn introspect(
     no_cache((StatusCode::OK, Json(answer)))
 }
 
+/// A refused revocation: the answer, the audited reason and the audit target.
+type RevokeRefusal = (OAuthError, &'static str, String);
+
 async fn revoke_token(
     state: &AppState,
     token: &str,
     caller: Option<&str>,
-) -> Result<(), OAuthError> {
-    let server_error = |_| OAuthError::ServerError;
-    // Found before the write transaction opens: verifying an outside token may fetch
-    // its issuer's keys, and no network wait may hold the single writer.
-    let Some(found) = revocable(state, token).await? else {
+) -> Result<(), RevokeRefusal> {
+    let server_error = |_| (OAuthError::ServerError, "store", String::new());
+    // Found and authorised before the write transaction opens: verifying an outside
+    // token may fetch its issuer's keys, and a refused caller must not hold the writer.
+    let Some(found) = revocable(state, token)
+        .await
+        .map_err(|error| (error, "store", String::new()))?
+    else {
         return Ok(());
     };
+    let (actor, target, is_client) = match &found {
+        Revocable::Session(f) => (&f.subject, sessions::session_target(&f.id), !f.is_user),
+        Revocable::Access(a) => (&a.subject, format!("token:{}", a.jti), a.is_client),
+    };
+    may_revoke(caller, actor, is_client).map_err(|(e, reason)| (e, reason, target.clone()))?;
     let mut tx = state.store.begin().await.map_err(server_error)?;
-    let (actor, target) = match found {
+    let revoked = match &found {
         Revocable::Session(family) => {
-            may_revoke(caller, &family.subject, !family.is_user)?;
             sessions::revoke_session(state, &mut tx, &family.id, "revoked")
                 .await
-                .map_err(|_| OAuthError::ServerError)?;
-            (family.subject, sessions::session_target(&family.id))
+                .map(|_| ())
         }
         Revocable::Access(access) => {
-            may_revoke(caller, &access.subject, access.is_client)?;
-            sessions::revoke_access_token(state, &mut tx, &access.jti, access.expires_at)
-                .await
-                .map_err(|_| OAuthError::ServerError)?;
-            (access.subject, format!("token:{}", access.jti))
+            sessions::revoke_access_token(state, &mut tx, &access.jti, access.expires_at).await
         }
     };
-    let event = audit::event(&actor, act::TOKEN_REVOKED, &target, Outcome::Success)
+    revoked.map_err(|_| (OAuthError::ServerError, "store", String::new()))?;
+    let event = audit::event(actor, act::TOKEN_REVOKED, &target, Outcome::Success)
         .details(json!({ "by_client": caller }));
     tx.append(audit::stamp(event)).await.map_err(server_error)?;
     tx.commit().await.map_err(server_error)
@@ -348,10 +398,7 @@ async fn subject_enabled(state: &AppState, claims: &VerifiedClaims) -> bool {
 fn access_view(state: &AppState, claims: &VerifiedClaims) -> Value {
     let principal = claims.principal();
     let full = principal.kind != PrincipalKind::User
-        || claims
-            .amr()
-            .iter()
-            .any(|m| SECOND_FACTORS.contains(&m.as_str()));
+        || rampart_auth::amr::shows_mfa(claims.amr().iter().map(String::as_str));
     let mut view = json!({
         "active": true,
         "token_type": "Bearer",

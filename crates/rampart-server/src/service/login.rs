@@ -15,6 +15,8 @@
 //! period are forgotten); every failure and lockout is
 //! an audit event, and each failure adds a growing delay. A TOTP step or a
 //! recovery code is spent once, in the transaction that starts the session.
+//! That transaction reads the user again and refuses the sign-in if the user was
+//! disabled, given a new password or second factor, or cut off since the first read.
 
 use std::time::Duration as StdDuration;
 
@@ -55,6 +57,7 @@ enum Failure {
     Disabled,
     MissingCode,
     WrongCode,
+    Changed,
 }
 
 impl Failure {
@@ -65,6 +68,7 @@ impl Failure {
             Self::Disabled => "disabled_user",
             Self::MissingCode => "missing_code",
             Self::WrongCode => "wrong_code",
+            Self::Changed => "changed_during_sign_in",
         }
     }
 }
@@ -94,6 +98,7 @@ pub async fn login(
     credentials: Credentials,
     address: &str,
 ) -> Result<SignedIn, ApiError> {
+    let read_at = state.clock.now();
     let found = state
         .store
         .user_named(&credentials.username)
@@ -120,16 +125,15 @@ pub async fn login(
         }
         (Some(user), true) => user,
     };
-    if !user.has_mfa() || user.must_change_password {
-        let signed_in = sessions::restricted(state, &user)?;
-        succeed(state, &keys, &user, "pwd").await?;
-        return Ok(signed_in);
-    }
     let factor = SecondFactor {
         keys: &keys,
         reserved: &reserved,
         recovery,
+        read_at,
     };
+    if !user.has_mfa() || user.must_change_password {
+        return restricted(state, &user, factor).await;
+    }
     second_factor(state, &user, &credentials, factor).await
 }
 
@@ -138,6 +142,8 @@ struct SecondFactor<'a> {
     keys: &'a Keys,
     reserved: &'a Reserved,
     recovery: Option<RecoveryMatch>,
+    /// When the user was first read, before the password was checked.
+    read_at: DateTime<Utc>,
 }
 
 /// A password check by a signed-in person (changing their password), counted
@@ -197,6 +203,7 @@ async fn second_factor(
         keys,
         reserved,
         recovery,
+        read_at,
     } = factor;
     let now = state.clock.now();
     let mut tx = state
@@ -204,6 +211,11 @@ async fn second_factor(
         .begin()
         .await
         .map_err(|e| internal("begin", &e))?;
+    let Some(current) = reread(&mut tx, user, read_at).await? else {
+        drop(tx);
+        return Err(fail(state, keys, Failure::Changed, reserved).await);
+    };
+    let user = &current;
     let method = match (&credentials.totp_code, &credentials.recovery_code) {
         (Some(code), _) => totp(&mut tx, user, code, now).await?.then_some("otp"),
         (None, Some(_)) => spend(&mut tx, user, recovery, now).await?.then_some("mfa"),
@@ -411,19 +423,47 @@ async fn refuse_locked(state: &AppState, keys: &Keys) -> ApiError {
     ApiError::LockedOut
 }
 
-async fn succeed(
+/// Hands out a restricted token, unless the user changed since it was first read.
+async fn restricted(
     state: &AppState,
-    keys: &Keys,
     user: &StoredUser,
-    method: &str,
-) -> Result<(), ApiError> {
+    factor: SecondFactor<'_>,
+) -> Result<SignedIn, ApiError> {
+    let (keys, reserved) = (factor.keys, factor.reserved);
     let mut tx = state
         .store
         .begin()
         .await
         .map_err(|e| internal("begin", &e))?;
-    record_success(state, &mut tx, keys, user, method, None).await?;
-    tx.commit().await.map_err(|e| internal("commit", &e))
+    let Some(current) = reread(&mut tx, user, factor.read_at).await? else {
+        drop(tx);
+        return Err(fail(state, keys, Failure::Changed, reserved).await);
+    };
+    let signed_in = sessions::restricted(state, &current)?;
+    record_success(state, &mut tx, keys, &current, "pwd", None).await?;
+    tx.commit().await.map_err(|e| internal("commit", &e))?;
+    Ok(signed_in)
+}
+
+/// `checked`, first read at `read_at`, as it is now inside `tx`; `None` unless it is
+/// still enabled, with the same password and second factor, and not cut off since.
+async fn reread(
+    tx: &mut WriteTx<'_>,
+    checked: &StoredUser,
+    read_at: DateTime<Utc>,
+) -> Result<Option<StoredUser>, ApiError> {
+    let failed = |e| internal("sign-in recheck", &e);
+    let current = tx.user(&checked.id).await.map_err(failed)?;
+    let revoked_at = tx.subject_revoked_at(&checked.id).await.map_err(failed)?;
+    let seed = |u: &StoredUser| u.mfa_secret.as_ref().map(|s| s.expose_secret().to_owned());
+    // Compared in whole milliseconds, the unit revocations are kept in: a tie refuses.
+    let cut_off = revoked_at.is_some_and(|at| at.timestamp_millis() >= read_at.timestamp_millis());
+    Ok(current.filter(|now| {
+        !cut_off
+            && !now.disabled
+            && now.password_hash == checked.password_hash
+            && seed(now) == seed(checked)
+    }))
 }
 
 /// Clears the user's own failures, gives back this attempt's reservation against

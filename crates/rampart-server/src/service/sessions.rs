@@ -104,7 +104,7 @@ pub fn restricted(state: &AppState, user: &StoredUser) -> Result<SignedIn, ApiEr
     };
     let access = state
         .issuer
-        .issue_for_session(&principal, &session, state.clock.now_unix())
+        .issue_for_session_ms(&principal, &session, state.clock.now().timestamp_millis())
         .map_err(|e| internal("restricted token", &e))?;
     Ok(SignedIn {
         access,
@@ -202,11 +202,13 @@ pub async fn revoke_subject(
 ///
 /// Called once the store records the same, in the request that made the change.
 pub fn cut_off(state: &AppState, subject: &str, sessions: &[String]) {
-    let now = state.clock.now_unix();
+    let now = state.clock.now();
     for sid in sessions {
-        state.revocations.revoke_sid(sid, now);
+        state.revocations.revoke_sid(sid, now.timestamp());
     }
-    state.revocations.revoke_subject(subject, now);
+    state
+        .revocations
+        .revoke_subject_ms(subject, now.timestamp_millis());
     state.bearer.cache().remove_subject(subject);
 }
 
@@ -227,7 +229,7 @@ pub async fn load_revocations(
         list.revoke_sid(&sid, now.timestamp());
     }
     for (subject, at) in store.revoked_subjects(since).await? {
-        list.revoke_subject(&subject, at.timestamp());
+        list.revoke_subject_ms(&subject, at.timestamp_millis());
     }
     Ok(list)
 }
@@ -266,7 +268,7 @@ fn issue(
     };
     state
         .issuer
-        .issue_for_session(principal, &session, state.clock.now_unix())
+        .issue_for_session_ms(principal, &session, state.clock.now().timestamp_millis())
         .map_err(|e| internal("session token", &e))
 }
 

@@ -318,8 +318,33 @@ impl WriteTx<'_> {
         Ok(lapsed)
     }
 
+    /// The pending approval of `kind` for `target` as of `now`, oldest first, if any.
+    pub async fn pending_approval(
+        &mut self,
+        kind: &str,
+        target: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ApprovalRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {APPROVAL_COLUMNS} FROM approvals \
+             WHERE status = 'pending' AND kind = ? AND target = ? ORDER BY proposed_at, id"
+        );
+        let found = sqlx::query(&sql)
+            .bind(kind)
+            .bind(target)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        for row in &found {
+            let record = decode(row, now)?;
+            if record.status == ApprovalStatus::Pending {
+                return Ok(Some(record));
+            }
+        }
+        Ok(None)
+    }
+
     /// Whether `a` and `b` are the same person, directly or through a client one of them owns.
-    async fn same_side(&mut self, a: &str, b: &str) -> Result<bool, StoreError> {
+    pub async fn same_side(&mut self, a: &str, b: &str) -> Result<bool, StoreError> {
         if a == b {
             return Ok(true);
         }

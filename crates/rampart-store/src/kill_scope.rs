@@ -1,5 +1,5 @@
 //! How a kill switch scope is stored (a scope name and, except for the global
-//! scope, the target it names), and reading one engagement in a transaction.
+//! scope, the target it names), and reading one engagement.
 //!
 //! The `kill_switches` CHECK allows exactly these names; a stored pair that
 //! does not decode is reported as corrupt, never guessed at.
@@ -10,7 +10,19 @@ use uuid::Uuid;
 use crate::error::StoreError;
 use crate::records::{KillSwitchRecord, KillSwitchScopeRecord};
 use crate::rows;
+use crate::store::Store;
 use crate::tx::WriteTx;
+
+impl Store {
+    /// The engagement `id`, released or not.
+    pub async fn kill_switch(&self, id: Uuid) -> Result<Option<KillSwitchRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM kill_switches WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&mut *self.reader().await?)
+            .await?;
+        row.as_ref().map(rows::kill_switch).transpose()
+    }
+}
 
 impl WriteTx<'_> {
     /// The engagement `id`, released or not, as this transaction sees it.

@@ -18,6 +18,7 @@ mod bundle_export;
 mod checkpointer;
 mod checkpoints;
 mod client_keys;
+mod client_owners;
 mod codec;
 mod error;
 mod group;

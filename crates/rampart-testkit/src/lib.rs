@@ -15,6 +15,7 @@
 //! - [`forge`]: hostile tokens for the attack tests.
 //! - [`audit`]: the published checkpoint key, waiting for checkpoints, proof hashes.
 //! - [`people`]: users with passwords and TOTP, sign-in and refresh.
+//! - [`staff`]: signed-in people who propose and decide, and clients they own.
 //! - [`oidc`]: a real `oidc-provider` on loopback, for trusted-issuer tests.
 //!
 //! A helper that cannot do its job panics: in a test, that is a failure with
@@ -36,7 +37,9 @@ pub mod market;
 pub mod oidc;
 pub mod order;
 pub mod people;
+pub mod staff;
 
 pub use api::{Answer, Api};
 pub use gateway::TestGateway;
 pub use identity::{ApiClient, generous_limits};
+pub use staff::Person;

@@ -4,7 +4,8 @@
 //! approvals the caller may read; deciding needs `approval.decide` on the
 //! approval itself, whose kind and accounts the policies see (role grants by
 //! administrators, risk-limit changes by risk managers of those accounts,
-//! kill-switch releases by risk managers or compliance officers). The store
+//! kill-switch releases by risk managers of the account they concern, and
+//! never by an API client). The store
 //! refuses the proposer and anyone on the proposer's side, and decides in its
 //! write transaction, so concurrent approvals apply once. Proposals past
 //! their expiry are swept to `expired`, each with an `approval.expired` event.
@@ -179,10 +180,12 @@ pub async fn sweep_expired(
 
 /// The policy resource of an approval: its kind and the accounts it concerns.
 pub fn resource_of(approval: &ApprovalRecord) -> Resource {
+    let mut accounts = risk_limits::accounts_of(approval);
+    accounts.extend(killswitch_release::accounts_of(approval));
     Resource::Approval {
         id: approval.id.to_string(),
         kind: approval.kind.clone(),
-        accounts: risk_limits::accounts_of(approval),
+        accounts,
     }
 }
 

@@ -38,6 +38,7 @@ mod sessions;
 mod store;
 mod throttle;
 mod tx;
+mod unowned_clients;
 mod users;
 
 pub use approvals::{ApprovalError, ApprovalFilter, ApprovalRecord, ApprovalStatus, NewApproval};

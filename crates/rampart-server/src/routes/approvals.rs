@@ -364,6 +364,10 @@ async fn refuse_decision(
     let (reason, answer) = match error {
         ApprovalError::NotFound => ("not_found", ApiError::NotFound),
         ApprovalError::SelfApproval => ("self_approval", ApiError::SelfApproval),
+        ApprovalError::UnownedPrivilegedClient(_) => (
+            "unowned_privileged_client",
+            ApiError::UnownedPrivilegedClient(error.to_string()),
+        ),
         ApprovalError::AlreadyDecided(_) | ApprovalError::Expired => {
             ("closed", ApiError::ApprovalClosed(error.to_string()))
         }

@@ -8,9 +8,9 @@
 //! switch scoped to that person.
 
 use rampart_core::{
-    Attribution, FieldError, FieldErrorKind, OrderRequest, PlacedByKind, Principal,
+    Attribution, FieldError, FieldErrorKind, Order, OrderRequest, PlacedByKind, Principal,
 };
-use rampart_store::{AccountRecord, StoreError, WriteTx};
+use rampart_store::{AccountRecord, Store, StoreError, WriteTx};
 
 /// The algorithm `request` names, refused when a person names one.
 pub fn requested_algo(
@@ -64,6 +64,17 @@ pub async fn person_behind(
     match by.placed_by_kind {
         PlacedByKind::User => Ok(None),
         PlacedByKind::Client => tx.client_owner(&by.placed_by).await,
+    }
+}
+
+/// The person behind a recorded `order`: the owner of the client that placed it, if any.
+pub async fn person_behind_order(
+    store: &Store,
+    order: &Order,
+) -> Result<Option<String>, StoreError> {
+    match order.placed_by_kind {
+        PlacedByKind::User => Ok(None),
+        PlacedByKind::Client => store.client_owner(&order.placed_by).await,
     }
 }
 

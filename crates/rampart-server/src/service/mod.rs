@@ -19,6 +19,7 @@ pub mod orders;
 pub mod pretrade;
 pub mod risk_limits;
 pub mod sessions;
+pub mod unowned_clients;
 pub mod users;
 
 use rampart_core::{Principal, Role};

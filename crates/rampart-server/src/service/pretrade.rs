@@ -66,10 +66,7 @@ pub fn check(
     Ok(prices.reference)
 }
 
-/// The oldest engagement that stops the order, as placed or as placed by the person behind it.
-///
-/// Seen as the owner's own order, it can match only what the order matches
-/// already, plus a `trader:` scope naming that owner.
+/// An engagement that stops the order, as placed or as placed by the person behind it.
 fn blocking(state: &AppState, order: &NewOrder, inputs: &Inputs<'_>) -> Option<Engagement> {
     let placed = OrderContext {
         account: &order.account_id,
@@ -77,9 +74,22 @@ fn blocking(state: &AppState, order: &NewOrder, inputs: &Inputs<'_>) -> Option<E
         placed_by: &inputs.by.placed_by,
         kind: inputs.by.placed_by_kind,
     };
+    blocking_as(state, placed, inputs.person)
+}
+
+/// An engagement that stops the order `placed`, seen also as placed by `person`, if any.
+///
+/// Seen as the owner's own order, it can match only what the order matches
+/// already, plus a `trader:` scope naming that owner. Placement and restart
+/// recovery both ask here, so a recovered order is stopped exactly as a new one.
+pub fn blocking_as(
+    state: &AppState,
+    placed: OrderContext<'_>,
+    person: Option<&str>,
+) -> Option<Engagement> {
     state.kill_switch.blocking(&placed).or_else(|| {
         let as_person = OrderContext {
-            placed_by: inputs.person?,
+            placed_by: person?,
             kind: PlacedByKind::User,
             ..placed
         };

@@ -37,6 +37,14 @@ impl Role {
         Role::Admin,
     ];
 
+    /// The roles that change what others may do: they need an accountable owner on a client.
+    pub const PRIVILEGED: [Role; 3] = [Role::Admin, Role::RiskManager, Role::ComplianceOfficer];
+
+    /// Whether this role is one of [`Role::PRIVILEGED`].
+    pub fn is_privileged(self) -> bool {
+        Role::PRIVILEGED.contains(&self)
+    }
+
     /// The role's name as used in tokens, policies and the API.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -47,10 +47,14 @@ fn resource(target: Target) -> Resource {
 }
 
 /// The matrix of DESIGN.md, written out independently of the policy text.
-fn expected(role: Role, action: Action, target: Target) -> bool {
+///
+/// Four-eyes proposals (limit changes, kill-switch releases) are for people:
+/// an API client never makes one, whatever roles it holds.
+fn expected(kind: PrincipalKind, role: Role, action: Action, target: Target) -> bool {
     use Action::*;
     use Role::*;
     use Target::*;
+    let person = kind == PrincipalKind::User;
     let on_account = matches!(target, AssignedAccount | OtherAccount);
     let oversight = matches!(role, RiskManager | ComplianceOfficer | Auditor);
     match action {
@@ -60,12 +64,14 @@ fn expected(role: Role, action: Action, target: Target) -> bool {
         }
         KillSwitchEngage => matches!(role, RiskManager | ComplianceOfficer),
         KillSwitchRead => oversight,
-        KillSwitchRelease => matches!(role, RiskManager | ComplianceOfficer) && target == Gateway,
+        KillSwitchRelease => {
+            person && role == RiskManager && matches!(target, Gateway | AssignedAccount)
+        }
         AuditRead => matches!(role, ComplianceOfficer | Auditor) && target == Gateway,
         ClientManage | ClientRead | UserManage | AccountManage | SecretRead | SecretRotate => {
             role == Admin && target == Gateway
         }
-        LimitsPropose => role == RiskManager && target == AssignedAccount,
+        LimitsPropose => person && role == RiskManager && target == AssignedAccount,
         ApprovalRead => {
             matches!(role, Admin | RiskManager | ComplianceOfficer) && target == Gateway
         }
@@ -86,7 +92,7 @@ fn every_single_role_gets_exactly_the_matrix_for_users_and_clients() {
                     let decision = authorizer.authorize(&who, action, &resource(target));
                     assert_eq!(
                         decision.allowed,
-                        expected(role, action, target),
+                        expected(kind, role, action, target),
                         "{kind:?} {role} {action} {target:?}: {decision:?}"
                     );
                     checked += 1;
@@ -113,7 +119,9 @@ fn combined_roles_get_the_union_of_their_permissions() {
         let who = principal(PrincipalKind::User, &roles);
         for action in Action::ALL {
             for target in TARGETS {
-                let want = roles.iter().any(|role| expected(*role, action, target));
+                let want = roles
+                    .iter()
+                    .any(|role| expected(PrincipalKind::User, *role, action, target));
                 let admin_blocked = roles.contains(&Role::Admin)
                     && matches!(action, Action::OrderRead | Action::LimitsRead);
                 let decision = authorizer.authorize(&who, action, &resource(target));
@@ -136,7 +144,13 @@ fn principal_without_roles_is_denied_everything() {
             for target in TARGETS {
                 let decision = authorizer.authorize(&nobody, action, &resource(target));
                 assert!(!decision.allowed, "{kind:?} {action} {target:?}");
-                assert!(decision.policy_ids.is_empty(), "{:?}", decision.policy_ids);
+                // Only the people-only forbids may name themselves, and only for clients.
+                let ids = &decision.policy_ids;
+                let people_only = ids.iter().all(|id| id.ends_with(".people_only"));
+                match kind {
+                    PrincipalKind::User => assert!(ids.is_empty(), "{ids:?}"),
+                    PrincipalKind::Client => assert!(people_only, "{ids:?}"),
+                }
             }
         }
     }
@@ -305,9 +319,19 @@ fn approvals_are_decided_by_kind_and_scope() {
         (Role::RiskManager, approval("role.grant", &[]), false),
         (Role::RiskManager, approval("killswitch.release", &[]), true),
         (
+            Role::RiskManager,
+            approval("killswitch.release", &["ACC-1"]),
+            true,
+        ),
+        (
+            Role::RiskManager,
+            approval("killswitch.release", &["ACC-2"]),
+            false,
+        ),
+        (
             Role::ComplianceOfficer,
             approval("killswitch.release", &[]),
-            true,
+            false,
         ),
         (
             Role::ComplianceOfficer,
@@ -324,16 +348,61 @@ fn approvals_are_decided_by_kind_and_scope() {
         (Role::RiskManager, approval("something.else", &[]), false),
     ];
     for (role, resource, want) in cases {
-        for kind in [PrincipalKind::User, PrincipalKind::Client] {
-            let who = principal(kind, &[role]);
-            let decision = authorizer.authorize(&who, Action::ApprovalDecide, &resource);
-            assert_eq!(
-                decision.allowed, want,
-                "{kind:?} {role} {resource:?}: {decision:?}"
+        let who = principal(PrincipalKind::User, &[role]);
+        let decision = authorizer.authorize(&who, Action::ApprovalDecide, &resource);
+        assert_eq!(decision.allowed, want, "{role} {resource:?}: {decision:?}");
+        assert!(decision.errors.is_empty(), "{:?}", decision.errors);
+    }
+}
+
+#[test]
+fn an_api_client_decides_no_approval_whatever_its_roles() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    let approvals = [
+        approval("role.grant", &[]),
+        approval("risk_limits.change", &["ACC-1"]),
+        approval("killswitch.release", &[]),
+        approval("killswitch.release", &["ACC-1"]),
+    ];
+    for role in [Role::Admin, Role::RiskManager, Role::ComplianceOfficer] {
+        let client = principal(PrincipalKind::Client, &[role]);
+        for resource in &approvals {
+            let decision = authorizer.authorize(&client, Action::ApprovalDecide, resource);
+            assert!(!decision.allowed, "{role} {resource:?}");
+            let ids = &decision.policy_ids;
+            assert!(
+                ids.iter().any(|id| id == "approvals.people_only"),
+                "{role} {ids:?}"
             );
-            assert!(decision.errors.is_empty(), "{:?}", decision.errors);
         }
     }
+}
+
+#[test]
+fn an_api_client_proposes_no_limit_change_and_no_release() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    let client = principal(PrincipalKind::Client, &[Role::RiskManager]);
+    let propose = authorizer.authorize(
+        &client,
+        Action::LimitsPropose,
+        &resource(Target::AssignedAccount),
+    );
+    assert_eq!(propose.policy_ids, ["risk.propose.people_only"]);
+    let release = authorizer.authorize(&client, Action::KillSwitchRelease, &Resource::Gateway);
+    assert_eq!(release.policy_ids, ["killswitch.release.people_only"]);
+    assert!(!propose.allowed && !release.allowed);
+}
+
+#[test]
+fn an_account_scoped_release_needs_the_account_assigned() {
+    let authorizer = Authorizer::with_default_policies().unwrap();
+    let risk = principal(PrincipalKind::User, &[Role::RiskManager]);
+    let assigned = resource(Target::AssignedAccount);
+    let decision = authorizer.authorize(&risk, Action::KillSwitchRelease, &assigned);
+    assert_eq!(decision.policy_ids, ["killswitch.release.account"]);
+    let other = resource(Target::OtherAccount);
+    let decision = authorizer.authorize(&risk, Action::KillSwitchRelease, &other);
+    assert!(!decision.allowed);
 }
 
 #[test]

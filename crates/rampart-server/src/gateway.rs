@@ -556,6 +556,7 @@ async fn record_started(
     data: &DataDir,
     recovered: usize,
 ) -> Result<(), StartError> {
+    crate::service::unowned_clients::report(state).await?;
     let details = json!({
         "addr": addr.to_string(),
         "issuer": issuer_url,

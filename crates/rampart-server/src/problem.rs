@@ -119,6 +119,9 @@ pub enum ApiError {
     /// The decider is the proposer, or on the proposer's side.
     #[error("an approval must be decided by someone other than its proposer")]
     SelfApproval,
+    /// The proposer or decider is a privileged client with no owner to answer for it.
+    #[error("{0}")]
+    UnownedPrivilegedClient(String),
     /// The approval is decided or expired already.
     #[error("{0}")]
     ApprovalClosed(String),
@@ -197,7 +200,9 @@ impl ApiError {
             Self::RotationTooSoon(_) => StatusCode::CONFLICT,
             Self::RotationFailed => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::SetupRequired | Self::SelfApproval => StatusCode::FORBIDDEN,
+            Self::SetupRequired | Self::SelfApproval | Self::UnownedPrivilegedClient(_) => {
+                StatusCode::FORBIDDEN
+            }
             Self::SetupUndelivered(_) => StatusCode::BAD_GATEWAY,
             Self::LoginFailed => StatusCode::UNAUTHORIZED,
             Self::LockedOut => StatusCode::TOO_MANY_REQUESTS,
@@ -238,6 +243,7 @@ impl ApiError {
             Self::RoleConflict(_) => "user.role_conflict",
             Self::Duplicate(_) => "request.duplicate",
             Self::SelfApproval => "approval.self_approval",
+            Self::UnownedPrivilegedClient(_) => "approval.unowned_privileged_client",
             Self::ApprovalClosed(_) => "approval.closed",
             Self::LimitCap(_) => "risk_limits.above_cap",
             Self::StaleProposal(_) => "risk_limits.stale",
@@ -274,6 +280,7 @@ impl ApiError {
             Self::RoleConflict(_) => "Segregation of duties",
             Self::Duplicate(_) => "Already exists",
             Self::SelfApproval => "Self-approval refused",
+            Self::UnownedPrivilegedClient(_) => "Privileged client has no owner",
             Self::ApprovalClosed(_) => "Approval closed",
             Self::LimitCap(_) => "Above the firm-wide cap",
             Self::StaleProposal(_) => "Proposal out of date",

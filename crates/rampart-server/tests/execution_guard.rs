@@ -2,6 +2,8 @@
 //! Article 15). Too many fills of one algorithm within the window switch its
 //! client off (actor `system`), withdrawing its open orders; other algorithms
 //! trade on; a designated risk manager re-enables it and its orders flow again.
+//! The owner of the stopped client is on its side: their request is only a
+//! proposal, which someone else approves.
 
 #![allow(
     clippy::unwrap_used,
@@ -47,8 +49,8 @@ async fn floor() -> Floor {
     let algo = gw.add_client(&[Role::Trader], &[&account]).await;
     let algo = (algo.id.clone(), gw.token(&algo).await);
     let other = gw.bearer(&[Role::Trader], &[&account]).await;
-    let risk = gw.bearer(&[Role::RiskManager], &[]).await;
-    let officer = gw.bearer(&[Role::ComplianceOfficer], &[]).await;
+    let risk = gw.person(&[Role::RiskManager], &[]).await.token;
+    let officer = gw.person(&[Role::ComplianceOfficer], &[]).await.token;
     let api = gw.api();
     Floor {
         gw,
@@ -212,13 +214,52 @@ async fn a_designated_risk_manager_re_enables_the_algorithm_alone() {
 }
 
 #[tokio::test]
-async fn a_compliance_officer_only_proposes_re_enabling_a_guard_engagement() {
+async fn a_compliance_officer_cannot_re_enable_a_guard_engagement() {
     let floor = floor().await;
     let engagement = floor.trip().await;
     let (status, body) = floor.release(&floor.officer, &engagement).await;
-    assert_eq!(status, 202, "{body}");
-    assert_eq!(body["approval"]["kind"], "killswitch.release");
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], "policy.denied");
     assert_eq!(floor.engagements().await.len(), 1, "still switched off");
     assert_eq!(floor.fill(&floor.algo.1).await, 422);
+    floor.gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_owner_of_the_stopped_algorithm_only_proposes_its_re_enabling() {
+    let floor = floor().await;
+    // A risk role granted to the owner after the client was registered.
+    let owner = floor.gw.person(&[Role::RiskManager], &[]).await;
+    let algo = floor
+        .gw
+        .add_owned_client(&[Role::Trader], &[&floor.account], owner.id())
+        .await;
+    let algo = floor.gw.token(&algo).await;
+    for _ in 0..MAX_FILLS {
+        assert_eq!(floor.fill(&algo).await, 201);
+    }
+    let engagement = floor.tripped().await;
+
+    let (status, body) = floor.release(&owner.token, &engagement).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["approval"]["kind"], "killswitch.release");
+    assert_eq!(floor.fill(&algo).await, 422, "still switched off");
+    let path = format!(
+        "/v1/approvals/{}/approve",
+        body["approval"]["id"].as_str().unwrap()
+    );
+    let own = floor
+        .api
+        .post_json(&path, Some(&owner.token), &json!({}))
+        .await;
+    own.assert_problem(403, "approval.self_approval");
+
+    let approved = floor
+        .api
+        .post_json(&path, Some(&floor.risk), &json!({}))
+        .await;
+    approved.assert_json(200);
+    assert!(floor.engagements().await.is_empty());
+    assert_eq!(floor.fill(&algo).await, 201, "orders flow again");
     floor.gw.shutdown().await;
 }

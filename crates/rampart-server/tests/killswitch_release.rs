@@ -1,9 +1,11 @@
 //! Over real HTTPS: releasing the kill switch needs two people. A risk manager
-//! or compliance officer proposes the release (202, an approval of kind
-//! `killswitch.release`); a second person approves it through `/v1/approvals`;
-//! neither the proposer nor the person who engaged it may approve, and a
-//! trader may do neither. The release is audited with who engaged, who
-//! proposed and who approved.
+//! proposes the release (202, an approval of kind `killswitch.release`); a
+//! second risk manager approves it through `/v1/approvals`; neither the
+//! proposer nor the side of whoever engaged it (the person, or the owner of
+//! the client that engaged it) may approve. A compliance officer engages but
+//! does not release, a trader does neither, and an account-scoped release is
+//! proposed and approved only by risk managers assigned that account. The
+//! release is audited with who engaged, who proposed and who approved.
 
 #![allow(
     clippy::unwrap_used,
@@ -16,7 +18,7 @@
 use rampart_audit::action;
 use rampart_core::{AccountId, Role};
 use rampart_testkit::market::BTC;
-use rampart_testkit::{Answer, Api, TestGateway, generous_limits, order};
+use rampart_testkit::{Answer, Api, Person, TestGateway, generous_limits, order};
 use serde_json::{Value, json};
 
 struct Room {
@@ -24,18 +26,18 @@ struct Room {
     api: Api,
     account: AccountId,
     trader: String,
-    risk: (String, String),
-    officer: (String, String),
+    risk: Person,
+    second: Person,
+    officer: Person,
 }
 
 async fn room() -> Room {
     let gw = TestGateway::start().await;
     let account = gw.add_account(generous_limits()).await;
     let trader = gw.bearer(&[Role::Trader], &[&account]).await;
-    let risk = gw.add_client(&[Role::RiskManager], &[]).await;
-    let risk = (risk.id.clone(), gw.token(&risk).await);
-    let officer = gw.add_client(&[Role::ComplianceOfficer], &[]).await;
-    let officer = (officer.id.clone(), gw.token(&officer).await);
+    let risk = gw.person(&[Role::RiskManager], &[&account]).await;
+    let second = gw.person(&[Role::RiskManager], &[&account]).await;
+    let officer = gw.person(&[Role::ComplianceOfficer], &[]).await;
     let api = gw.api();
     Room {
         gw,
@@ -43,6 +45,7 @@ async fn room() -> Room {
         account,
         trader,
         risk,
+        second,
         officer,
     }
 }
@@ -81,7 +84,10 @@ impl Room {
     }
 
     async fn engaged(&self) -> usize {
-        let listed = self.api.get("/v1/kill-switch", Some(&self.risk.1)).await;
+        let listed = self
+            .api
+            .get("/v1/kill-switch", Some(&self.risk.token))
+            .await;
         listed.assert_json(200)["engagements"]
             .as_array()
             .unwrap()
@@ -97,8 +103,8 @@ impl Room {
 #[tokio::test]
 async fn a_proposal_leaves_the_switch_engaged_until_a_second_person_approves() {
     let room = room().await;
-    let engagement = room.engage(&room.risk.1).await;
-    let approval = room.proposed(&room.risk.1, &engagement).await;
+    let engagement = room.engage(&room.risk.token).await;
+    let approval = room.proposed(&room.risk.token, &engagement).await;
     assert_eq!(room.engaged().await, 1);
     assert_eq!(
         room.order_status().await,
@@ -106,7 +112,7 @@ async fn a_proposal_leaves_the_switch_engaged_until_a_second_person_approves() {
         "still stopped while pending"
     );
 
-    let approved = room.approve(&room.officer.1, &approval).await;
+    let approved = room.approve(&room.second.token, &approval).await;
     let body = approved.assert_json(200);
     assert_eq!(body["applied"]["released"], engagement.as_str());
     assert_eq!(room.engaged().await, 0);
@@ -121,10 +127,10 @@ async fn a_proposal_leaves_the_switch_engaged_until_a_second_person_approves() {
         .iter()
         .find(|e| e.action == action::KILLSWITCH_RELEASED)
         .expect("the release is audited");
-    assert_eq!(released.actor, room.officer.0);
-    assert_eq!(released.details["engaged_by"], room.risk.0.as_str());
-    assert_eq!(released.details["proposed_by"], room.risk.0.as_str());
-    assert_eq!(released.details["approved_by"], room.officer.0.as_str());
+    assert_eq!(released.actor, room.second.id());
+    assert_eq!(released.details["engaged_by"], room.risk.id());
+    assert_eq!(released.details["proposed_by"], room.risk.id());
+    assert_eq!(released.details["approved_by"], room.second.id());
     assert_eq!(released.details["old"]["engaged"], true);
     assert_eq!(released.details["new"]["engaged"], false);
     let proposed = events
@@ -137,9 +143,9 @@ async fn a_proposal_leaves_the_switch_engaged_until_a_second_person_approves() {
 #[tokio::test]
 async fn the_proposer_cannot_approve_their_own_release() {
     let room = room().await;
-    let engagement = room.engage(&room.officer.1).await;
-    let approval = room.proposed(&room.risk.1, &engagement).await;
-    room.approve(&room.risk.1, &approval)
+    let engagement = room.engage(&room.officer.token).await;
+    let approval = room.proposed(&room.risk.token, &engagement).await;
+    room.approve(&room.risk.token, &approval)
         .await
         .assert_problem(403, "approval.self_approval");
     assert_eq!(room.engaged().await, 1);
@@ -149,9 +155,9 @@ async fn the_proposer_cannot_approve_their_own_release() {
 #[tokio::test]
 async fn the_person_who_engaged_cannot_approve_the_release() {
     let room = room().await;
-    let engagement = room.engage(&room.risk.1).await;
-    let approval = room.proposed(&room.officer.1, &engagement).await;
-    room.approve(&room.risk.1, &approval)
+    let engagement = room.engage(&room.risk.token).await;
+    let approval = room.proposed(&room.second.token, &engagement).await;
+    room.approve(&room.risk.token, &approval)
         .await
         .assert_problem(403, "approval.self_approval");
     assert_eq!(room.engaged().await, 1);
@@ -162,13 +168,13 @@ async fn the_person_who_engaged_cannot_approve_the_release() {
 #[tokio::test]
 async fn a_trader_can_neither_propose_nor_approve_a_release() {
     let room = room().await;
-    let engagement = room.engage(&room.risk.1).await;
+    let engagement = room.engage(&room.risk.token).await;
     let body = json!({"engagement_id": engagement, "reason": "let me trade"});
     let refused = room.propose(&room.trader, &body).await;
     assert_eq!(refused.status, 403, "{}", refused.text);
     refused.assert_problem_shape();
 
-    let approval = room.proposed(&room.officer.1, &engagement).await;
+    let approval = room.proposed(&room.second.token, &engagement).await;
     let refused = room.approve(&room.trader, &approval).await;
     assert_eq!(refused.status, 403, "{}", refused.text);
     assert_eq!(room.engaged().await, 1);
@@ -178,7 +184,7 @@ async fn a_trader_can_neither_propose_nor_approve_a_release() {
 #[tokio::test]
 async fn malformed_or_unknown_releases_are_refused() {
     let room = room().await;
-    let engagement = room.engage(&room.risk.1).await;
+    let engagement = room.engage(&room.risk.token).await;
     let cases = [
         (
             json!({"engagement_id": "not-a-uuid", "reason": "x"}),
@@ -196,16 +202,101 @@ async fn malformed_or_unknown_releases_are_refused() {
         ),
     ];
     for (body, field) in cases {
-        let answer = room.propose(&room.risk.1, &body).await;
+        let answer = room.propose(&room.risk.token, &body).await;
         answer.assert_problem(400, "request.invalid");
         if !field.is_empty() {
             assert_eq!(answer.json["field"], field, "{body}: {}", answer.text);
         }
     }
     let unknown = json!({"engagement_id": uuid::Uuid::now_v7(), "reason": "x"});
-    room.propose(&room.risk.1, &unknown)
+    room.propose(&room.risk.token, &unknown)
         .await
         .assert_problem(404, "not_found");
     assert_eq!(room.engaged().await, 1);
+    room.gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_compliance_officer_engages_but_neither_proposes_nor_approves_a_release() {
+    let room = room().await;
+    let engagement = room.engage(&room.officer.token).await;
+    let body = json!({"engagement_id": engagement, "reason": "drill over"});
+    let refused = room.propose(&room.officer.token, &body).await;
+    refused.assert_problem(403, "policy.denied");
+    let approval = room.proposed(&room.risk.token, &engagement).await;
+    room.approve(&room.officer.token, &approval)
+        .await
+        .assert_problem(403, "policy.denied");
+    assert_eq!(room.engaged().await, 1);
+    room.gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_owner_of_the_engaging_client_cannot_approve_the_release() {
+    let room = room().await;
+    let client = room
+        .gw
+        .add_owned_client(&[Role::RiskManager], &[], room.second.id())
+        .await;
+    let engagement = room.engage(&room.gw.token(&client).await).await;
+    let approval = room.proposed(&room.risk.token, &engagement).await;
+    room.approve(&room.second.token, &approval)
+        .await
+        .assert_problem(403, "approval.self_approval");
+    assert_eq!(room.engaged().await, 1);
+    assert_eq!(room.order_status().await, 422);
+    room.gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_second_release_proposal_is_refused_naming_the_pending_one() {
+    let room = room().await;
+    let engagement = room.engage(&room.officer.token).await;
+    let first = room.proposed(&room.risk.token, &engagement).await;
+    let body = json!({"engagement_id": engagement, "reason": "me too"});
+    let second = room.propose(&room.second.token, &body).await;
+    second.assert_problem(409, "request.duplicate");
+    let detail = second.json["detail"].as_str().unwrap();
+    assert!(detail.contains(&first), "{detail}");
+    let events = room.gw.audit_events().await;
+    let proposed = events
+        .iter()
+        .filter(|e| e.action == "killswitch.release_proposed");
+    assert_eq!(proposed.count(), 1);
+
+    room.approve(&room.second.token, &first)
+        .await
+        .assert_json(200);
+    assert_eq!(room.engaged().await, 0);
+    room.gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_account_scoped_release_is_proposed_and_approved_only_by_its_risk_managers() {
+    let room = room().await;
+    let outsider = room.gw.person(&[Role::RiskManager], &[]).await;
+    let body = json!({"scope": "account", "account_id": room.account, "reason": "drill"});
+    let engaged = room
+        .api
+        .post_json("/v1/kill-switch", Some(&room.officer.token), &body)
+        .await;
+    let engagement = engaged.assert_json(201)["engagement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({"engagement_id": engagement, "reason": "drill over"});
+    room.propose(&outsider.token, &body)
+        .await
+        .assert_problem(403, "policy.denied");
+
+    let approval = room.proposed(&room.risk.token, &engagement).await;
+    room.approve(&outsider.token, &approval)
+        .await
+        .assert_problem(403, "policy.denied");
+    assert_eq!(room.order_status().await, 422);
+    room.approve(&room.second.token, &approval)
+        .await
+        .assert_json(200);
+    assert_eq!(room.order_status().await, 201);
     room.gw.shutdown().await;
 }

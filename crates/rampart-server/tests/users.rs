@@ -206,28 +206,29 @@ async fn a_client_owned_by_the_proposer_cannot_approve_the_grant() {
     let proposed = patch_roles(&gw, &first, &id, &["risk_manager"]).await;
     let approval = proposed.json["approval"]["id"].as_str().unwrap().to_owned();
 
-    let bot = gw.add_client(&[Role::Admin], &[]).await;
-    let bot_id = bot.id.clone();
-    gw.in_store(move |store| async move {
-        let mut tx = store.begin().await?;
-        assert!(tx.set_client_owner(&bot_id, &first_id).await?);
-        tx.commit().await
-    })
-    .await
-    .unwrap();
+    let bot = gw.add_owned_client(&[Role::Admin], &[], &first_id).await;
     let bot_token = gw.token(&bot).await;
     let approve = format!("/v1/approvals/{approval}/approve");
     let answer = gw
         .api()
         .post_json(&approve, Some(&bot_token), &json!({}))
         .await;
-    answer.assert_problem(403, "approval.self_approval");
+    // An API client decides nothing; the store would refuse the proposer's side too.
+    answer.assert_problem(403, "policy.denied");
     let reject = format!("/v1/approvals/{approval}/reject");
     let answer = gw
         .api()
         .post_json(&reject, Some(&bot_token), &json!({}))
         .await;
-    answer.assert_problem(403, "approval.self_approval");
+    answer.assert_problem(403, "policy.denied");
+    let user = gw
+        .in_store(move |store| async move { store.user(&id).await })
+        .await;
+    assert_eq!(
+        user.unwrap().unwrap().roles.iter().count(),
+        0,
+        "nothing was granted"
+    );
 }
 
 #[tokio::test]

@@ -101,6 +101,9 @@ pub enum ApprovalError {
     /// The decider proposed it, or owns (or is owned by) the proposer.
     #[error("an approval must be decided by someone other than its proposer")]
     SelfApproval,
+    /// The proposer or the decider is a privileged client no person owns.
+    #[error("client `{0}` holds a privileged role but has no owner; assign one first")]
+    UnownedPrivilegedClient(String),
     /// It was decided already.
     #[error("the approval is already `{}`", .0.as_str())]
     AlreadyDecided(ApprovalStatus),
@@ -239,8 +242,8 @@ impl WriteTx<'_> {
 
     /// Approves (or rejects) approval `id` as `decider`; returns it as decided.
     ///
-    /// Refused to anyone on the proposer's side, and for an approval that is
-    /// decided or expired. Commit the transaction to keep the decision.
+    /// Refused to anyone on the proposer's side, when the proposer or the decider is a
+    /// privileged client with no owner, and for an approval that is decided or expired. Commit the transaction to keep the decision.
     pub async fn decide(
         &mut self,
         id: Uuid,
@@ -256,6 +259,11 @@ impl WriteTx<'_> {
             ApprovalStatus::Pending => {}
             ApprovalStatus::Expired => return Err(ApprovalError::Expired),
             decided => return Err(ApprovalError::AlreadyDecided(decided)),
+        }
+        for identity in [record.proposed_by.as_str(), decider] {
+            if self.is_unowned_privileged_client(identity).await? {
+                return Err(ApprovalError::UnownedPrivilegedClient(identity.to_owned()));
+            }
         }
         if self.same_side(&record.proposed_by, decider).await? {
             return Err(ApprovalError::SelfApproval);
@@ -318,8 +326,33 @@ impl WriteTx<'_> {
         Ok(lapsed)
     }
 
+    /// The pending approval of `kind` for `target` as of `now`, oldest first, if any.
+    pub async fn pending_approval(
+        &mut self,
+        kind: &str,
+        target: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ApprovalRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {APPROVAL_COLUMNS} FROM approvals \
+             WHERE status = 'pending' AND kind = ? AND target = ? ORDER BY proposed_at, id"
+        );
+        let found = sqlx::query(&sql)
+            .bind(kind)
+            .bind(target)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        for row in &found {
+            let record = decode(row, now)?;
+            if record.status == ApprovalStatus::Pending {
+                return Ok(Some(record));
+            }
+        }
+        Ok(None)
+    }
+
     /// Whether `a` and `b` are the same person, directly or through a client one of them owns.
-    async fn same_side(&mut self, a: &str, b: &str) -> Result<bool, StoreError> {
+    pub async fn same_side(&mut self, a: &str, b: &str) -> Result<bool, StoreError> {
         if a == b {
             return Ok(true);
         }

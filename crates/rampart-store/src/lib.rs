@@ -21,6 +21,7 @@ mod bundle_export;
 mod checkpointer;
 mod checkpoints;
 mod client_keys;
+mod client_owners;
 mod codec;
 mod error;
 mod group;
@@ -41,6 +42,7 @@ mod sessions;
 mod store;
 mod throttle;
 mod tx;
+mod unowned_clients;
 mod users;
 mod wal_checkpoint;
 

@@ -17,6 +17,7 @@
 //! - [`people`]: users with passwords and TOTP, sign-in and refresh.
 //! - [`pickup`]: set-up tokens read from the pickup directory, as their person reads them.
 //! - [`smtp`]: a real SMTP server (`aiosmtpd`) on loopback, keeping what it receives.
+//! - [`staff`]: signed-in people who propose and decide, and clients they own.
 //! - [`oidc`]: a real `oidc-provider` on loopback, for trusted-issuer tests.
 //!
 //! A helper that cannot do its job panics: in a test, that is a failure with
@@ -40,7 +41,9 @@ pub mod order;
 pub mod people;
 pub mod pickup;
 pub mod smtp;
+pub mod staff;
 
 pub use api::{Answer, Api};
 pub use gateway::TestGateway;
 pub use identity::{ApiClient, generous_limits};
+pub use staff::Person;

@@ -102,7 +102,8 @@ pub struct ClientAddArgs {
     /// A public JWK (JSON file): the client authenticates with `private_key_jwt`, no secret.
     #[arg(long, value_name = "FILE")]
     pub jwk: Option<PathBuf>,
-    /// The person answerable for the client (username or subject id), for four-eyes checks.
+    /// The person answerable for the client (username or subject id), for four-eyes checks;
+    /// required for `admin`, `risk_manager` and `compliance_officer`.
     #[arg(long, value_name = "USER")]
     pub owner: Option<String>,
 }

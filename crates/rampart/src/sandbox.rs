@@ -11,15 +11,16 @@ use std::path::{Path, PathBuf};
 
 use rampart_core::RoleSet;
 use rampart_server::config::Config;
+use rampart_server::service::users::{self, NewUser};
 use rampart_server::{Gateway, RunningGateway};
-use rampart_store::Store;
+use rampart_store::{Store, UserProfile};
 use secrecy::SecretString;
 use tempfile::TempDir;
 
 use crate::api::{Api, ApiError};
 use crate::commands::account::{self, AccountError, NewAccount};
 use crate::commands::client::{self, ClientError};
-use crate::context::{Context, ContextError};
+use crate::context::{Context, ContextError, OPERATOR};
 
 /// Why the sandbox could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +46,9 @@ pub enum SandboxError {
     /// The HTTPS client could not be built.
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// A person was refused.
+    #[error("user: {0}")]
+    User(String),
 }
 
 /// A client's credentials, held only in memory.
@@ -129,6 +133,40 @@ impl Sandbox {
             id: created.id,
             secret: created.secret,
         })
+    }
+
+    /// Registers a client answerable to `owner` (a subject id), as `client add --owner` does.
+    pub async fn add_owned_client(
+        &self,
+        name: &str,
+        roles: &[&str],
+        owner: &str,
+    ) -> Result<Credentials, SandboxError> {
+        let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+        let wanted = client::Wanted {
+            roles: client::parse_roles(&roles)?,
+            accounts: Vec::new(),
+        };
+        let created = client::add_owned(&self.store, name, wanted, None, Some(owner)).await?;
+        Ok(Credentials {
+            id: created.id,
+            secret: created.secret,
+        })
+    }
+
+    /// Creates a person with no roles, as `rampart user add` does; returns the subject id.
+    pub async fn add_person(&self, username: &str) -> Result<String, SandboxError> {
+        let request = NewUser {
+            username: username.to_owned(),
+            roles: Vec::new(),
+            accounts: Vec::new(),
+            profile: UserProfile::default(),
+        };
+        let ttl = chrono::Duration::hours(24);
+        let created = users::create(&self.store, OPERATOR, request, chrono::Utc::now(), ttl)
+            .await
+            .map_err(|error| SandboxError::User(error.to_string()))?;
+        Ok(created.user.id)
     }
 
     /// Starts the gateway and an HTTPS client that trusts its CA.

@@ -24,7 +24,7 @@ fn exported() -> (Workdir, u64, PathBuf) {
     work.init();
     work.run(&["account", "add", "ACC-1"]).ok();
     work.run(&["account", "add", "ACC-2"]).ok();
-    work.run(&["client", "add", "--name", "r", "--roles", "risk_manager"])
+    work.run(&["client", "add", "--name", "r", "--roles", "auditor"])
         .ok();
     let signed = work.run(&["audit", "checkpoint"]).ok();
     let size: u64 = signed

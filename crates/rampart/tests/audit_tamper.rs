@@ -30,7 +30,7 @@ fn original() -> &'static Workdir {
         work.run(&[&roles[..], &["--accounts", "ACC-1"]].concat())
             .ok();
         work.run(&["audit", "checkpoint"]).ok();
-        work.run(&["client", "add", "--name", "risk", "--roles", "risk_manager"])
+        work.run(&["client", "add", "--name", "risk", "--roles", "auditor"])
             .ok();
         work
     })

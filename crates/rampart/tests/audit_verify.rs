@@ -39,7 +39,7 @@ fn populated() -> Workdir {
         "ACC-1",
     ])
     .ok();
-    work.run(&["client", "add", "--name", "risk", "--roles", "risk_manager"])
+    work.run(&["client", "add", "--name", "risk", "--roles", "auditor"])
         .ok();
     work
 }

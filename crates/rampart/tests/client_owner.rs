@@ -1,5 +1,7 @@
 //! `rampart client add --owner`: the person answerable for a client is recorded,
-//! and a name that is no enabled user is refused before anything is stored.
+//! and a name that is no enabled user is refused before anything is stored; a
+//! privileged client needs an owner whose roles, with its own, respect
+//! segregation of duties.
 
 #![allow(
     clippy::unwrap_used,
@@ -62,4 +64,91 @@ fn a_trading_client_without_an_owner_is_warned_about() {
         .run(&["client", "add", "--name", "algo", "--roles", "trader"])
         .ok();
     assert!(added.stderr.contains("`--owner`"), "{}", added.all());
+}
+
+#[test]
+fn a_privileged_client_without_an_owner_is_refused_naming_the_owner_option() {
+    let work = Workdir::new();
+    work.init();
+    for role in ["admin", "risk_manager", "compliance_officer"] {
+        let name = format!("unowned-{role}");
+        let refused = work.run(&["client", "add", "--name", &name, "--roles", role]);
+        assert!(!refused.success, "{role}: {}", refused.all());
+        assert!(refused.stderr.contains("`--owner`"), "{}", refused.all());
+        assert!(refused.stderr.contains(role), "{}", refused.all());
+        assert!(
+            !refused.stdout.contains("client_secret"),
+            "{}",
+            refused.all()
+        );
+    }
+    let listed = work.run(&["client", "list"]).ok();
+    assert!(!listed.stdout.contains("unowned-"), "{}", listed.all());
+}
+
+#[test]
+fn a_privileged_client_with_an_enabled_owner_is_registered() {
+    let work = Workdir::new();
+    work.init();
+    let person = work
+        .run(&["user", "add", "--username", "rita", "--roles", "auditor"])
+        .ok();
+    let owner_id = field(&person.stdout, "user_id:");
+    let added = work
+        .run(&[
+            "client",
+            "add",
+            "--name",
+            "risk-desk",
+            "--roles",
+            "risk_manager",
+            "--owner",
+            "rita",
+        ])
+        .ok();
+    assert_eq!(field(&added.stdout, "owner:"), owner_id, "{}", added.all());
+    assert!(added.stdout.contains("client_secret:"), "{}", added.all());
+}
+
+#[test]
+fn an_owner_whose_roles_conflict_with_the_clients_is_refused() {
+    let work = Workdir::new();
+    work.init();
+    work.run(&["user", "add", "--username", "tom", "--roles", "trader"])
+        .ok();
+    let refused = work.run(&[
+        "client",
+        "add",
+        "--name",
+        "risk-desk",
+        "--roles",
+        "risk_manager",
+        "--owner",
+        "tom",
+    ]);
+    assert!(!refused.success, "{}", refused.all());
+    assert!(
+        refused.stderr.contains("segregation of duties"),
+        "{}",
+        refused.all()
+    );
+    assert!(refused.stderr.contains("`--owner`"), "{}", refused.all());
+    let listed = work.run(&["client", "list"]).ok();
+    assert!(!listed.stdout.contains("risk-desk"), "{}", listed.all());
+}
+
+#[test]
+fn a_disabled_owner_is_refused() {
+    let work = Workdir::new();
+    work.init();
+    let person = work
+        .run(&["user", "add", "--username", "dora", "--roles", "auditor"])
+        .ok();
+    let owner_id = field(&person.stdout, "user_id:");
+    work.run(&["user", "disable", &owner_id]).ok();
+    let refused = work.run(&[
+        "client", "add", "--name", "algo", "--roles", "auditor", "--owner", "dora",
+    ]);
+    assert!(!refused.success, "{}", refused.all());
+    assert!(refused.stderr.contains("`--owner`"), "{}", refused.all());
 }

@@ -4,7 +4,8 @@
 //! approvals the caller may read; deciding needs `approval.decide` on the
 //! approval itself, whose kind and accounts the policies see (role grants by
 //! administrators, risk-limit changes by risk managers of those accounts,
-//! kill-switch releases by risk managers or compliance officers). The store
+//! kill-switch releases by risk managers of the account they concern, and
+//! never by an API client). The store
 //! refuses the proposer and anyone on the proposer's side, and decides in its
 //! write transaction, so concurrent approvals apply once. Listing is
 //! read-only and paged by a cursor; proposals past their expiry read as
@@ -236,10 +237,12 @@ pub async fn reject(
 
 /// The policy resource of an approval: its kind and the accounts it concerns.
 pub fn resource_of(approval: &ApprovalRecord) -> Resource {
+    let mut accounts = risk_limits::accounts_of(approval);
+    accounts.extend(killswitch_release::accounts_of(approval));
     Resource::Approval {
         id: approval.id.to_string(),
         kind: approval.kind.clone(),
-        accounts: risk_limits::accounts_of(approval),
+        accounts,
     }
 }
 
@@ -423,6 +426,10 @@ async fn refuse_decision(
     let (reason, answer) = match error {
         ApprovalError::NotFound => ("not_found", ApiError::NotFound),
         ApprovalError::SelfApproval => ("self_approval", ApiError::SelfApproval),
+        ApprovalError::UnownedPrivilegedClient(_) => (
+            "unowned_privileged_client",
+            ApiError::UnownedPrivilegedClient(error.to_string()),
+        ),
         ApprovalError::AlreadyDecided(_) | ApprovalError::Expired => {
             ("closed", ApiError::ApprovalClosed(error.to_string()))
         }

@@ -193,7 +193,8 @@ pub async fn list(
         (status = 400, description = "invalid request", body = crate::problem::Problem),
         (status = 403, description = "not allowed", body = crate::problem::Problem),
         (status = 404, description = "no such engagement", body = crate::problem::Problem),
-        (status = 409, description = "no longer in force", body = crate::problem::Problem),
+        (status = 409, description = "no longer in force, or a release is pending already",
+            body = crate::problem::Problem),
     ),
     security(("bearer" = [])))]
 pub async fn release(
@@ -207,13 +208,7 @@ pub async fn release(
             "`engagement_id` must be an engagement id (a UUID)",
         )
     })?;
-    let decision = authorize(
-        &state,
-        &principal,
-        Action::KillSwitchRelease,
-        &Resource::Gateway,
-    );
-    let decision = decision.await?;
+    let decision = killswitch_release::authorize_release(&state, &principal, id).await?;
     let reason = request.reason;
     let version = decision.policy_version;
     let released = killswitch_release::propose(&state, &principal, id, &reason, &version).await?;

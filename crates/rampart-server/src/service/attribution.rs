@@ -3,12 +3,14 @@
 //! RTS 6 asks the firm to know which trader, algorithm, desk and account each
 //! order comes from. The facts are taken from the verified principal and from
 //! the records read in the order's own transaction, never from what a person
-//! claims: only an API client may name an algorithm in its request.
+//! claims: only an API client may name an algorithm in its request. The
+//! person who owns a client is read in the same transaction, for the kill
+//! switch scoped to that person.
 
 use rampart_core::{
-    Attribution, FieldError, FieldErrorKind, OrderRequest, PlacedByKind, Principal,
+    Attribution, FieldError, FieldErrorKind, Order, OrderRequest, PlacedByKind, Principal,
 };
-use rampart_store::{AccountRecord, StoreError, WriteTx};
+use rampart_store::{AccountRecord, Store, StoreError, WriteTx};
 
 /// The algorithm `request` names, refused when a person names one.
 pub fn requested_algo(
@@ -48,6 +50,32 @@ pub async fn resolve(
     Ok(Attribution::new(&principal.id, kind)
         .with_algo(algo_id)
         .with_desk(account.desk.clone()))
+}
+
+/// The person behind an order placed by an API client: the client's owner, read in `tx`.
+///
+/// A `trader:` kill switch stops that person's clients too; an order a
+/// person places by hand (or through a linked outside identity, which signs
+/// in as that person) is theirs already, so it names nobody else.
+pub async fn person_behind(
+    tx: &mut WriteTx<'_>,
+    by: &Attribution,
+) -> Result<Option<String>, StoreError> {
+    match by.placed_by_kind {
+        PlacedByKind::User => Ok(None),
+        PlacedByKind::Client => tx.client_owner(&by.placed_by).await,
+    }
+}
+
+/// The person behind a recorded `order`: the owner of the client that placed it, if any.
+pub async fn person_behind_order(
+    store: &Store,
+    order: &Order,
+) -> Result<Option<String>, StoreError> {
+    match order.placed_by_kind {
+        PlacedByKind::User => Ok(None),
+        PlacedByKind::Client => store.client_owner(&order.placed_by).await,
+    }
 }
 
 #[cfg(test)]

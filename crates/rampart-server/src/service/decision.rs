@@ -112,12 +112,14 @@ async fn verdict(
     let daily = tx
         .daily_notional_by_instrument(&order.account_id, now)
         .await?;
+    let person = attribution::person_behind(tx, by).await?;
     let inputs = Inputs {
         account,
         snapshot: &snapshot,
         daily_by_instrument: &daily,
         now,
         by,
+        person: person.as_deref(),
     };
     Ok(pretrade::check(state, order, &inputs))
 }

@@ -5,11 +5,12 @@
 //! order being decided can slip past it; the engagement and its audit event
 //! commit together; the sweep of the book runs under a shared gate so that
 //! shutdown waits for it. Both the HTTP route and the repeated-execution guard
-//! engage through here, so there is one engagement path.
+//! engage through here, so there is one engagement path. A `trader:` scope
+//! reaches the person's own orders and those of every API client they own.
 
 use chrono::{DateTime, Utc};
 use rampart_audit::{Outcome, action};
-use rampart_core::{Order, OrderId};
+use rampart_core::{Order, OrderId, PlacedByKind};
 use rampart_trading::killswitch::KillSwitchError;
 use rampart_trading::{Engagement, KillSwitchScope, OrderContext};
 use serde_json::{Value, json};
@@ -135,7 +136,12 @@ async fn cancel_in_scope(
     actor: &str,
 ) -> Result<Vec<OrderId>, ApiError> {
     let scope = engagement.scope.clone();
-    let covered = move |order: &Order| scope.covers(&OrderContext::of(order));
+    let owned = owned_clients(state, &scope).await?;
+    let covered = move |order: &Order| {
+        let context = OrderContext::of(order);
+        let of_owned = context.kind == PlacedByKind::Client && owned.contains(&order.placed_by);
+        scope.covers(&context) || of_owned
+    };
     let ids = state
         .broker()
         .cancel_where(&covered)
@@ -153,4 +159,20 @@ async fn cancel_in_scope(
             .map_err(|e| internal("order.cancelled event", &e))?;
     }
     Ok(ids)
+}
+
+/// The clients owned by the person a `trader:` scope names; none for any other scope.
+///
+/// Read once the engagement is in force: from then on the order path stops every new
+/// order of an owned client (it reads the owner in the order's transaction), so every
+/// open order of theirs is already on the book when the sweep runs.
+async fn owned_clients(state: &AppState, scope: &KillSwitchScope) -> Result<Vec<String>, ApiError> {
+    let KillSwitchScope::Trader(person) = scope else {
+        return Ok(Vec::new());
+    };
+    state
+        .store
+        .clients_owned_by(person)
+        .await
+        .map_err(|e| internal("owned clients", &e))
 }

@@ -1,30 +1,37 @@
 //! Releasing the kill switch needs two people: one proposes, another approves.
 //!
-//! A risk manager or compliance officer proposes the release of an engagement
-//! in force; the proposal is an approval of kind `killswitch.release`, decided
-//! through `/v1/approvals` by a second person who is neither the proposer (the
-//! store refuses that) nor the person who engaged it (refused here). The
-//! release is written in the decision's transaction, with an audit event
-//! naming who engaged, who proposed and who approved; the in-memory switch
-//! drops the engagement only once that transaction is durable.
+//! A risk manager proposes the release of an engagement in force (one
+//! assigned the account, for an account-scoped engagement); the proposal is an
+//! approval of kind `killswitch.release`, decided through `/v1/approvals` by a
+//! second risk manager who is on neither the proposer's side (the store
+//! refuses that) nor the side of the person who engaged it or of the identity
+//! it stops (refused here). A person and the API clients they own are one
+//! side. An engagement has at most one pending release proposal. The release
+//! is written in the decision's transaction, with an audit event naming who
+//! engaged, who proposed and who approved; the in-memory switch drops the
+//! engagement only once that transaction is durable.
 //!
 //! An engagement by the repeated-execution guard (actor `system`) is the one
 //! exception: a single designated person (a risk manager) re-enables the
 //! algorithm, since no person engaged it and RTS 6 Article 15 asks for a
-//! designated person, not two.
+//! designated person, not two. The owner of the stopped client is not that
+//! person: their request is a proposal that someone else approves.
 
 use chrono::{DateTime, Duration, Utc};
 use rampart_audit::{Outcome, action};
-use rampart_core::{Principal, Role};
-use rampart_store::{ApprovalRecord, KillSwitchRecord, NewApproval, WriteTx};
-use rampart_trading::EngagementId;
+use rampart_core::{AccountId, Principal, Role};
+use rampart_policy::{Action, Decision, Resource};
+use rampart_store::{
+    ApprovalRecord, KillSwitchRecord, KillSwitchScopeRecord, NewApproval, WriteTx,
+};
 use rampart_trading::killswitch::check_reason;
+use rampart_trading::{EngagementId, KillSwitchScope};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::init::SYSTEM_ACTOR;
 use crate::problem::ApiError;
-use crate::service::{audit, internal};
+use crate::service::{audit, authorize, internal};
 use crate::state::AppState;
 
 /// The approval kind of a kill-switch release.
@@ -63,23 +70,16 @@ pub async fn propose(
         .await
         .map_err(|e| internal("begin", &e))?;
     let engagement = active(&mut tx, id).await?;
-    let released = if engagement.engaged_by == SYSTEM_ACTOR && principal.has_role(Role::RiskManager)
-    {
+    let designated = engagement.engaged_by == SYSTEM_ACTOR
+        && principal.has_role(Role::RiskManager)
+        && !stopped_side(&mut tx, &engagement, principal).await?;
+    let released = if designated {
         release_guard(&mut tx, &engagement, principal, reason, now).await?
     } else {
+        refuse_second_proposal(&mut tx, &engagement, now).await?;
         let proposal = proposal_of(state, &engagement, principal, reason, now);
-        let record = tx
-            .propose(&proposal, now)
-            .await
-            .map_err(|e| internal("propose", &e))?;
-        tx.append(proposed_event(
-            &engagement,
-            &record,
-            principal,
-            policy_version,
-        ))
-        .await
-        .map_err(|e| internal("proposal event", &e))?;
+        let by = (principal, policy_version);
+        let record = record_proposal(&mut tx, &engagement, &proposal, by, now).await?;
         Released::Proposed(record)
     };
     tx.commit().await.map_err(|e| internal("commit", &e))?;
@@ -90,6 +90,24 @@ pub async fn propose(
             .await;
     }
     Ok(released)
+}
+
+/// Stores the release proposal of `principal` (allowed under `policy_version`) with its
+/// `killswitch.release_proposed` event.
+async fn record_proposal(
+    tx: &mut WriteTx<'_>,
+    engagement: &KillSwitchRecord,
+    proposal: &NewApproval,
+    (principal, policy_version): (&Principal, &str),
+    now: DateTime<Utc>,
+) -> Result<ApprovalRecord, ApiError> {
+    let record = tx.propose(proposal, now).await;
+    let record = record.map_err(|e| internal("propose", &e))?;
+    let event = proposed_event(engagement, &record, principal, policy_version);
+    tx.append(event)
+        .await
+        .map_err(|e| internal("proposal event", &e))?;
+    Ok(record)
 }
 
 /// Applies an approved release inside the decision's transaction `tx`.
@@ -104,7 +122,11 @@ pub async fn apply(
 ) -> Result<Value, ApiError> {
     let id = engagement_id(approval)?;
     let engagement = active(tx, id).await?;
-    if engagement.engaged_by == decider.id {
+    let engager_side = tx
+        .same_side(&engagement.engaged_by, &decider.id)
+        .await
+        .map_err(|e| internal("same side", &e))?;
+    if engager_side || stopped_side(tx, &engagement, decider).await? {
         return Err(ApiError::SelfApproval);
     }
     let released = tx
@@ -129,6 +151,74 @@ pub async fn after_commit(state: &AppState, approval: &ApprovalRecord) {
     }
     if let Ok(id) = engagement_id(approval) {
         state.kill_switch.forget(EngagementId::from_uuid(id)).await;
+    }
+}
+
+/// Allows `principal` to propose the release of engagement `id`, or refuses it (audited).
+///
+/// The gateway first, so that an unknown engagement tells a stranger nothing;
+/// then, for an account-scoped engagement, that account.
+pub async fn authorize_release(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<Decision, ApiError> {
+    let action = Action::KillSwitchRelease;
+    let decision = authorize(state, principal, action, &Resource::Gateway).await?;
+    let found = state.store.kill_switch(id).await;
+    let found = found.map_err(|e| internal("kill switch", &e))?;
+    let account = found.as_ref().and_then(|record| match &record.scope {
+        KillSwitchScopeRecord::Account(account) => Some(account.clone()),
+        _ => None,
+    });
+    match account {
+        Some(account) => authorize(state, principal, action, &Resource::Account(account)).await,
+        None => Ok(decision),
+    }
+}
+
+/// The account a release proposal concerns: the one its engagement is scoped to, if any.
+pub fn accounts_of(approval: &ApprovalRecord) -> Vec<AccountId> {
+    if approval.kind != KILLSWITCH_RELEASE {
+        return Vec::new();
+    }
+    let scope = payload_text(approval, "/engagement/scope");
+    let scope = scope.parse::<KillSwitchScope>().ok();
+    scope
+        .and_then(|s| s.account().cloned())
+        .into_iter()
+        .collect()
+}
+
+/// Whether `principal` is on the side of the client or trader the engagement stops.
+async fn stopped_side(
+    tx: &mut WriteTx<'_>,
+    engagement: &KillSwitchRecord,
+    principal: &Principal,
+) -> Result<bool, ApiError> {
+    let stopped = match &engagement.scope {
+        KillSwitchScopeRecord::Client(id) | KillSwitchScopeRecord::Trader(id) => id,
+        _ => return Ok(false),
+    };
+    tx.same_side(stopped, &principal.id)
+        .await
+        .map_err(|e| internal("same side", &e))
+}
+
+/// Refuses a proposal for an engagement whose release is already pending, naming that one.
+async fn refuse_second_proposal(
+    tx: &mut WriteTx<'_>,
+    engagement: &KillSwitchRecord,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let target = target_of(engagement.id);
+    let pending = tx.pending_approval(KILLSWITCH_RELEASE, &target, now).await;
+    match pending.map_err(|e| internal("pending release", &e))? {
+        Some(approval) => Err(ApiError::Duplicate(format!(
+            "a release of this engagement is already pending as approval `{}`",
+            approval.id
+        ))),
+        None => Ok(()),
     }
 }
 

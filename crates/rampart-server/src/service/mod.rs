@@ -26,6 +26,7 @@ pub mod setup_delivery;
 pub mod setup_handover;
 pub mod setup_mail;
 pub mod start_review;
+pub mod unowned_clients;
 pub mod user_reset;
 pub mod users;
 

@@ -20,7 +20,9 @@ use crate::init::SYSTEM_ACTOR;
 use crate::problem::ApiError;
 use crate::service::decision::{Decided, decide, working_quantity};
 use crate::service::fills::{RecordError, record_cancel, record_fill};
-use crate::service::{attribution, audit, authorize, detach, internal, require_order_access};
+use crate::service::{
+    attribution, audit, authorize, detach, internal, pretrade, require_order_access,
+};
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -129,13 +131,15 @@ pub async fn cancel(
 
 /// Submits every order the store holds as open to the broker again, after a restart.
 ///
-/// An order that a kill switch in force covers is cancelled instead: a stop
-/// between an engagement and its sweep of the book must not revive the order.
+/// An order that a kill switch in force covers, as placed or as placed by the
+/// person who owns its client, is cancelled instead: a stop between an
+/// engagement and its sweep of the book must not revive the order.
 pub async fn recover_open_orders(state: &AppState) -> Result<usize, StoreError> {
     let open = state.store.open_orders().await?;
     let count = open.len();
     for order in open {
-        let stopped = state.kill_switch.blocking(&OrderContext::of(&order));
+        let person = attribution::person_behind_order(&state.store, &order).await?;
+        let stopped = pretrade::blocking_as(state, OrderContext::of(&order), person.as_deref());
         let recovered = match stopped {
             Some(_) => record_cancel(&state.store, order, SYSTEM_ACTOR, "kill_switch", Utc::now())
                 .await

@@ -4,13 +4,15 @@
 //! an order's notional in its instrument's. Every amount is converted at the
 //! broker's reference prices before it meets a limit (MiFID II RTS 6,
 //! Article 15), and an order with no rate to convert it is refused with
-//! `risk.no_conversion_rate` rather than checked in the wrong currency.
+//! `risk.no_conversion_rate` rather than checked in the wrong currency. A
+//! `trader:` kill switch stops the person's orders and those of every API
+//! client they own.
 
 use chrono::{DateTime, Utc};
-use rampart_core::{Attribution, InstrumentCatalog, InstrumentId, NewOrder};
+use rampart_core::{Attribution, InstrumentCatalog, InstrumentId, NewOrder, PlacedByKind};
 use rampart_store::{AccountRecord, AccountSnapshot};
 use rampart_trading::controls::{self, AccountState, ControlCode, Conversion};
-use rampart_trading::{Broker, OrderContext, Rejection};
+use rampart_trading::{Broker, Engagement, OrderContext, Rejection};
 use rust_decimal::Decimal;
 
 use crate::state::AppState;
@@ -27,6 +29,8 @@ pub struct Inputs<'a> {
     pub now: DateTime<Utc>,
     /// Who and what places the order, for the kill switch scopes.
     pub by: &'a Attribution,
+    /// The person who owns the placing client, whom a `trader:` scope also stops.
+    pub person: Option<&'a str>,
 }
 
 /// Runs the kill switch and every control; an accepted order gets the reference price used.
@@ -35,13 +39,7 @@ pub fn check(
     order: &NewOrder,
     inputs: &Inputs<'_>,
 ) -> Result<Decimal, Rejection> {
-    let context = OrderContext {
-        account: &order.account_id,
-        instrument: &order.instrument,
-        placed_by: &inputs.by.placed_by,
-        kind: inputs.by.placed_by_kind,
-    };
-    if let Some(engagement) = state.kill_switch.blocking(&context) {
+    if let Some(engagement) = blocking(state, order, inputs) {
         return Err(Rejection::kill_switch(&engagement));
     }
 
@@ -66,6 +64,37 @@ pub fn check(
         &conversion,
     )?;
     Ok(prices.reference)
+}
+
+/// An engagement that stops the order, as placed or as placed by the person behind it.
+fn blocking(state: &AppState, order: &NewOrder, inputs: &Inputs<'_>) -> Option<Engagement> {
+    let placed = OrderContext {
+        account: &order.account_id,
+        instrument: &order.instrument,
+        placed_by: &inputs.by.placed_by,
+        kind: inputs.by.placed_by_kind,
+    };
+    blocking_as(state, placed, inputs.person)
+}
+
+/// An engagement that stops the order `placed`, seen also as placed by `person`, if any.
+///
+/// Seen as the owner's own order, it can match only what the order matches
+/// already, plus a `trader:` scope naming that owner. Placement and restart
+/// recovery both ask here, so a recovered order is stopped exactly as a new one.
+pub fn blocking_as(
+    state: &AppState,
+    placed: OrderContext<'_>,
+    person: Option<&str>,
+) -> Option<Engagement> {
+    state.kill_switch.blocking(&placed).or_else(|| {
+        let as_person = OrderContext {
+            placed_by: person?,
+            kind: PlacedByKind::User,
+            ..placed
+        };
+        state.kill_switch.blocking(&as_person)
+    })
 }
 
 /// The order's own reference price, read once, and the broker for every other.

@@ -4,12 +4,18 @@
 //! argon2id hash; the record and its `client.created` audit event are written
 //! in one transaction. Listing never shows a secret or a hash. Roles go
 //! through `RoleSet`, so segregation-of-duties conflicts are refused.
+//!
+//! A client holding a privileged role (`admin`, `risk_manager`,
+//! `compliance_officer`) must name its owner: an enabled person whose roles,
+//! united with the client's, still respect segregation of duties. Whoever
+//! holds the client's secret then acts as that person's side in every
+//! four-eyes check, and no privileged client is answerable to no one.
 
 use comfy_table::Table;
 use rampart_audit::{NewEvent, Outcome, action};
 use rampart_auth::secret::{generate_client_secret, hash_secret};
 use rampart_core::{AccountId, Role, RoleSet};
-use rampart_store::{ClientRecord, Store};
+use rampart_store::{ClientRecord, Store, WriteTx};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
@@ -49,7 +55,16 @@ pub enum ClientError {
     /// The owner named is no enabled user.
     #[error("`--owner` `{0}` is no enabled user; create the person with `rampart user add`")]
     UnknownOwner(String),
+    /// A privileged client was registered without an owner.
+    #[error("a client with role `{0}` needs `--owner`, the person answerable for it")]
+    OwnerRequired(Role),
+    /// The owner's roles and the client's may not be held by one person.
+    #[error("segregation of duties between `--owner` and the client: {0}")]
+    OwnerConflict(rampart_core::SodConflict),
 }
+
+/// The roles a client may hold only with an owner: they govern, approve or administer.
+pub const PRIVILEGED: [Role; 3] = [Role::Admin, Role::RiskManager, Role::ComplianceOfficer];
 
 /// A client just registered: its id and the secret, which exists nowhere else.
 pub struct NewClient {
@@ -195,6 +210,7 @@ pub async fn add_owned(
     };
 
     let mut tx = store.begin().await?;
+    check_owner(&mut tx, &record.roles, owner).await?;
     for account in &record.accounts {
         if tx.account(account).await?.is_none() {
             return Err(ClientError::UnknownAccount(account.clone()));
@@ -215,6 +231,26 @@ pub async fn add_owned(
         id: record.id,
         secret,
     })
+}
+
+/// Refuses a privileged client with no owner, an owner who is no enabled person, and an
+/// owner whose roles together with the client's break segregation of duties.
+async fn check_owner(
+    tx: &mut WriteTx<'_>,
+    roles: &RoleSet,
+    owner: Option<&str>,
+) -> Result<(), ClientError> {
+    let Some(owner) = owner else {
+        return match PRIVILEGED.into_iter().find(|role| roles.contains(*role)) {
+            Some(role) => Err(ClientError::OwnerRequired(role)),
+            None => Ok(()),
+        };
+    };
+    let person = tx.user(owner).await?.filter(|user| !user.disabled);
+    let person = person.ok_or_else(|| ClientError::UnknownOwner(owner.to_owned()))?;
+    let together = person.roles.iter().chain(roles.iter());
+    RoleSet::new(together).map_err(ClientError::OwnerConflict)?;
+    Ok(())
 }
 
 fn created_event(record: &ClientRecord, owner: Option<&str>) -> NewEvent {

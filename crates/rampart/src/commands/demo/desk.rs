@@ -1,4 +1,5 @@
-//! The demo's trading desk: two accounts, two algorithm clients and a risk manager.
+//! The demo's trading desk: two accounts, two algorithm clients and a risk desk
+//! client owned by its risk officer.
 //!
 //! Limits are chosen so that the algorithms' ordinary orders pass every
 //! control, while their deliberate breaches do not: a price 12% away from the
@@ -46,8 +47,10 @@ pub async fn set_up(sandbox: &Sandbox, catalog: &InstrumentCatalog) -> Result<De
     let reversion = sandbox
         .add_client("mean-reversion-algo", &["trader"], &[REVERSION_ACCOUNT])
         .await?;
+    // A privileged client answers to a person: the desk's risk officer.
+    let officer = sandbox.add_person("risk-officer").await?;
     let risk = sandbox
-        .add_client("risk-desk", &["risk_manager"], &[])
+        .add_owned_client("risk-desk", &["risk_manager"], &officer)
         .await?;
     for (name, client, role) in [
         ("momentum-algo", &momentum, "trader"),

@@ -150,17 +150,11 @@ async fn a_client_given_to_the_person_after_the_stop_is_stopped_too() {
 }
 
 async fn gateway_linking(provider: &OidcProvider) -> TestGateway {
-    let entry = OidcConfig {
-        issuer: provider.issuer().to_owned(),
-        audience: AUDIENCE.to_owned(),
-        ca_file: Some(provider.ca_file().to_owned()),
-        roles_claim: "groups".to_owned(),
-        role_map: BTreeMap::from([("desk-traders".to_owned(), "trader".to_owned())]),
-        accounts_claim: None,
-        subject_prefix: "corp:".to_owned(),
-        link_by: Some(LinkBy::Subject),
-        users: BTreeMap::new(),
-    };
+    let role_map = BTreeMap::from([("desk-traders".to_owned(), "trader".to_owned())]);
+    let mut entry = OidcConfig::new(provider.issuer(), AUDIENCE, "corp:", role_map);
+    entry.ca_file = Some(provider.ca_file().to_owned());
+    entry.roles_claim = "groups".to_owned();
+    entry.link_by = Some(LinkBy::Subject);
     TestGateway::start_with(|config| {
         config.auth.audience = AUDIENCE.to_owned();
         config.auth.oidc = vec![entry];
@@ -173,7 +167,7 @@ fn outside_token(provider: &OidcProvider, gw: &TestGateway, sub: &str) -> String
     let now = gw.clock().now_unix();
     provider.forge(&json!({
         "iss": provider.issuer(), "aud": AUDIENCE, "sub": sub, "groups": ["desk-traders"],
-        "jti": format!("outside-{sub}"), "iat": now, "exp": now + 300,
+        "jti": format!("outside-{sub}"), "iat": now, "exp": now + 300, "amr": ["pwd", "otp"],
     }))
 }
 

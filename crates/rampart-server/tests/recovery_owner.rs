@@ -10,8 +10,9 @@
 #![allow(missing_docs)]
 
 use rampart_audit::{NewEvent, Outcome, action};
+use rampart_core::KillSwitchScope;
 use rampart_core::Role;
-use rampart_store::{KillSwitchRecord, KillSwitchScopeRecord};
+use rampart_store::KillSwitchRecord;
 use rampart_testkit::market::BTC;
 use rampart_testkit::order::{self, shifted};
 use rampart_testkit::{TestGateway, generous_limits};
@@ -43,7 +44,7 @@ async fn an_owned_clients_open_order_is_cancelled_at_start_under_a_stop_of_its_o
     gw.in_store(move |store| async move {
         let record = KillSwitchRecord {
             id: uuid::Uuid::now_v7(),
-            scope: KillSwitchScopeRecord::Trader(person),
+            scope: KillSwitchScope::Trader(person),
             reason: "engaged just before the stop".to_owned(),
             engaged_by: "risk-officer".to_owned(),
             engaged_at: chrono::Utc::now(),

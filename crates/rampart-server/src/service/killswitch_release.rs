@@ -21,9 +21,7 @@ use chrono::{DateTime, Duration, Utc};
 use rampart_audit::{Outcome, action};
 use rampart_core::{AccountId, Principal, Role};
 use rampart_policy::{Action, Decision, Resource};
-use rampart_store::{
-    ApprovalRecord, KillSwitchRecord, KillSwitchScopeRecord, NewApproval, WriteTx,
-};
+use rampart_store::{ApprovalRecord, KillSwitchRecord, NewApproval, WriteTx};
 use rampart_trading::killswitch::check_reason;
 use rampart_trading::{EngagementId, KillSwitchScope};
 use serde_json::{Value, json};
@@ -168,7 +166,7 @@ pub async fn authorize_release(
     let found = state.store.kill_switch(id).await;
     let found = found.map_err(|e| internal("kill switch", &e))?;
     let account = found.as_ref().and_then(|record| match &record.scope {
-        KillSwitchScopeRecord::Account(account) => Some(account.clone()),
+        KillSwitchScope::Account(account) => Some(account.clone()),
         _ => None,
     });
     match account {
@@ -197,7 +195,7 @@ async fn stopped_side(
     principal: &Principal,
 ) -> Result<bool, ApiError> {
     let stopped = match &engagement.scope {
-        KillSwitchScopeRecord::Client(id) | KillSwitchScopeRecord::Trader(id) => id,
+        KillSwitchScope::Client(id) | KillSwitchScope::Trader(id) => id,
         _ => return Ok(false),
     };
     tx.same_side(stopped, &principal.id)

@@ -13,13 +13,13 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::Duration;
 use rampart_core::{AccountId, Role};
-use rampart_testkit::TestGateway;
-use rampart_testkit::identity::{ApiClient, generous_limits};
+use rampart_testkit::identity::generous_limits;
 use rampart_testkit::people::Setup;
+use rampart_testkit::{Person, TestGateway};
 use serde_json::{Value, json};
 
-async fn propose(gw: &TestGateway, who: &ApiClient, account: &AccountId, collar: &str) -> Value {
-    let token = gw.token(who).await;
+async fn propose(gw: &TestGateway, who: &Person, account: &AccountId, collar: &str) -> Value {
+    let token = gw.sign_in_again(who).await;
     let body = json!({ "changes": { "price_collar_pct": collar }, "reason": "wider" });
     let path = format!("/v1/accounts/{account}/risk-limits/changes");
     let answer = gw.api().post_json(&path, Some(&token), &body).await;
@@ -35,13 +35,13 @@ async fn expiry_events(gw: &TestGateway) -> Vec<rampart_audit::AuditEvent> {
 }
 
 /// A gateway whose expiry task runs every second, with one account and its risk manager.
-async fn gateway_with_proposer(every_seconds: u64) -> (TestGateway, AccountId, ApiClient) {
+async fn gateway_with_proposer(every_seconds: u64) -> (TestGateway, AccountId, Person) {
     let gw = TestGateway::start_with(|config| {
         config.risk.approval_expiry_interval_seconds = every_seconds;
     })
     .await;
     let account = gw.add_account(generous_limits()).await;
-    let proposer = gw.add_client(&[Role::RiskManager], &[&account]).await;
+    let proposer = gw.person(&[Role::RiskManager], &[&account]).await;
     (gw, account, proposer)
 }
 
@@ -97,12 +97,12 @@ async fn listing_approvals_writes_nothing_and_shows_a_lapsed_proposal_as_expired
 async fn approvals_are_listed_a_page_at_a_time_with_a_cursor() {
     let gw = TestGateway::shared().await;
     let account = gw.add_account(generous_limits()).await;
-    let proposer = gw.add_client(&[Role::RiskManager], &[&account]).await;
+    let proposer = gw.person(&[Role::RiskManager], &[&account]).await;
     let mut proposed = Vec::new();
     for collar in ["51", "52", "53"] {
         proposed.push(propose(gw, &proposer, &account, collar).await["id"].clone());
     }
-    let token = gw.token(&proposer).await;
+    let token = gw.sign_in_again(&proposer).await;
 
     let path = format!("/v1/approvals?account_id={account}&limit=2");
     let first = gw
@@ -139,11 +139,11 @@ async fn approvals_are_listed_a_page_at_a_time_with_a_cursor() {
 async fn the_default_page_holds_fifty_approvals() {
     let gw = TestGateway::shared().await;
     let account = gw.add_account(generous_limits()).await;
-    let proposer = gw.add_client(&[Role::RiskManager], &[&account]).await;
+    let proposer = gw.person(&[Role::RiskManager], &[&account]).await;
     for n in 0..51 {
         propose(gw, &proposer, &account, &format!("{}.5", 10 + n)).await;
     }
-    let token = gw.token(&proposer).await;
+    let token = gw.sign_in_again(&proposer).await;
     let path = format!("/v1/approvals?account_id={account}");
     let page = gw
         .api()

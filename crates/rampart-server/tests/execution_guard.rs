@@ -49,7 +49,7 @@ async fn floor() -> Floor {
     let algo = gw.add_client(&[Role::Trader], &[&account]).await;
     let algo = (algo.id.clone(), gw.token(&algo).await);
     let other = gw.bearer(&[Role::Trader], &[&account]).await;
-    let risk = gw.person(&[Role::RiskManager], &[]).await.token;
+    let risk = gw.person(&[Role::RiskManager], &[&account]).await.token;
     let officer = gw.person(&[Role::ComplianceOfficer], &[]).await.token;
     let api = gw.api();
     Floor {
@@ -228,8 +228,12 @@ async fn a_compliance_officer_cannot_re_enable_a_guard_engagement() {
 #[tokio::test]
 async fn the_owner_of_the_stopped_algorithm_only_proposes_its_re_enabling() {
     let floor = floor().await;
-    // A risk role granted to the owner after the client was registered.
-    let owner = floor.gw.person(&[Role::RiskManager], &[]).await;
+    // An owner holding a risk role (given through the test kit, which skips the CLI's
+    // segregation-of-duties check), assigned the account the stopped client trades.
+    let owner = floor
+        .gw
+        .person(&[Role::RiskManager], &[&floor.account])
+        .await;
     let algo = floor
         .gw
         .add_owned_client(&[Role::Trader], &[&floor.account], owner.id())

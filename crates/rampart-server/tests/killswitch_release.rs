@@ -4,7 +4,8 @@
 //! proposer nor the side of whoever engaged it (the person, or the owner of
 //! the client that engaged it) may approve. A compliance officer engages but
 //! does not release, a trader does neither, and an account-scoped release is
-//! proposed and approved only by risk managers assigned that account. The
+//! proposed and approved only by risk managers assigned that account (a
+//! client-scoped one, by those assigned every account of the client). The
 //! release is audited with who engaged, who proposed and who approved.
 
 #![allow(
@@ -298,5 +299,36 @@ async fn an_account_scoped_release_is_proposed_and_approved_only_by_its_risk_man
         .await
         .assert_json(200);
     assert_eq!(room.order_status().await, 201);
+    room.gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_client_scoped_release_is_proposed_and_approved_only_by_risk_managers_of_its_accounts() {
+    let room = room().await;
+    let outsider = room.gw.person(&[Role::RiskManager], &[]).await;
+    let algo = room.gw.add_client(&[Role::Trader], &[&room.account]).await;
+    let body = json!({"scope": "client", "client_id": algo.id, "reason": "drill"});
+    let engaged = room
+        .api
+        .post_json("/v1/kill-switch", Some(&room.officer.token), &body)
+        .await;
+    let engagement = engaged.assert_json(201)["engagement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({"engagement_id": engagement, "reason": "drill over"});
+    room.propose(&outsider.token, &body)
+        .await
+        .assert_problem(403, "policy.denied");
+
+    let approval = room.proposed(&room.risk.token, &engagement).await;
+    room.approve(&outsider.token, &approval)
+        .await
+        .assert_problem(403, "policy.denied");
+    assert_eq!(room.engaged().await, 1);
+    room.approve(&room.second.token, &approval)
+        .await
+        .assert_json(200);
+    assert_eq!(room.engaged().await, 0);
     room.gw.shutdown().await;
 }

@@ -79,7 +79,7 @@ async fn the_risk_limits_answers_match_their_schemas() {
 async fn the_approvals_page_matches_its_schema() {
     let gw = TestGateway::shared().await;
     let account = gw.add_account(generous_limits()).await;
-    let token = gw.bearer(&[Role::RiskManager], &[&account]).await;
+    let token = gw.person(&[Role::RiskManager], &[&account]).await.token;
     let body = json!({ "changes": { "price_collar_pct": "55" }, "reason": "wider" });
     let path = format!("/v1/accounts/{account}/risk-limits/changes");
     gw.api()

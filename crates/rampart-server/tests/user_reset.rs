@@ -227,6 +227,34 @@ async fn a_rejected_reset_changes_nothing() {
 }
 
 #[tokio::test]
+async fn the_person_reset_cannot_reject_it() {
+    let gw = TestGateway::start().await;
+    let (_, first_token) = signed_in(&gw, &[Role::Admin]).await;
+    let (target, target_token) = signed_in(&gw, &[Role::Admin]).await;
+
+    let path = format!("/v1/users/{}/reset-password", target.id);
+    let proposed = post(&gw, &path, &first_token).await;
+    let approval = proposed.assert_json(202)["approval"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reject = format!("/v1/approvals/{approval}/reject");
+    post(&gw, &reject, &target_token)
+        .await
+        .assert_problem(403, "approval.self_approval");
+    let pending = "/v1/approvals?status=pending";
+    let listed = gw.api().get(pending, Some(&first_token)).await;
+    let pending = listed.assert_json(200)["approvals"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(
+        pending, 1,
+        "the reset still waits for a second administrator"
+    );
+}
+
+#[tokio::test]
 async fn an_approved_mfa_reset_makes_the_person_enrol_again() {
     let gw = TestGateway::start().await;
     let (_, first_token) = signed_in(&gw, &[Role::Admin]).await;

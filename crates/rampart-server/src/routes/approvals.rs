@@ -412,7 +412,10 @@ async fn apply_kind(
         (KILLSWITCH_RELEASE, true) => killswitch_release::apply(tx, decided, principal, now).await,
         (KILLSWITCH_RELEASE, false) => Ok(Value::Null),
         (USER_RESET, true) => user_reset::apply(tx, decided, principal, now).await,
-        (USER_RESET, false) => Ok(Value::Null),
+        (USER_RESET, false) => {
+            user_reset::refuse_target_side(tx, decided, principal).await?;
+            Ok(Value::Null)
+        }
         (other, _) => Err(ApiError::UnsupportedApproval(other.to_owned())),
     }
 }

@@ -1,7 +1,8 @@
 //! Releasing the kill switch needs two people: one proposes, another approves.
 //!
 //! A risk manager proposes the release of an engagement in force (one
-//! assigned the account, for an account-scoped engagement); the proposal is an
+//! assigned every account it stops: its account, or those of the client or
+//! person it names); the proposal is an
 //! approval of kind `killswitch.release`, decided through `/v1/approvals` by a
 //! second risk manager who is on neither the proposer's side (the store
 //! refuses that) nor the side of the person who engaged it or of the identity
@@ -24,6 +25,7 @@ use rampart_policy::{Action, Decision, Resource};
 use rampart_store::{ApprovalRecord, KillSwitchRecord, NewApproval, WriteTx};
 use rampart_trading::killswitch::check_reason;
 use rampart_trading::{EngagementId, KillSwitchScope};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -75,7 +77,8 @@ pub async fn propose(
         release_guard(&mut tx, &engagement, principal, reason, now).await?
     } else {
         refuse_second_proposal(&mut tx, &engagement, now).await?;
-        let proposal = proposal_of(state, &engagement, principal, reason, now);
+        let accounts = accounts_stopped(state, &engagement.scope).await?;
+        let proposal = proposal_of(state, &engagement, &accounts, principal, reason, now);
         let by = (principal, policy_version);
         let record = record_proposal(&mut tx, &engagement, &proposal, by, now).await?;
         Released::Proposed(record)
@@ -165,20 +168,60 @@ pub async fn authorize_release(
     let decision = authorize(state, principal, action, &Resource::Gateway).await?;
     let found = state.store.kill_switch(id).await;
     let found = found.map_err(|e| internal("kill switch", &e))?;
-    let account = found.as_ref().and_then(|record| match &record.scope {
-        KillSwitchScope::Account(account) => Some(account.clone()),
-        _ => None,
-    });
-    match account {
-        Some(account) => authorize(state, principal, action, &Resource::Account(account)).await,
-        None => Ok(decision),
+    let Some(engagement) = found else {
+        return Ok(decision);
+    };
+    let mut decision = decision;
+    for account in accounts_stopped(state, &engagement.scope).await? {
+        let resource = Resource::Account(account);
+        decision = authorize(state, principal, action, &resource).await?;
     }
+    Ok(decision)
 }
 
-/// The account a release proposal concerns: the one its engagement is scoped to, if any.
+/// The accounts an engagement stops orders on: its account, or every account of the
+/// client it names, or of the person it names and the clients they own. None for a
+/// global or instrument scope, which stops every account alike.
+pub async fn accounts_stopped(
+    state: &AppState,
+    scope: &KillSwitchScope,
+) -> Result<Vec<AccountId>, ApiError> {
+    let mut accounts = match scope {
+        KillSwitchScope::Account(account) => vec![account.clone()],
+        KillSwitchScope::Client(id) => client_accounts(state, id).await?,
+        KillSwitchScope::Trader(id) => {
+            let person = state.store.user(id).await;
+            let person = person.map_err(|e| internal("user", &e))?;
+            let mut accounts = person.map(|p| p.accounts).unwrap_or_default();
+            let owned = state.store.clients_owned_by(id).await;
+            for client in owned.map_err(|e| internal("owned clients", &e))? {
+                accounts.extend(client_accounts(state, &client).await?);
+            }
+            accounts
+        }
+        KillSwitchScope::Global | KillSwitchScope::Instrument(_) => Vec::new(),
+    };
+    accounts.sort();
+    accounts.dedup();
+    Ok(accounts)
+}
+
+async fn client_accounts(state: &AppState, id: &str) -> Result<Vec<AccountId>, ApiError> {
+    let client = state.store.client(id).await;
+    let client = client.map_err(|e| internal("client", &e))?;
+    Ok(client.map(|c| c.accounts).unwrap_or_default())
+}
+
+/// The accounts a release proposal concerns: those its engagement stopped when it was
+/// proposed (see [`accounts_stopped`]), or, for a proposal recorded without them, the
+/// account its engagement is scoped to.
 pub fn accounts_of(approval: &ApprovalRecord) -> Vec<AccountId> {
     if approval.kind != KILLSWITCH_RELEASE {
         return Vec::new();
+    }
+    let listed = approval.payload.pointer("/engagement/accounts");
+    if let Some(listed) = listed.and_then(|l| Vec::<AccountId>::deserialize(l).ok()) {
+        return listed;
     }
     let scope = payload_text(approval, "/engagement/scope");
     let scope = scope.parse::<KillSwitchScope>().ok();
@@ -255,6 +298,7 @@ fn scope_text(engagement: &KillSwitchRecord) -> String {
 fn proposal_of(
     state: &AppState,
     engagement: &KillSwitchRecord,
+    accounts: &[AccountId],
     principal: &Principal,
     reason: &str,
     now: DateTime<Utc>,
@@ -270,6 +314,7 @@ fn proposal_of(
                 "reason": engagement.reason,
                 "engaged_by": engagement.engaged_by,
                 "engaged_at": rampart_audit::time::format(&engagement.engaged_at),
+                "accounts": accounts,
             },
             "reason": reason,
         }),

@@ -125,6 +125,26 @@ pub async fn reset_directly(
     Ok(applied)
 }
 
+/// Refuses a decision, approval or rejection alike, by the person reset or a client
+/// they own: the person whose credentials are in doubt never decides their own reset.
+pub async fn refuse_target_side(
+    tx: &mut WriteTx<'_>,
+    approval: &ApprovalRecord,
+    decider: &Principal,
+) -> Result<(), ApiError> {
+    let unreadable = || ApiError::UnsupportedApproval(USER_RESET.to_owned());
+    let id = approval
+        .target
+        .strip_prefix("user:")
+        .ok_or_else(unreadable)?;
+    let same = tx.same_side(id, &decider.id).await;
+    let same = same.map_err(|e| from_user_error(UserError::Store(e)))?;
+    if same {
+        return Err(ApiError::SelfApproval);
+    }
+    Ok(())
+}
+
 /// Applies an approved `user.reset` inside the decision's `tx`, as `decider`.
 pub async fn apply(
     tx: &mut WriteTx<'_>,
@@ -139,10 +159,7 @@ pub async fn apply(
         .strip_prefix("user:")
         .ok_or_else(unreadable)?;
     let failed = |e: rampart_store::StoreError| from_user_error(UserError::Store(e));
-    let owner = tx.client_owner(&decider.id).await.map_err(failed)?;
-    if decider.id == id || owner.as_deref() == Some(id) {
-        return Err(ApiError::SelfApproval);
-    }
+    refuse_target_side(tx, approval, decider).await?;
     let user = tx
         .user(id)
         .await

@@ -6,7 +6,8 @@
 //! Tokens go through the verified-token cache, and a revoked token, session or
 //! a disabled user or client is refused on every request, cached or not. A
 //! person's restricted token (no second factor yet) only reaches the sign-in
-//! set-up routes, which take [`Bearer`].
+//! set-up routes, which take [`Bearer`]. Introspection asks the same question
+//! through `check`, so that it calls active exactly the tokens let through here.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -91,15 +92,40 @@ impl FromRequestParts<AppState> for Bearer {
             Some(_) => return Err(reject(state, "not_bearer", ApiError::InvalidToken).await),
         };
 
-        let bearer = match verify(state, token).await {
+        let bearer = match check(state, token).await {
             Ok(bearer) => bearer,
-            Err(reason) => return Err(reject(state, reason, refusal(reason)).await),
+            Err(Refused::Token(reason)) => {
+                return Err(reject(state, reason, refusal(reason)).await);
+            }
+            Err(Refused::Unchecked(error)) => return Err(error),
         };
-        if let Some(reason) = revoked(state, &bearer).await? {
-            return Err(reject(state, reason, ApiError::InvalidToken).await);
-        }
         record_principal(&bearer.principal.id);
         Ok(bearer)
+    }
+}
+
+/// Why [`check`] did not accept a token.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// The token is refused, for the secret-free reason given.
+    Token(&'static str),
+    /// The store could not be asked whether the subject still holds the token's access.
+    Unchecked(ApiError),
+}
+
+/// Everything the bearer extractor checks of `token`, with nothing recorded: the
+/// signature and claims (ours through the cache, or a trusted issuer's), then
+/// revocation and whether its subject still holds what it claims.
+///
+/// Introspection answers with exactly this, so that it calls active precisely the
+/// tokens a request would be let through with. A trusted issuer's keys may be
+/// fetched here: never call it while holding the store's writer.
+pub(crate) async fn check(state: &AppState, token: &str) -> Result<Bearer, Refused> {
+    let bearer = verify(state, token).await.map_err(Refused::Token)?;
+    match revoked(state, &bearer).await {
+        Ok(None) => Ok(bearer),
+        Ok(Some(reason)) => Err(Refused::Token(reason)),
+        Err(error) => Err(Refused::Unchecked(error)),
     }
 }
 

@@ -204,7 +204,8 @@ fn is_prefix(prefix: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
 }
 
-fn default_true() -> bool {
+/// Serde's default for a setting that is on unless a configuration turns it off.
+pub fn default_true() -> bool {
     true
 }
 

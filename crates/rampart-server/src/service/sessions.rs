@@ -191,24 +191,30 @@ pub async fn revoke_subject(
     subject: &str,
     reason: &str,
 ) -> Result<Vec<String>, StoreError> {
-    let now = state.clock.now();
-    let ended = tx.revoke_refresh_families_of(subject, reason, now).await?;
-    tx.revoke_subject(subject, reason, now).await?;
-    cut_off(state, subject, &ended);
+    // INVARIANT: `tx` holds the writer, so no token of `subject` can be issued
+    // through the store between this moment and the commit; the store and the
+    // list in memory get this one moment, so they refuse exactly the same tokens.
+    let moment = state.clock.now();
+    let ended = tx
+        .revoke_refresh_families_of(subject, reason, moment)
+        .await?;
+    tx.revoke_subject(subject, reason, moment).await?;
+    cut_off(state, subject, &ended, moment);
     Ok(ended)
 }
 
-/// Refuses in memory, from now on, the tokens of `subject` and its ended `sessions`.
+/// Refuses in memory the tokens of `subject` issued at or before `moment`, and
+/// every token of its ended `sessions`.
 ///
-/// Called once the store records the same, in the request that made the change.
-pub fn cut_off(state: &AppState, subject: &str, sessions: &[String]) {
-    let now = state.clock.now();
+/// Called with the very moment the store recorded for the same revocation, so
+/// that a restart, which loads the store's moment, refuses exactly what this does.
+pub fn cut_off(state: &AppState, subject: &str, sessions: &[String], moment: DateTime<Utc>) {
     for sid in sessions {
-        state.revocations.revoke_sid(sid, now.timestamp());
+        state.revocations.revoke_sid(sid, moment.timestamp());
     }
     state
         .revocations
-        .revoke_subject_ms(subject, now.timestamp_millis());
+        .revoke_subject_ms(subject, moment.timestamp_millis());
     state.bearer.cache().remove_subject(subject);
 }
 

@@ -194,7 +194,9 @@ pub async fn after_commit(
     let Some(id) = approval.target.strip_prefix("user:") else {
         return Ok(None);
     };
-    sessions::cut_off(state, id, &[]);
+    // The moment the store recorded: the decision's, in the same transaction.
+    let moment = approval.decided_at.unwrap_or_else(|| state.clock.now());
+    sessions::cut_off(state, id, &[], moment);
     match ResetKind::of(approval) {
         Some(ResetKind::Password) => {
             let actor = approval.decided_by.as_deref().unwrap_or_default();

@@ -6,18 +6,23 @@
 //! already there.
 //!
 //! A directory that receives secrets for someone else to collect (the set-up
-//! pickup directory) is a [`PrivateDir`]: opened without following a symbolic
+//! pickup directory) is a [`PrivateDir`]: its parent is opened, and its last
+//! component (a plain name: never `.` or `..`, so that no trailing `/.` can make
+//! the system resolve a link) is opened relative to it without following a symbolic
 //! link, refused unless it is a directory owned by the gateway's own user, and
 //! every file in it is created relative to that open directory with
 //! `O_NOFOLLOW` and `O_EXCL`, so that swapping the path for a link afterwards
 //! cannot send a secret anywhere else.
 
+use std::ffi::OsStr;
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
-use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
 /// Mode of a directory only its owner may enter.
 pub const PRIVATE_DIR: u32 = 0o700;
@@ -67,6 +72,12 @@ pub enum DirError {
         /// The path refused.
         path: PathBuf,
     },
+    /// The path ends in `.` or `..` (or is `/`) rather than in the directory's own name.
+    #[error("`{}` must end in the directory's own name, not `.` or `..`", .path.display())]
+    NotPlainName {
+        /// The path refused.
+        path: PathBuf,
+    },
     /// The directory belongs to another user than the one the gateway runs as.
     #[error("`{}` belongs to uid {owner}, not to the gateway's uid {expected}", .path.display())]
     WrongOwner {
@@ -104,10 +115,14 @@ impl PrivateDir {
             path: path.to_owned(),
             source,
         };
+        let (parent, name) = split_last(path)?;
         create_missing(path).map_err(io_error)?;
-        refuse_link(path)?;
+        let parent_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let parent = rustix::fs::open(parent, parent_flags, Mode::empty())
+            .map_err(|errno| io_error(errno.into()))?;
+        refuse_link(path, &parent, name)?;
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let handle = match rustix::fs::open(path, flags, Mode::empty()) {
+        let handle = match rustix::fs::openat(&parent, name, flags, Mode::empty()) {
             Ok(fd) => File::from(fd),
             Err(rustix::io::Errno::LOOP) => return Err(symlink(path)),
             Err(rustix::io::Errno::NOTDIR) => return Err(not_directory(path)),
@@ -164,16 +179,48 @@ fn create_missing(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Refuses `path` when it is a symbolic link or not a directory, naming which.
-fn refuse_link(path: &Path) -> Result<(), DirError> {
-    let metadata = fs::symlink_metadata(path).map_err(|source| DirError::Io {
-        path: path.to_owned(),
-        source,
+/// `path` as its parent directory and its last component, which must be a plain name
+/// (trailing slashes aside): one ending in `.` or `..` would have a link followed.
+fn split_last(path: &Path) -> Result<(&Path, &OsStr), DirError> {
+    let whole = path.as_os_str().as_bytes();
+    // Trailing slashes name the same directory; what precedes them is examined.
+    let kept = whole
+        .iter()
+        .rposition(|b| *b != b'/')
+        .map_or(1, |last| last + 1);
+    let bytes = whole.get(..kept).unwrap_or(whole);
+    let (parent, name) = match bytes.iter().rposition(|b| *b == b'/') {
+        Some(0) => (&b"/"[..], bytes.get(1..).unwrap_or_default()),
+        Some(at) => (
+            bytes.get(..at).unwrap_or_default(),
+            bytes.get(at + 1..).unwrap_or_default(),
+        ),
+        None => (&b"."[..], bytes),
+    };
+    if matches!(name, b"" | b"." | b"..") {
+        return Err(DirError::NotPlainName {
+            path: path.to_owned(),
+        });
+    }
+    Ok((
+        Path::new(OsStr::from_bytes(parent)),
+        OsStr::from_bytes(name),
+    ))
+}
+
+/// Refuses `name` in `parent` (that is, `path`) when it is a symbolic link or not a
+/// directory, naming which; the link itself is examined, never what it points to.
+fn refuse_link(path: &Path, parent: &OwnedFd, name: &OsStr) -> Result<(), DirError> {
+    let stat = rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW).map_err(|errno| {
+        DirError::Io {
+            path: path.to_owned(),
+            source: errno.into(),
+        }
     })?;
-    match metadata.file_type() {
-        kind if kind.is_symlink() => Err(symlink(path)),
-        kind if !kind.is_dir() => Err(not_directory(path)),
-        _ => Ok(()),
+    match FileType::from_raw_mode(stat.st_mode) {
+        FileType::Symlink => Err(symlink(path)),
+        FileType::Directory => Ok(()),
+        _ => Err(not_directory(path)),
     }
 }
 
@@ -291,6 +338,59 @@ mod tests {
         assert!(matches!(error, DirError::Symlink { .. }), "{error}");
         assert!(error.to_string().contains(&link.display().to_string()));
         assert_eq!(mode_of(&target).unwrap(), 0o755);
+    }
+
+    #[test]
+    fn a_symbolic_link_is_refused_even_behind_a_trailing_slash_or_dot() {
+        let temp = tempfile::tempdir().unwrap();
+        let target = temp.path().join("elsewhere");
+        fs::create_dir(&target).unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o755)).unwrap();
+        let link = temp.path().join("pickup");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+
+        let slash = format!("{}/", link.display());
+        let error = PrivateDir::open(Path::new(&slash)).unwrap_err();
+        assert!(
+            matches!(error, DirError::Symlink { .. }),
+            "{slash}: {error}"
+        );
+        for path in [
+            format!("{}/.", link.display()),
+            format!("{}/..", link.display()),
+        ] {
+            let error = PrivateDir::open(Path::new(&path)).unwrap_err();
+            assert!(
+                matches!(error, DirError::NotPlainName { .. }),
+                "{path}: {error}"
+            );
+            assert!(error.to_string().contains(&path), "{error}");
+        }
+        assert!(
+            fs::read_dir(&target).unwrap().next().is_none(),
+            "nothing made there"
+        );
+        assert_eq!(
+            mode_of(&target).unwrap(),
+            0o755,
+            "the link's target is left alone"
+        );
+    }
+
+    #[test]
+    fn a_path_is_split_into_its_parent_and_its_plain_last_name() {
+        let temp = tempfile::tempdir().unwrap();
+        let pickup = temp.path().join("pickup");
+        let (parent, name) = split_last(&pickup).unwrap();
+        assert_eq!(parent, temp.path());
+        assert_eq!(name, "pickup");
+        let (parent, name) = split_last(Path::new("pickup")).unwrap();
+        assert_eq!((parent, name), (Path::new("."), OsStr::new("pickup")));
+        let (parent, name) = split_last(Path::new("/pickup")).unwrap();
+        assert_eq!((parent, name), (Path::new("/"), OsStr::new("pickup")));
+        let (parent, name) = split_last(Path::new("/srv/pickup//")).unwrap();
+        assert_eq!((parent, name), (Path::new("/srv"), OsStr::new("pickup")));
+        assert!(split_last(Path::new("/")).is_err());
     }
 
     #[test]

@@ -91,6 +91,13 @@ async fn an_accepted_outside_token_is_described_with_its_own_claims_and_mapped_r
 async fn an_outside_token_for_another_audience_is_only_inactive() {
     let provider = OidcProvider::start(&["desk-auditors"]).await;
     let gw = gateway_with(&provider, None).await;
+    let good = provider.token(AUDIENCE).await;
+    assert_eq!(
+        introspect(&gw, &good).await["active"],
+        true,
+        "our audience is active"
+    );
+
     let token = provider.token("https://elsewhere.test/api").await;
     assert_eq!(introspect(&gw, &token).await, inactive());
 }
@@ -100,6 +107,15 @@ async fn an_outside_token_without_mfa_where_it_is_required_is_only_inactive() {
     let provider = OidcProvider::start_with(&["desk-auditors"], &json!({})).await;
     let gw = gateway_with(&provider, None).await;
     let token = provider.token(AUDIENCE).await;
+    let mut with_mfa = claims_of(&token);
+    with_mfa.insert("amr".to_owned(), json!(["pwd", "otp"]));
+    let good = provider.forge(&Value::Object(with_mfa));
+    assert_eq!(
+        introspect(&gw, &good).await["active"],
+        true,
+        "the same token with MFA is"
+    );
+
     gw.api()
         .get("/v1/kill-switch", Some(&token))
         .await
@@ -169,4 +185,47 @@ async fn a_linked_outside_token_names_its_person_until_that_person_is_cut_off() 
         .await
         .assert_problem(401, "auth.invalid_token");
     assert_eq!(introspect(&gw, &token).await, inactive());
+}
+
+#[tokio::test]
+async fn a_client_failing_authentication_at_introspection_is_refused_and_audited() {
+    let gw = TestGateway::start().await;
+    let client = gw.add_client(&[Role::Auditor], &[]).await;
+    let api = gw.api();
+    let wrong = "not-the-secret-of-this-client";
+    for (id, secret) in [(client.id.as_str(), wrong), ("no-such-client", wrong)] {
+        let request = api
+            .http()
+            .post(api.url("/oauth/introspect"))
+            .basic_auth(id, Some(secret))
+            .form(&[("token", "a.b.c")]);
+        let answer = Answer::of(request).await;
+        assert_eq!(answer.status, 401, "{}", answer.text);
+        let body: Value = serde_json::from_str(&answer.text).unwrap();
+        assert_eq!(body["error"], "invalid_client");
+    }
+
+    let refused: Vec<_> = gw
+        .audit_events()
+        .await
+        .into_iter()
+        .filter(|event| event.action == "auth.token.introspection_refused")
+        .collect();
+    let seen: Vec<(&str, &Value)> = refused
+        .iter()
+        .map(|event| (event.actor.as_str(), &event.details["reason"]))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (client.id.as_str(), &json!("wrong_secret")),
+            ("anonymous", &json!("unknown_client"))
+        ]
+    );
+    for event in &refused {
+        assert!(
+            !event.details.to_string().contains(wrong),
+            "no secret is audited"
+        );
+    }
 }

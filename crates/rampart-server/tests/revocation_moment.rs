@@ -15,6 +15,7 @@ use std::time::Duration as StdDuration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
 use rampart_core::Role;
 use rampart_testkit::TestGateway;
 use rampart_testkit::forge::{Forge, claims_of};
@@ -59,6 +60,129 @@ async fn reduce_while_writer_is_held(gw: &TestGateway, admin: &str, person: &Tes
     let (held_result, answer) = tokio::join!(holder, reduce);
     held_result.unwrap();
     answer.assert_json(200);
+}
+
+/// How far the test moves the gateway's clock while the revoking request waits.
+const WAITED: Duration = Duration::seconds(90);
+
+/// Sends `method` `path` (with `body`) while the test holds the store's writer; moves
+/// the gateway's clock by [`WAITED`] during the wait, and answers the clock's time
+/// just before the writer was released, with the request's status.
+async fn revoke_across_a_clock_step(
+    gw: &TestGateway,
+    admin: &str,
+    method: reqwest::Method,
+    path: String,
+    body: Option<Value>,
+) -> (DateTime<Utc>, u16) {
+    let (held, is_held) = tokio::sync::oneshot::channel();
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    let holder = gw.in_store(move |store| async move {
+        let tx = store.begin().await?;
+        let _ = held.send(());
+        let _ = released.await;
+        tx.commit().await
+    });
+    let revoke = async {
+        is_held.await.unwrap();
+        let mut request = gw.api().request(method, &path, Some(admin));
+        if let Some(body) = &body {
+            request = request.json(body);
+        }
+        let answer = tokio::spawn(rampart_testkit::api::Answer::of(request));
+        tokio::time::sleep(StdDuration::from_millis(400)).await;
+        gw.clock().advance(WAITED);
+        let released_at = gw.clock().now();
+        release.send(()).unwrap();
+        (released_at, answer.await.unwrap())
+    };
+    let (held_result, (released_at, answer)) = tokio::join!(holder, revoke);
+    held_result.unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    (released_at, answer.status)
+}
+
+/// Checks, in memory and after a restart, that the moment recorded for `person` is not
+/// before `released_at`, that a token of theirs (shaped as `template`) issued a
+/// millisecond before it is refused, and that one issued after the moment is accepted.
+async fn refused_up_to_the_release(
+    gw: TestGateway,
+    person: &TestUser,
+    template: &str,
+    released_at: DateTime<Utc>,
+) {
+    let id = person.id.clone();
+    let moment = gw
+        .in_store(move |store| async move { store.subject_revoked_at(&id).await })
+        .await
+        .unwrap()
+        .expect("the revocation is recorded");
+    assert!(
+        moment >= released_at,
+        "the moment {moment} is read after the writer was released at {released_at}"
+    );
+    let probes = [
+        released_at.timestamp_millis() - 1,
+        moment.timestamp_millis() + 250,
+    ];
+    let key = gw.signing_key_der().await;
+    let status_of = |gw: &TestGateway, issued_ms: i64, key: Vec<u8>| {
+        let token = issued_at(template, issued_ms, gw.base_url(), &key);
+        let api = gw.api();
+        async move { api.get("/v1/kill-switch", Some(&token)).await.status }
+    };
+    let mut verdicts = Vec::new();
+    for issued_ms in probes {
+        verdicts.push(status_of(&gw, issued_ms, key.clone()).await);
+    }
+    assert_eq!(
+        verdicts,
+        [401, 200],
+        "refused up to the release, accepted after, in memory"
+    );
+    let gw = gw.restart().await;
+    let mut after_restart = Vec::new();
+    for issued_ms in probes {
+        after_restart.push(status_of(&gw, issued_ms, key.clone()).await);
+    }
+    assert_eq!(
+        after_restart,
+        [401, 200],
+        "the restarted gateway refuses the same tokens"
+    );
+}
+
+#[tokio::test]
+async fn an_access_change_waiting_for_the_writer_cuts_off_tokens_issued_while_it_waited() {
+    let gw = TestGateway::start().await;
+    let admin = admin_token(&gw).await;
+    let person = gw
+        .add_user(&[Role::Auditor, Role::Trader], &[], Setup::READY)
+        .await;
+    let path = format!("/v1/users/{}", person.id);
+    let body = json!({ "roles": ["auditor"] });
+    let (released_at, _) =
+        revoke_across_a_clock_step(&gw, &admin, reqwest::Method::PATCH, path, Some(body)).await;
+    let (template, _) = gw.login(&person).await;
+    refused_up_to_the_release(gw, &person, &template, released_at).await;
+}
+
+#[tokio::test]
+async fn a_reset_waiting_for_the_writer_cuts_off_tokens_issued_while_it_waited() {
+    let gw = TestGateway::start().await;
+    let admin = admin_token(&gw).await;
+    let person = gw.add_user(&[Role::Auditor], &[], Setup::READY).await;
+    let path = format!("/v1/users/{}/reset-mfa", person.id);
+    let (released_at, _) =
+        revoke_across_a_clock_step(&gw, &admin, reqwest::Method::POST, path, None).await;
+    // The person must enrol again, so their tokens take the shape of a bystander's.
+    let bystander = gw.add_user(&[Role::Auditor], &[], Setup::READY).await;
+    let (theirs, _) = gw.login(&bystander).await;
+    let key = gw.signing_key_der().await;
+    let template = Forge::from_token(&theirs)
+        .claim("sub", Value::from(person.id.clone()))
+        .sign_eddsa(&key);
+    refused_up_to_the_release(gw, &person, &template, released_at).await;
 }
 
 /// `template` re-signed as issued at `issued_ms` (its `jti` carries the milliseconds)

@@ -29,7 +29,6 @@ mod config;
 mod fetch;
 mod verify;
 
-pub use config::default_true;
 pub use config::{
     DEFAULT_LEEWAY_SECONDS, DEFAULT_REFETCH_SECONDS, TrustedIssuerConfig,
     grants_unlinked_privileged, needs_link,

@@ -11,14 +11,13 @@
 //! check may fetch an outside issuer's keys: it runs before any write, never
 //! while the store's writer is held.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rampart_auth::oidc::ExternalIdentity;
 use rampart_auth::refresh::is_well_formed;
 use rampart_auth::{VerifiedClaims, hash_refresh_token};
 use rampart_core::PrincipalKind;
 use serde_json::{Map, Value, json};
 
-use crate::authn::{self, Bearer, Refused};
+use crate::authn::{self, Bearer, Claims, Refused};
 use crate::routes::oauth_session::MAX_TOKEN;
 use crate::state::AppState;
 
@@ -31,19 +30,21 @@ pub async fn describe(state: &AppState, token: &str) -> Value {
     if is_well_formed(token) {
         return describe_refresh(state, token).await.unwrap_or(inactive);
     }
-    let bearer = match authn::check(state, token).await {
-        Ok(bearer) => bearer,
+    let checked = match authn::check(state, token).await {
+        Ok(checked) => checked,
         Err(Refused::Token(reason)) => {
             tracing::debug!(reason, "introspected token is not active");
             return inactive;
         }
-        Err(Refused::Unchecked(_)) => return inactive,
+        Err(error @ Refused::Unchecked(_)) => {
+            tracing::warn!(%error, "introspected token could not be checked");
+            return inactive;
+        }
     };
-    let view = match bearer.external {
-        true => outside_view(&bearer, token),
-        false => own_view(state, token),
-    };
-    view.unwrap_or(inactive)
+    match &checked.claims {
+        Claims::Own(claims) => access_view(state, claims),
+        Claims::Outside(identity) => outside_view(&checked.bearer, identity),
+    }
 }
 
 async fn describe_refresh(state: &AppState, token: &str) -> Option<Value> {
@@ -69,14 +70,6 @@ async fn describe_refresh(state: &AppState, token: &str) -> Option<Value> {
         "iat": family.created_at.timestamp(),
         "iss": state.issuer_url,
     }))
-}
-
-/// One of our access tokens, accepted by the bearer check, with its claims.
-///
-/// The claims come from the verified-token cache the check has just filled.
-fn own_view(state: &AppState, token: &str) -> Option<Value> {
-    let claims = state.bearer.verify(token, state.clock.now_unix()).ok()?;
-    Some(access_view(state, &claims))
 }
 
 /// An active access token as RFC 7662 describes it; a person's restricted token
@@ -108,21 +101,26 @@ fn access_view(state: &AppState, claims: &VerifiedClaims) -> Value {
 
 /// A trusted issuer's access token that the bearer check accepted.
 ///
-/// `iss`, `sub`, `aud`, `iat` and `jti` are the token's own, read from the claims
-/// whose signature the check has just verified; the roles and accounts are the
-/// ones they map to here (for a linked person, what both sides grant), given as
-/// `scope` too, and `linked_subject` names the local person it is linked to.
-fn outside_view(bearer: &Bearer, token: &str) -> Option<Value> {
-    let claims = verified_claims(token)?;
+/// `iss`, `sub`, `aud`, `iat` and `jti` are the token's own, as the check's
+/// verification read them; the roles and accounts are the ones they map to here
+/// (for a linked person, what both sides grant), given as `scope` too, and
+/// `linked_subject` names the local person it is linked to.
+fn outside_view(bearer: &Bearer, identity: &ExternalIdentity) -> Value {
     let principal = &bearer.principal;
     let scope: Vec<&str> = principal.roles.iter().map(|role| role.as_str()).collect();
     let mut view = Map::new();
     view.insert("active".into(), json!(true));
     view.insert("token_type".into(), json!("Bearer"));
-    for name in ["iss", "sub", "aud", "iat", "jti"] {
-        if let Some(value) = claims.get(name) {
-            view.insert(name.into(), value.clone());
-        }
+    view.insert("iss".into(), json!(identity.issuer));
+    view.insert("sub".into(), json!(identity.subject));
+    if !identity.audience.is_null() {
+        view.insert("aud".into(), identity.audience.clone());
+    }
+    if let Some(iat) = identity.issued_at {
+        view.insert("iat".into(), json!(iat));
+    }
+    if let Some(jti) = &identity.jti {
+        view.insert("jti".into(), json!(jti));
     }
     view.insert("exp".into(), json!(bearer.expires_at));
     view.insert("scope".into(), json!(scope.join(" ")));
@@ -131,35 +129,5 @@ fn outside_view(bearer: &Bearer, token: &str) -> Option<Value> {
     if bearer.linked {
         view.insert("linked_subject".into(), json!(principal.id));
     }
-    Some(Value::Object(view))
-}
-
-/// The claims of a compact JWT whose signature has already been verified.
-fn verified_claims(token: &str) -> Option<Map<String, Value>> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    match serde_json::from_slice(&bytes).ok()? {
-        Value::Object(claims) => Some(claims),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_claims_of_a_compact_token_are_read_from_its_second_segment() {
-        let payload = URL_SAFE_NO_PAD.encode(br#"{"sub":"alice","iat":7}"#);
-        let claims = verified_claims(&format!("e30.{payload}.c2ln")).unwrap();
-        assert_eq!(claims["sub"], "alice");
-        assert_eq!(claims["iat"], 7);
-    }
-
-    #[test]
-    fn a_token_whose_claims_are_not_an_object_has_none() {
-        let payload = URL_SAFE_NO_PAD.encode(b"[1,2]");
-        assert!(verified_claims(&format!("e30.{payload}.c2ln")).is_none());
-        assert!(verified_claims("not-a-token").is_none());
-    }
+    Value::Object(view)
 }

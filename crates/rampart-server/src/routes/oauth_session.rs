@@ -11,8 +11,10 @@
 //! endpoint: a secret (Basic or in the body) or `private_key_jwt` (RFC 7523).
 //! Every refused revocation (bad client authentication, a token of another
 //! client, a client's token without its client) leaves an
-//! `auth.token.revocation_refused` event naming why. Introspection requires
-//! client authentication and answers `{"active": false}` for anything not valid now;
+//! `auth.token.revocation_refused` event naming why; a refused client
+//! authentication at introspection leaves an `auth.token.introspection_refused`
+//! one. Introspection requires client authentication and answers
+//! `{"active": false}` for anything not valid now;
 //! what it says of a token, ours or a trusted issuer's, is `routes::introspection`.
 
 use std::collections::BTreeMap;
@@ -43,6 +45,9 @@ pub(crate) const MAX_TOKEN: usize = 16 * 1024;
 
 /// The audit action of a refused revocation request.
 pub const TOKEN_REVOCATION_REFUSED: &str = "auth.token.revocation_refused";
+
+/// The audit action of an introspection request refused for its client authentication.
+pub const TOKEN_INTROSPECTION_REFUSED: &str = "auth.token.introspection_refused";
 
 /// The RFC 8414 metadata, with the grants, methods and endpoints of this module.
 pub fn metadata(issuer: &str) -> Value {
@@ -229,11 +234,14 @@ pub async fn introspect(
     };
     let presented = match credentials(&headers, &form) {
         Ok(presented) => presented,
-        Err(error) => return error.into_response(),
+        Err(error) => {
+            let refusal = (error, ANONYMOUS.to_owned(), "credentials");
+            return refuse_introspection(&state, refusal).await;
+        }
     };
     let client = match authenticate(&state, &presented).await {
         Ok(client) => client,
-        Err((error, _, _)) => return error.into_response(),
+        Err(refusal) => return refuse_introspection(&state, refusal).await,
     };
     let token = form.get("token").map(String::as_str).unwrap_or_default();
     let answer = introspection::describe(&state, token).await;
@@ -247,6 +255,22 @@ pub async fn introspect(
     .details(json!({ "active": active }));
     audit::append_or_log(&state.store, event).await;
     no_cache((StatusCode::OK, Json(answer)))
+}
+
+/// Records an introspection refused for its client authentication (unless the
+/// gateway failed) and answers it; the event names the client, if known, never a secret.
+async fn refuse_introspection(state: &AppState, (error, actor, reason): Refusal) -> Response {
+    if !matches!(error, OAuthError::ServerError) {
+        let event = audit::event(
+            &actor,
+            TOKEN_INTROSPECTION_REFUSED,
+            "gateway",
+            Outcome::Denied,
+        )
+        .details(json!({ "reason": reason }));
+        audit::append_or_log(&state.store, event).await;
+    }
+    error.into_response()
 }
 
 /// A refused revocation: the answer, the audited reason and the audit target.
@@ -313,7 +337,7 @@ async fn revocable(state: &AppState, token: &str) -> Result<Option<Revocable>, O
 async fn access_token(state: &AppState, token: &str) -> Option<AccessToken> {
     let now = state.clock.now_unix();
     if let Some(oidc) = crate::oidc::issuer_of(state, token) {
-        let bearer = crate::oidc::verify(state, oidc, token, now).await.ok()?;
+        let (bearer, _) = crate::oidc::verify(state, oidc, token, now).await.ok()?;
         return Some(AccessToken {
             subject: bearer.principal.id,
             is_client: false,

@@ -181,26 +181,22 @@ pub async fn revoke_session(
     Ok(revoked)
 }
 
-/// Cuts off every access token and session of `subject` issued up to now, inside `tx`.
+/// Refuses in memory, once its revocation is durable, every token of `subject` up
+/// to the moment the store recorded, and every token of its ended `sessions`.
 ///
-/// Recorded in the store, so that a restart keeps refusing them, and refused
-/// in memory at once. Returns the sessions it ended.
-pub async fn revoke_subject(
-    state: &AppState,
-    tx: &mut WriteTx<'_>,
-    subject: &str,
-    reason: &str,
-) -> Result<Vec<String>, StoreError> {
-    // INVARIANT: `tx` holds the writer, so no token of `subject` can be issued
-    // through the store between this moment and the commit; the store and the
-    // list in memory get this one moment, so they refuse exactly the same tokens.
-    let moment = state.clock.now();
-    let ended = tx
-        .revoke_refresh_families_of(subject, reason, moment)
-        .await?;
-    tx.revoke_subject(subject, reason, moment).await?;
-    cut_off(state, subject, &ended, moment);
-    Ok(ended)
+/// The moment is read back from the store, which is what a restart loads, so
+/// memory and a restarted gateway refuse exactly the same tokens. Should the read
+/// fail, the clock's time now (after the commit, so not earlier) is used instead.
+pub async fn cut_off_recorded(state: &AppState, subject: &str, sessions: &[String]) {
+    let moment = match state.store.subject_revoked_at(subject).await {
+        Ok(Some(moment)) => moment,
+        Ok(None) => state.clock.now(),
+        Err(error) => {
+            tracing::warn!(%error, "revocation moment unreadable; cutting off at the time now");
+            state.clock.now()
+        }
+    };
+    cut_off(state, subject, sessions, moment);
 }
 
 /// Refuses in memory the tokens of `subject` issued at or before `moment`, and

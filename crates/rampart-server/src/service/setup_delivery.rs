@@ -6,8 +6,9 @@
 //! temporary file, synced, then renamed) with mode 0600 in a directory of
 //! mode 0700, one file per token, for the firm's mail system or help desk to
 //! hand over. The pickup directory is a [`PrivateDir`]: a symbolic link, a
-//! non-directory or a directory of another user is refused, naming the path,
-//! and no file is ever created through a link.
+//! non-directory or a directory of another user is refused, and no file is ever
+//! created through a link. The log and the audit event name the path and the
+//! uids; the API answer gives only [`DeliveryError::public_detail`].
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -49,6 +50,20 @@ pub enum DeliveryError {
     /// The mail could not be sent.
     #[error(transparent)]
     Mail(#[from] MailError),
+}
+
+impl DeliveryError {
+    /// What an API answer may say of this failure: no path, uid or relay detail,
+    /// which stay in the log and the audit event.
+    pub fn public_detail(&self) -> &'static str {
+        match self {
+            DeliveryError::Pickup(_) => "the pickup file could not be written",
+            DeliveryError::PickupDir(_) => {
+                "the pickup directory is not one the gateway may trust with a token"
+            }
+            DeliveryError::Mail(_) => "the mail could not be sent",
+        }
+    }
 }
 
 /// The configured way set-up tokens reach their person.

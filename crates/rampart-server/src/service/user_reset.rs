@@ -194,9 +194,8 @@ pub async fn after_commit(
     let Some(id) = approval.target.strip_prefix("user:") else {
         return Ok(None);
     };
-    // The moment the store recorded: the decision's, in the same transaction.
-    let moment = approval.decided_at.unwrap_or_else(|| state.clock.now());
-    sessions::cut_off(state, id, &[], moment);
+    // The moment the store recorded under the writer, read back as a restart would.
+    sessions::cut_off_recorded(state, id, &[]).await;
     match ResetKind::of(approval) {
         Some(ResetKind::Password) => {
             let actor = approval.decided_by.as_deref().unwrap_or_default();

@@ -150,11 +150,7 @@ impl Keyring {
 
     /// Signs a token for `principal` with the key current at `now_unix`.
     pub fn issue(&self, principal: &Principal, now_unix: i64) -> Result<IssuedToken, TokenError> {
-        let ring = self.snapshot();
-        let signer = current_index(&ring.entries, now_unix)
-            .and_then(|index| ring.entries.get(index))
-            .ok_or(TokenError::InvalidKeys("no key signs yet"))?;
-        signer.issuer.issue(principal, now_unix)
+        self.with_signer(now_unix, |issuer| issuer.issue(principal, now_unix))
     }
 
     /// Signs a person's token at `now_ms` (Unix milliseconds, recorded in its `jti`)
@@ -165,29 +161,9 @@ impl Keyring {
         session: &Session,
         now_ms: i64,
     ) -> Result<IssuedToken, TokenError> {
-        let ring = self.snapshot();
-        let signer = current_index(&ring.entries, now_ms.div_euclid(1000))
-            .and_then(|index| ring.entries.get(index))
-            .ok_or(TokenError::InvalidKeys("no key signs yet"))?;
-        signer
-            .issuer
-            .issue_for_session_ms(principal, session, now_ms)
-    }
-
-    /// Signs a person's token for `principal` in `session` with the key current at `now_unix`.
-    pub fn issue_for_session(
-        &self,
-        principal: &Principal,
-        session: &Session,
-        now_unix: i64,
-    ) -> Result<IssuedToken, TokenError> {
-        let ring = self.snapshot();
-        let signer = current_index(&ring.entries, now_unix)
-            .and_then(|index| ring.entries.get(index))
-            .ok_or(TokenError::InvalidKeys("no key signs yet"))?;
-        signer
-            .issuer
-            .issue_for_session(principal, session, now_unix)
+        self.with_signer(now_ms.div_euclid(1000), |issuer| {
+            issuer.issue_for_session_ms(principal, session, now_ms)
+        })
     }
 
     /// The largest token accepted, in bytes.
@@ -247,6 +223,19 @@ impl Keyring {
             .read()
             .unwrap_or_else(|poison| poison.into_inner())
             .clone()
+    }
+
+    /// Runs `sign` with the issuer of the key current at `now_unix`.
+    fn with_signer<T>(
+        &self,
+        now_unix: i64,
+        sign: impl FnOnce(&TokenIssuer) -> Result<T, TokenError>,
+    ) -> Result<T, TokenError> {
+        let ring = self.snapshot();
+        let signer = current_index(&ring.entries, now_unix)
+            .and_then(|index| ring.entries.get(index))
+            .ok_or(TokenError::InvalidKeys("no key signs yet"))?;
+        sign(&signer.issuer)
     }
 
     fn statuses_of(&self, ring: &Ring, now: i64) -> Vec<KeyStatus> {

@@ -30,6 +30,7 @@ pub mod recovery;
 pub mod refresh;
 pub mod revocation;
 pub mod secret;
+pub mod serde_defaults;
 pub mod token;
 pub mod totp;
 

@@ -6,13 +6,15 @@
 //! Tokens go through the verified-token cache, and a revoked token, session or
 //! a disabled user or client is refused on every request, cached or not. A
 //! person's restricted token (no second factor yet) only reaches the sign-in
-//! set-up routes, which take [`Bearer`].
+//! set-up routes, which take [`Bearer`]. Introspection asks the same question
+//! through `check`, so that it calls active exactly the tokens let through here.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use rampart_audit::{Outcome, action};
-use rampart_auth::{IsRevoked, TokenError};
+use rampart_auth::oidc::ExternalIdentity;
+use rampart_auth::{IsRevoked, TokenError, VerifiedClaims};
 use rampart_core::{AccountId, Principal, PrincipalKind, RoleSet};
 use serde_json::json;
 
@@ -91,26 +93,74 @@ impl FromRequestParts<AppState> for Bearer {
             Some(_) => return Err(reject(state, "not_bearer", ApiError::InvalidToken).await),
         };
 
-        let bearer = match verify(state, token).await {
-            Ok(bearer) => bearer,
-            Err(reason) => return Err(reject(state, reason, refusal(reason)).await),
+        let bearer = match check(state, token).await {
+            Ok(checked) => checked.bearer,
+            Err(Refused::Token(reason)) => {
+                return Err(reject(state, reason, refusal(reason)).await);
+            }
+            Err(Refused::Unchecked(error)) => return Err(error),
         };
-        if let Some(reason) = revoked(state, &bearer).await? {
-            return Err(reject(state, reason, ApiError::InvalidToken).await);
-        }
         record_principal(&bearer.principal.id);
         Ok(bearer)
     }
 }
 
+/// Why [`check`] did not accept a token.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Refused {
+    /// The token is refused, for the secret-free reason given.
+    #[error("the token is refused: {0}")]
+    Token(&'static str),
+    /// The store could not be asked whether the subject still holds the token's access.
+    #[error("the token's subject could not be checked: {0}")]
+    Unchecked(ApiError),
+}
+
+/// The verified claims behind a [`Bearer`]: ours, or what a trusted issuer vouched for.
+#[derive(Debug, Clone)]
+pub(crate) enum Claims {
+    /// One of this gateway's tokens.
+    Own(Box<VerifiedClaims>),
+    /// A trusted outside issuer's token, as its verification read it.
+    Outside(Box<ExternalIdentity>),
+}
+
+/// A token [`check`] accepted: who it speaks for, and the claims that say so.
+#[derive(Debug, Clone)]
+pub(crate) struct Checked {
+    /// What the request runs as.
+    pub bearer: Bearer,
+    /// The claims verified on the way.
+    pub claims: Claims,
+}
+
+/// Everything the bearer extractor checks of `token`, with nothing recorded: the
+/// signature and claims (ours through the cache, or a trusted issuer's), then
+/// revocation and whether its subject still holds what it claims.
+///
+/// Introspection answers with exactly this, so that it calls active precisely the
+/// tokens a request would be let through with, and describes them from the claims
+/// verified here. A trusted issuer's keys may be fetched here: never call it while
+/// holding the store's writer.
+pub(crate) async fn check(state: &AppState, token: &str) -> Result<Checked, Refused> {
+    let checked = verify(state, token).await.map_err(Refused::Token)?;
+    match revoked(state, &checked.bearer).await {
+        Ok(None) => Ok(checked),
+        Ok(Some(reason)) => Err(Refused::Token(reason)),
+        Err(error) => Err(Refused::Unchecked(error)),
+    }
+}
+
 /// Verifies a token of this gateway (through the cache) or of a trusted outside issuer.
-async fn verify(state: &AppState, token: &str) -> Result<Bearer, &'static str> {
+async fn verify(state: &AppState, token: &str) -> Result<Checked, &'static str> {
     let now = state.clock.now_unix();
     if let Some(oidc) = crate::oidc::issuer_of(state, token) {
-        return crate::oidc::verify(state, oidc, token, now).await;
+        let (bearer, identity) = crate::oidc::verify(state, oidc, token, now).await?;
+        let claims = Claims::Outside(Box::new(identity));
+        return Ok(Checked { bearer, claims });
     }
     let claims = state.bearer.verify(token, now).map_err(|e| kind_of(&e))?;
-    Ok(Bearer {
+    let bearer = Bearer {
         principal: claims.principal(),
         jti: claims.jti().to_owned(),
         sid: claims.sid().map(str::to_owned),
@@ -118,7 +168,9 @@ async fn verify(state: &AppState, token: &str) -> Result<Bearer, &'static str> {
         expires_at: claims.expires_at(),
         external: false,
         linked: false,
-    })
+    };
+    let claims = Claims::Own(Box::new(claims));
+    Ok(Checked { bearer, claims })
 }
 
 /// The answer to a refused token: a token that lacks only MFA says so, so that the

@@ -137,6 +137,9 @@ impl Gateway {
         // Loaded before the data directory is touched: a start bound to fail creates nothing.
         let Inputs { market, authorizer } = inputs::load(&config).await?;
         let mut data = init::create_data_dir(&config).await?;
+        // Moments read under the store's writer follow the gateway's clock.
+        let store_clock = clock.clone();
+        data.store.set_clock(Arc::new(move || store_clock.now()));
         warn_if_development(&data);
         let tls_config = tls::server_config(&data.tls.cert_file, &data.tls.key_file)?;
         let (listener, addr) = bind(config.server.listen)?;

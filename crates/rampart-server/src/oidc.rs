@@ -74,7 +74,7 @@ pub async fn verify(
     oidc: &OidcIssuers,
     token: &str,
     now: i64,
-) -> Result<Bearer, &'static str> {
+) -> Result<(Bearer, ExternalIdentity), &'static str> {
     let identity = oidc.verify_identity(token, now).await.map_err(|error| {
         tracing::info!(%error, "outside token refused");
         match error {
@@ -91,9 +91,9 @@ pub async fn verify(
         .find(|entry| entry.issuer == identity.issuer);
     let (principal, linked) = match entry.filter(|e| e.links()) {
         Some(entry) => (linked_principal(state, entry, &identity).await?, true),
-        None => (identity.principal, false),
+        None => (identity.principal.clone(), false),
     };
-    Ok(Bearer {
+    let bearer = Bearer {
         principal,
         jti: revocation_key,
         sid: None,
@@ -101,7 +101,8 @@ pub async fn verify(
         expires_at: identity.expires_at,
         external: true,
         linked,
-    })
+    };
+    Ok((bearer, identity))
 }
 
 /// The local person behind `identity`, with the access both sides grant.

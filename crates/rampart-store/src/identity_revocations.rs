@@ -6,7 +6,7 @@
 //! purges them, and a later moment for the same subject replaces the earlier one,
 //! so the table holds at most one row per subject ever cut off.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::codec::{self, RowKey};
 use crate::error::StoreError;
@@ -79,15 +79,21 @@ impl WriteTx<'_> {
         text.map(|at| key.time(&at)).transpose()
     }
 
-    /// Records that every token of `subject` issued at or before `at` is refused.
+    /// Records that every token of `subject` issued up to a moment is refused, and
+    /// returns that moment: the later of `at_least` and the store clock's time.
     ///
     /// A later moment replaces an earlier one; an earlier one never moves it back.
     pub async fn revoke_subject(
         &mut self,
         subject: &str,
         reason: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+        at_least: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, StoreError> {
+        // INVARIANT: this transaction holds the writer, so every sign-in committed
+        // before it is committed already and the clock read now follows it; a
+        // moment read before `begin` could precede a sign-in committed meanwhile.
+        // Kept to the microsecond, as stored, so that the moment returned is the one read back.
+        let at = at_least.max(self.now()).trunc_subsecs(6);
         sqlx::query(
             "INSERT INTO revoked_subjects (subject, revoked_at, reason) VALUES (?, ?, ?) \
              ON CONFLICT (subject) DO UPDATE SET revoked_at = excluded.revoked_at, \
@@ -98,6 +104,6 @@ impl WriteTx<'_> {
         .bind(reason)
         .execute(&mut *self.tx)
         .await?;
-        Ok(())
+        Ok(at)
     }
 }

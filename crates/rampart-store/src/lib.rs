@@ -40,6 +40,7 @@ mod risk_limits;
 mod rows;
 mod sessions;
 mod store;
+mod store_clock;
 mod throttle;
 mod tx;
 mod unowned_clients;
@@ -63,6 +64,7 @@ pub use records::{
 pub use risk_limits::{LimitsVersion, NewLimitsVersion};
 pub use sessions::{REUSE_REASON, RefreshFamily, RefreshUse};
 pub use store::{Durability, Store};
+pub use store_clock::ClockFn;
 pub use throttle::{LoginFailures, ThrottleScope};
 pub use tx::WriteTx;
 pub use users::{RecoveryCodeRecord, StoredUser, UserProfile};

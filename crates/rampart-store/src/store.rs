@@ -50,6 +50,8 @@ pub struct Store {
     path: Arc<PathBuf>,
     /// The background WAL checkpoint, stopped on close or when the last clone drops.
     checkpointing: Arc<crate::wal_checkpoint::Checkpointing>,
+    /// The clock read for moments taken under the writer (see `store_clock`).
+    pub(crate) clock: crate::store_clock::StoreClock,
 }
 
 /// The durability settings in force on the writer connection.
@@ -102,6 +104,7 @@ impl Store {
             group,
             path: Arc::new(path.to_owned()),
             checkpointing: Arc::new(checkpointing),
+            clock: crate::store_clock::StoreClock::default(),
         })
     }
 
@@ -110,6 +113,7 @@ impl Store {
         Ok(WriteTx {
             tx: self.group.begin().await?,
             store: PhantomData,
+            clock: self.clock.clone(),
         })
     }
 

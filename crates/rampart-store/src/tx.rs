@@ -30,6 +30,7 @@ use crate::store::Store;
 pub struct WriteTx<'s> {
     pub(crate) tx: Unit,
     pub(crate) store: PhantomData<&'s Store>,
+    pub(crate) clock: crate::store_clock::StoreClock,
 }
 
 impl WriteTx<'_> {

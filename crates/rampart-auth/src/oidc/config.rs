@@ -85,7 +85,7 @@ pub struct TrustedIssuerConfig {
     #[serde(default)]
     pub allow_unlinked_privileged: bool,
     /// Whether a token must show multi-factor authentication (`amr` or `acr`).
-    #[serde(default = "default_true")]
+    #[serde(default = "crate::serde_defaults::default_true")]
     pub require_mfa: bool,
     /// The `amr` values any one of which shows multi-factor authentication; when
     /// absent, `mfa`, or a knowledge method with a second factor ([`crate::amr`]).
@@ -202,10 +202,6 @@ fn is_prefix(prefix: &str) -> bool {
         && prefix
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
-}
-
-fn default_true() -> bool {
-    true
 }
 
 fn default_roles_claim() -> String {

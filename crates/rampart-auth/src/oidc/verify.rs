@@ -46,6 +46,8 @@ pub struct ExternalIdentity {
     pub has_email: bool,
     /// The outside token's `iat`, if it has one, in seconds since the epoch.
     pub issued_at: Option<i64>,
+    /// The outside token's `aud`, as the token states it (a string or an array).
+    pub audience: Value,
 }
 
 impl OidcIssuers {
@@ -153,6 +155,7 @@ impl Issuer {
             email: verified_email(&claims),
             has_email: claims.get("email").is_some(),
             issued_at: integer(&claims, "iat")?,
+            audience: claims.get("aud").cloned().unwrap_or(Value::Null),
         })
     }
 

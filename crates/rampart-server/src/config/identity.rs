@@ -78,7 +78,7 @@ pub struct OidcConfig {
     pub allow_unlinked_privileged: bool,
     /// Whether tokens must show multi-factor authentication (`amr` or `acr`); turn it
     /// off only for an issuer that enforces MFA itself for every token it issues.
-    #[serde(default = "default_true")]
+    #[serde(default = "rampart_auth::serde_defaults::default_true")]
     pub require_mfa: bool,
     /// The `amr` values any one of which shows MFA (RFC 8176); when absent, `mfa`,
     /// or a knowledge method (`pwd`, `pin`) with a second factor (`otp`, `hwk`, ...).
@@ -128,10 +128,6 @@ impl OidcConfig {
             self.allow_unlinked_privileged,
         )
     }
-}
-
-fn default_true() -> bool {
-    true
 }
 
 /// How an outside identity is matched to a local person, so four-eyes sees one person.

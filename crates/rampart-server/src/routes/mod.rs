@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_proofs;
 pub mod audit_schema;
 pub mod auth;
+pub mod introspection;
 pub mod killswitch;
 pub mod limits;
 pub mod oauth;

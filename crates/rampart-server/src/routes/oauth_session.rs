@@ -11,8 +11,11 @@
 //! endpoint: a secret (Basic or in the body) or `private_key_jwt` (RFC 7523).
 //! Every refused revocation (bad client authentication, a token of another
 //! client, a client's token without its client) leaves an
-//! `auth.token.revocation_refused` event naming why. Introspection requires
-//! client authentication and answers `{"active": false}` for anything not valid now.
+//! `auth.token.revocation_refused` event naming why; a refused client
+//! authentication at introspection leaves an `auth.token.introspection_refused`
+//! one. Introspection requires client authentication and answers
+//! `{"active": false}` for anything not valid now;
+//! what it says of a token, ours or a trusted issuer's, is `routes::introspection`.
 
 use std::collections::BTreeMap;
 
@@ -23,25 +26,28 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rampart_audit::Outcome;
+use rampart_auth::hash_refresh_token;
 use rampart_auth::refresh::is_well_formed;
-use rampart_auth::{VerifiedClaims, hash_refresh_token};
 use rampart_core::PrincipalKind;
 use serde_json::{Value, json};
 
 use crate::extract::{from_bytes_rejection, require_media_type};
 use crate::routes::auth::token_body;
 use crate::routes::oauth::{OAuthError, Refusal, authenticate, credentials, parse_form};
-use crate::routes::oauth_assertion;
+use crate::routes::{introspection, oauth_assertion};
 use crate::service::audit::{self, ANONYMOUS};
 use crate::service::identity_action as act;
 use crate::service::sessions::{self, RefreshRefusal};
 use crate::state::AppState;
 
 /// The longest token read by revocation and introspection.
-const MAX_TOKEN: usize = 16 * 1024;
+pub(crate) const MAX_TOKEN: usize = 16 * 1024;
 
 /// The audit action of a refused revocation request.
 pub const TOKEN_REVOCATION_REFUSED: &str = "auth.token.revocation_refused";
+
+/// The audit action of an introspection request refused for its client authentication.
+pub const TOKEN_INTROSPECTION_REFUSED: &str = "auth.token.introspection_refused";
 
 /// The RFC 8414 metadata, with the grants, methods and endpoints of this module.
 pub fn metadata(issuer: &str) -> Value {
@@ -228,14 +234,17 @@ pub async fn introspect(
     };
     let presented = match credentials(&headers, &form) {
         Ok(presented) => presented,
-        Err(error) => return error.into_response(),
+        Err(error) => {
+            let refusal = (error, ANONYMOUS.to_owned(), "credentials");
+            return refuse_introspection(&state, refusal).await;
+        }
     };
     let client = match authenticate(&state, &presented).await {
         Ok(client) => client,
-        Err((error, _, _)) => return error.into_response(),
+        Err(refusal) => return refuse_introspection(&state, refusal).await,
     };
     let token = form.get("token").map(String::as_str).unwrap_or_default();
-    let answer = describe(&state, token).await;
+    let answer = introspection::describe(&state, token).await;
     let active = answer.get("active") == Some(&json!(true));
     let event = audit::event(
         &client.id,
@@ -246,6 +255,22 @@ pub async fn introspect(
     .details(json!({ "active": active }));
     audit::append_or_log(&state.store, event).await;
     no_cache((StatusCode::OK, Json(answer)))
+}
+
+/// Records an introspection refused for its client authentication (unless the
+/// gateway failed) and answers it; the event names the client, if known, never a secret.
+async fn refuse_introspection(state: &AppState, (error, actor, reason): Refusal) -> Response {
+    if !matches!(error, OAuthError::ServerError) {
+        let event = audit::event(
+            &actor,
+            TOKEN_INTROSPECTION_REFUSED,
+            "gateway",
+            Outcome::Denied,
+        )
+        .details(json!({ "reason": reason }));
+        audit::append_or_log(&state.store, event).await;
+    }
+    error.into_response()
 }
 
 /// A refused revocation: the answer, the audited reason and the audit target.
@@ -312,7 +337,7 @@ async fn revocable(state: &AppState, token: &str) -> Result<Option<Revocable>, O
 async fn access_token(state: &AppState, token: &str) -> Option<AccessToken> {
     let now = state.clock.now_unix();
     if let Some(oidc) = crate::oidc::issuer_of(state, token) {
-        let bearer = crate::oidc::verify(state, oidc, token, now).await.ok()?;
+        let (bearer, _) = crate::oidc::verify(state, oidc, token, now).await.ok()?;
         return Some(AccessToken {
             subject: bearer.principal.id,
             is_client: false,
@@ -328,96 +353,6 @@ async fn access_token(state: &AppState, token: &str) -> Option<AccessToken> {
         jti: claims.jti().to_owned(),
         expires_at: claims.expires_at(),
     })
-}
-
-/// The RFC 7662 answer for `token`.
-async fn describe(state: &AppState, token: &str) -> Value {
-    let inactive = json!({ "active": false });
-    if token.is_empty() || token.len() > MAX_TOKEN {
-        return inactive;
-    }
-    if is_well_formed(token) {
-        return describe_refresh(state, token).await.unwrap_or(inactive);
-    }
-    let Ok(claims) = state.bearer.verify(token, state.clock.now_unix()) else {
-        return inactive;
-    };
-    match subject_enabled(state, &claims).await {
-        true => access_view(state, &claims),
-        false => inactive,
-    }
-}
-
-async fn describe_refresh(state: &AppState, token: &str) -> Option<Value> {
-    let hash = hash_refresh_token(token);
-    let (family, current) = state
-        .store
-        .refresh_family_by_hash(hash.as_str())
-        .await
-        .ok()??;
-    if !current || !family.is_active(state.clock.now()) {
-        return None;
-    }
-    let exp = family
-        .idle_expires_at
-        .min(family.absolute_expires_at)
-        .timestamp();
-    Some(json!({
-        "active": true,
-        "token_type": "refresh_token",
-        "sub": family.subject,
-        "sid": family.id,
-        "exp": exp,
-        "iat": family.created_at.timestamp(),
-        "iss": state.issuer_url,
-    }))
-}
-
-async fn subject_enabled(state: &AppState, claims: &VerifiedClaims) -> bool {
-    let principal = claims.principal();
-    match principal.kind {
-        PrincipalKind::User => state
-            .store
-            .user(&principal.id)
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|u| !u.disabled),
-        PrincipalKind::Client => state
-            .store
-            .client(&principal.id)
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|c| !c.disabled),
-    }
-}
-
-/// An active access token as RFC 7662 describes it; a person's restricted token
-/// (password only, good for the set-up routes alone) says so with `scope` = `setup`.
-fn access_view(state: &AppState, claims: &VerifiedClaims) -> Value {
-    let principal = claims.principal();
-    let full = principal.kind != PrincipalKind::User
-        || rampart_auth::amr::shows_mfa(claims.amr().iter().map(String::as_str));
-    let mut view = json!({
-        "active": true,
-        "token_type": "Bearer",
-        "sub": principal.id,
-        "kind": principal.kind,
-        "roles": principal.roles,
-        "accounts": principal.accounts,
-        "jti": claims.jti(),
-        "sid": claims.sid(),
-        "exp": claims.expires_at(),
-        "iat": claims.issued_at(),
-        "iss": state.issuer_url,
-        "aud": state.auth.audience,
-        "amr": claims.amr(),
-    });
-    if !full && let Some(members) = view.as_object_mut() {
-        members.insert("scope".to_owned(), json!("setup"));
-    }
-    view
 }
 
 /// The form parameters of `body`, or the answer refusing it.

@@ -153,7 +153,7 @@ pub async fn patch(
     Ok(match change {
         AccessChange::Applied(applied) => {
             if let Some(ended) = &applied.cut_off {
-                sessions::cut_off(&state, &id, ended);
+                sessions::cut_off_recorded(&state, &id, ended).await;
             }
             (StatusCode::OK, Json(json!({ "user": view(&applied.user) })))
         }
@@ -180,7 +180,7 @@ pub async fn disable(
     let revoked = users::disable(&state.store, &principal.id, &id, now)
         .await
         .map_err(from_user_error)?;
-    let mut answer = cut_off_answer(&state, &id, &revoked);
+    let mut answer = cut_off_answer(&state, &id, &revoked).await;
     answer.insert("disabled".into(), json!(true));
     Ok(Json(Value::Object(answer)).into_response())
 }
@@ -240,7 +240,7 @@ async fn reset(
         }
         ResetOutcome::Applied(applied) => applied,
     };
-    let mut answer = cut_off_answer(state, id, &applied.revoked);
+    let mut answer = cut_off_answer(state, id, &applied.revoked).await;
     answer.insert("reset".into(), json!(kind.as_str()));
     answer.insert("mfa_enrolled".into(), json!(applied.user.has_mfa()));
     if let Some(setup) = applied.setup {
@@ -250,9 +250,10 @@ async fn reset(
     Ok(Json(Value::Object(answer)).into_response())
 }
 
-/// Refuses in memory the tokens of `id` and its ended `sessions`; the answer naming them.
-fn cut_off_answer(state: &AppState, id: &str, sessions: &[String]) -> Map<String, Value> {
-    sessions::cut_off(state, id, sessions);
+/// Refuses in memory the tokens of `id` up to the moment the store recorded and
+/// its ended `sessions`; the answer naming them.
+async fn cut_off_answer(state: &AppState, id: &str, sessions: &[String]) -> Map<String, Value> {
+    sessions::cut_off_recorded(state, id, sessions).await;
     let mut answer = Map::new();
     answer.insert("id".into(), json!(id));
     answer.insert("revoked_sessions".into(), json!(sessions.len()));

@@ -181,34 +181,36 @@ pub async fn revoke_session(
     Ok(revoked)
 }
 
-/// Cuts off every access token and session of `subject` issued up to now, inside `tx`.
+/// Refuses in memory, once its revocation is durable, every token of `subject` up
+/// to the moment the store recorded, and every token of its ended `sessions`.
 ///
-/// Recorded in the store, so that a restart keeps refusing them, and refused
-/// in memory at once. Returns the sessions it ended.
-pub async fn revoke_subject(
-    state: &AppState,
-    tx: &mut WriteTx<'_>,
-    subject: &str,
-    reason: &str,
-) -> Result<Vec<String>, StoreError> {
-    let now = state.clock.now();
-    let ended = tx.revoke_refresh_families_of(subject, reason, now).await?;
-    tx.revoke_subject(subject, reason, now).await?;
-    cut_off(state, subject, &ended);
-    Ok(ended)
+/// The moment is read back from the store, which is what a restart loads, so
+/// memory and a restarted gateway refuse exactly the same tokens. Should the read
+/// fail, the clock's time now (after the commit, so not earlier) is used instead.
+pub async fn cut_off_recorded(state: &AppState, subject: &str, sessions: &[String]) {
+    let moment = match state.store.subject_revoked_at(subject).await {
+        Ok(Some(moment)) => moment,
+        Ok(None) => state.clock.now(),
+        Err(error) => {
+            tracing::warn!(%error, "revocation moment unreadable; cutting off at the time now");
+            state.clock.now()
+        }
+    };
+    cut_off(state, subject, sessions, moment);
 }
 
-/// Refuses in memory, from now on, the tokens of `subject` and its ended `sessions`.
+/// Refuses in memory the tokens of `subject` issued at or before `moment`, and
+/// every token of its ended `sessions`.
 ///
-/// Called once the store records the same, in the request that made the change.
-pub fn cut_off(state: &AppState, subject: &str, sessions: &[String]) {
-    let now = state.clock.now();
+/// Called with the very moment the store recorded for the same revocation, so
+/// that a restart, which loads the store's moment, refuses exactly what this does.
+pub fn cut_off(state: &AppState, subject: &str, sessions: &[String], moment: DateTime<Utc>) {
     for sid in sessions {
-        state.revocations.revoke_sid(sid, now.timestamp());
+        state.revocations.revoke_sid(sid, moment.timestamp());
     }
     state
         .revocations
-        .revoke_subject_ms(subject, now.timestamp_millis());
+        .revoke_subject_ms(subject, moment.timestamp_millis());
     state.bearer.cache().remove_subject(subject);
 }
 

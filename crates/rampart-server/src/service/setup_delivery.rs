@@ -5,10 +5,12 @@
 //! and until when it is good. A pickup file is written atomically (a private
 //! temporary file, synced, then renamed) with mode 0600 in a directory of
 //! mode 0700, one file per token, for the firm's mail system or help desk to
-//! hand over.
+//! hand over. The pickup directory is a [`PrivateDir`]: a symbolic link, a
+//! non-directory or a directory of another user is refused, and no file is ever
+//! created through a link. The log and the audit event name the path and the
+//! uids; the API answer gives only [`DeliveryError::public_detail`].
 
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -18,7 +20,7 @@ use uuid::Uuid;
 
 use crate::config::setup_delivery::DeliveryMethod;
 use crate::config::{Config, ConfigError};
-use crate::files::{PRIVATE_FILE, private_dir};
+use crate::files::{DirError, PRIVATE_FILE, PrivateDir};
 use crate::secrets::GatewaySecrets;
 use crate::service::setup_mail::{MailError, SmtpRelay};
 
@@ -42,9 +44,26 @@ pub enum DeliveryError {
     /// The pickup directory or file could not be written.
     #[error("the pickup file could not be written: {0}")]
     Pickup(#[source] io::Error),
+    /// The pickup directory is not one the gateway may trust with a token.
+    #[error("the pickup directory cannot be used: {0}")]
+    PickupDir(#[from] DirError),
     /// The mail could not be sent.
     #[error(transparent)]
     Mail(#[from] MailError),
+}
+
+impl DeliveryError {
+    /// What an API answer may say of this failure: no path, uid or relay detail,
+    /// which stay in the log and the audit event.
+    pub fn public_detail(&self) -> &'static str {
+        match self {
+            DeliveryError::Pickup(_) => "the pickup file could not be written",
+            DeliveryError::PickupDir(_) => {
+                "the pickup directory is not one the gateway may trust with a token"
+            }
+            DeliveryError::Mail(_) => "the mail could not be sent",
+        }
+    }
 }
 
 /// The configured way set-up tokens reach their person.
@@ -98,9 +117,8 @@ impl SetupDelivery {
         let dir = self.pickup_dir.clone();
         tokio::task::spawn_blocking(move || write_atomically(&dir, &name, contents.as_bytes()))
             .await
-            .map_err(io::Error::other)
+            .map_err(|e| DeliveryError::Pickup(io::Error::other(e)))
             .and_then(|written| written)
-            .map_err(DeliveryError::Pickup)
     }
 }
 
@@ -119,22 +137,21 @@ fn pickup_contents(letter: &SetupLetter<'_>, setup_url: &str) -> zeroize::Zeroiz
     zeroize::Zeroizing::new(format!("{document:#}\n"))
 }
 
-/// Writes `name` in `dir` (created 0700) with mode 0600: a temporary file, synced, renamed.
-fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> io::Result<()> {
-    private_dir(dir)?;
-    let temporary = dir.join(format!(".{name}.partial"));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(PRIVATE_FILE)
-        .open(&temporary)?;
+/// Writes `name` in `dir` (a [`PrivateDir`]) with mode 0600: a temporary file, synced, renamed.
+fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> Result<(), DeliveryError> {
+    let dir = PrivateDir::open(dir)?;
+    let temporary = format!(".{name}.partial");
+    let mut file = dir
+        .create_new(&temporary, PRIVATE_FILE)
+        .map_err(DeliveryError::Pickup)?;
     let written = file.write_all(contents).and_then(|()| file.sync_all());
     if let Err(error) = written {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(error);
+        let _ = dir.remove(&temporary);
+        return Err(DeliveryError::Pickup(error));
     }
-    std::fs::rename(&temporary, dir.join(name))?;
-    std::fs::File::open(dir)?.sync_all()
+    dir.rename(&temporary, name)
+        .and_then(|()| dir.sync())
+        .map_err(DeliveryError::Pickup)
 }
 
 #[cfg(test)]

@@ -99,7 +99,8 @@ async fn withdraw(
     if let Err(error) = recorded.await {
         return internal("setup withdrawal", &error);
     }
-    ApiError::SetupUndelivered(format!("the set-up token could not be delivered: {reason}"))
+    let public = error.public_detail();
+    ApiError::SetupUndelivered(format!("the set-up token could not be delivered: {public}"))
 }
 
 fn expiry(at: &DateTime<Utc>) -> String {

@@ -194,7 +194,8 @@ pub async fn after_commit(
     let Some(id) = approval.target.strip_prefix("user:") else {
         return Ok(None);
     };
-    sessions::cut_off(state, id, &[]);
+    // The moment the store recorded under the writer, read back as a restart would.
+    sessions::cut_off_recorded(state, id, &[]).await;
     match ResetKind::of(approval) {
         Some(ResetKind::Password) => {
             let actor = approval.decided_by.as_deref().unwrap_or_default();

@@ -241,12 +241,7 @@ impl SecretStore for VaultStore {
     }
 
     async fn get_version(&self, name: &str, version: &Version) -> Result<Secret, SecretError> {
-        let number = version
-            .as_number()
-            .ok_or_else(|| SecretError::NoSuchVersion {
-                name: name.to_owned(),
-                what: "such version".into(),
-            })?;
+        let number = crate::numbered::version_number(name, version)?;
         match self.kv {
             KvVersion::V2 => kv2::read_version(self, name, number).await,
             KvVersion::V1 => kv1::read_version(self, name, number).await,

@@ -10,6 +10,7 @@ mod announce;
 mod assemble;
 mod background;
 mod listener;
+mod opened;
 mod running;
 
 use std::net::SocketAddr;
@@ -36,6 +37,7 @@ use announce::{record_started, warn_if_development};
 use assemble::{Parts, build_state};
 use background::Background;
 use listener::bind;
+use opened::Opened;
 
 pub use running::run_until_signal;
 
@@ -114,75 +116,30 @@ impl Gateway {
     }
 
     /// Starts a gateway whose identity decisions read `clock` (tests move it forward).
+    ///
+    /// Every step after the data directory opens runs through `Opened::check`: a failed
+    /// step stops and closes whatever the steps before it opened.
     pub async fn start_with_clock(
         config: Config,
         clock: Clock,
     ) -> Result<RunningGateway, StartError> {
         config.validate()?;
         // Loaded before the data directory is touched: a start bound to fail creates nothing.
-        let Inputs { market, authorizer } = inputs::load(&config).await?;
+        let inputs = inputs::load(&config).await?;
         let mut data = init::create_data_dir(&config).await?;
         warn_if_development(&data);
-        let tls_config = tls::server_config(&data.tls.cert_file, &data.tls.key_file)?;
-        let (listener, addr) = bind(config.server.listen)?;
+        let opened = Opened::new(&data);
+        let tls_config = tls::server_config(&data.tls.cert_file, &data.tls.key_file);
+        let (opened, tls_config) = opened.check(tls_config).await?;
+        let (opened, (listener, addr)) = opened.check(bind(config.server.listen)).await?;
         let issuer_url = issuer_url(&config, addr);
-
-        let (broker, fills_rx) = match paper_broker(&config, market, &data).await {
-            Ok(started) => started,
-            Err(error) => {
-                data.close().await;
-                return Err(error);
-            }
-        };
-        data.secrets.flush_audit().await;
-        let kill_switch = KillSwitchState::load(&data.store).await?;
-        let revocations = sessions::load_revocations(&data.store, clock.now()).await?;
-        let parts = Parts {
-            broker,
-            kill_switch,
-            authorizer,
-            clock,
-            revocations: Arc::new(revocations),
-        };
-        let state = match build_state(&config, &issuer_url, &mut data, parts) {
-            Ok(state) => state,
-            Err(error) => {
-                data.close().await;
-                return Err(error);
-            }
-        };
-
-        let signer = data.checkpoint_signer.clone();
-        let audit_tasks = match AuditTasks::start(&config, &data.root, &state.store, signer).await {
-            Ok(tasks) => tasks,
-            Err(error) => {
-                state.store.close().await;
-                return Err(error.into());
-            }
-        };
-        // Before the replay runs, so that no fill is both seeded and counted live.
-        if let Err(error) = crate::service::start_review::run(&state).await {
-            audit_tasks.stop().await;
-            state.secrets.secrets.close().await;
-            state.store.close().await;
-            return Err(error.into());
-        }
-        let background = Background::spawn(&state, fills_rx);
-        let recovered = match orders::recover_open_orders(&state).await {
-            Ok(recovered) => recovered,
-            Err(error) => {
-                audit_tasks.stop().await;
-                return Err(abandon(&state, background, error.into()).await);
-            }
-        };
-        let started = record_started(&state, &config, addr, &issuer_url, &data, recovered);
-        if let Err(error) = started.await {
-            audit_tasks.stop().await;
-            return Err(abandon(&state, background, error).await);
-        }
-
+        let (opened, state, fills_rx) =
+            open_state(opened, &config, &issuer_url, &mut data, inputs, clock).await?;
+        let (opened, recovered) = launch(opened, &config, &data, &state, fills_rx).await?;
+        let started = record_started(&state, &config, addr, &issuer_url, &data, recovered).await;
+        let (opened, ()) = opened.check(started).await?;
         let (handle, server) = listener::serve(listener, tls_config, &config, &state);
-
+        let (audit_tasks, background) = opened.tasks;
         Ok(RunningGateway {
             addr,
             issuer: issuer_url,
@@ -197,6 +154,59 @@ impl Gateway {
             audit_tasks,
         })
     }
+}
+
+/// Starts the paper broker, loads the kill switch and the revocations, and builds the
+/// state every request handler shares.
+async fn open_state(
+    opened: Opened<()>,
+    config: &Config,
+    issuer_url: &str,
+    data: &mut DataDir,
+    inputs: Inputs,
+    clock: Clock,
+) -> Result<(Opened<()>, AppState, mpsc::Receiver<Fill>), StartError> {
+    let Inputs { market, authorizer } = inputs;
+    let broker = paper_broker(config, market, data).await;
+    let (opened, (broker, fills_rx)) = opened.check(broker).await?;
+    data.secrets.flush_audit().await;
+    let (opened, kill_switch) = opened
+        .check(KillSwitchState::load(&data.store).await)
+        .await?;
+    let revocations = sessions::load_revocations(&data.store, clock.now()).await;
+    let (opened, revocations) = opened.check(revocations).await?;
+    let parts = Parts {
+        broker,
+        kill_switch,
+        authorizer,
+        clock,
+        revocations: Arc::new(revocations),
+    };
+    let (opened, state) = opened
+        .check(build_state(config, issuer_url, data, parts))
+        .await?;
+    Ok((opened, state, fills_rx))
+}
+
+/// Starts the audit tasks, reviews the state left by the last run, spawns the background
+/// tasks and re-submits the open orders; returns how many it re-submitted.
+async fn launch(
+    opened: Opened<()>,
+    config: &Config,
+    data: &DataDir,
+    state: &AppState,
+    fills_rx: mpsc::Receiver<Fill>,
+) -> Result<(Opened<(AuditTasks, Background)>, usize), StartError> {
+    let signer = data.checkpoint_signer.clone();
+    let audit_tasks = AuditTasks::start(config, &data.root, &state.store, signer).await;
+    let (opened, audit_tasks) = opened.check(audit_tasks).await?;
+    let opened = opened.with_audit(audit_tasks);
+    // Before the replay runs, so that no fill is both seeded and counted live.
+    let (opened, ()) = opened
+        .check(crate::service::start_review::run(state).await)
+        .await?;
+    let opened = opened.with_background(Background::spawn(state, fills_rx));
+    opened.check(orders::recover_open_orders(state).await).await
 }
 
 /// The paper broker replaying `market`, holding the broker credential, and the queue of
@@ -214,14 +224,6 @@ async fn paper_broker(
     let broker = PaperBroker::new(market, replay, fills_tx);
     let broker = secrets::broker::attach_credential(broker, config, &data.secrets).await?;
     Ok((Arc::new(broker), fills_rx))
-}
-
-/// Undoes a start that failed after the background tasks were spawned.
-async fn abandon(state: &AppState, background: Background, error: StartError) -> StartError {
-    background.stop().await;
-    state.secrets.secrets.close().await;
-    state.store.close().await;
-    error
 }
 
 /// The `iss` of tokens: configured, else the public URL, else the bound address.

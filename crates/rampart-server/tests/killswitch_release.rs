@@ -90,9 +90,10 @@ impl Room {
         self.propose(token, &body).await
     }
 
-    /// A risk manager assigned none of the engagement's accounts may neither propose nor
-    /// approve its release; `room.risk` proposes it instead. Returns the approval id.
-    async fn outsider_is_refused(&self, outsider: &Person, engagement: &str) -> String {
+    /// Has `room.risk` propose the release of `engagement` once `outsider` (a risk manager
+    /// assigned none of its accounts) is refused the proposal, then checks that `outsider`
+    /// may not approve it either. Returns the id of the pending approval.
+    async fn propose_past_an_outsider(&self, outsider: &Person, engagement: &str) -> String {
         self.propose_release(&outsider.token, engagement)
             .await
             .assert_problem(403, "policy.denied");
@@ -303,7 +304,7 @@ async fn an_account_scoped_release_is_proposed_and_approved_only_by_its_risk_man
     let outsider = room.gw.person(&[Role::RiskManager], &[]).await;
     let body = json!({"scope": "account", "account_id": room.account, "reason": "drill"});
     let engagement = room.engage_with(&room.officer.token, &body).await;
-    let approval = room.outsider_is_refused(&outsider, &engagement).await;
+    let approval = room.propose_past_an_outsider(&outsider, &engagement).await;
     assert_eq!(room.order_status().await, 422);
     room.approve(&room.second.token, &approval)
         .await
@@ -319,7 +320,7 @@ async fn a_client_scoped_release_is_proposed_and_approved_only_by_risk_managers_
     let algo = room.gw.add_client(&[Role::Trader], &[&room.account]).await;
     let body = json!({"scope": "client", "client_id": algo.id, "reason": "drill"});
     let engagement = room.engage_with(&room.officer.token, &body).await;
-    let approval = room.outsider_is_refused(&outsider, &engagement).await;
+    let approval = room.propose_past_an_outsider(&outsider, &engagement).await;
     assert_eq!(room.engaged().await, 1);
     room.approve(&room.second.token, &approval)
         .await

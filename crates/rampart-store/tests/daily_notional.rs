@@ -10,10 +10,9 @@
 mod common;
 
 use chrono::Duration;
-use common::{account, account_id, at, open_store, order};
-use rampart_core::{InstrumentId, Order};
-use rampart_core::{OrderId, OrderStatus, Side};
-use rampart_store::{AccountSnapshot, FillRecord, Store, StoreError, WriteTx};
+use common::{account_id, at, begin_with_accounts, open_store, order};
+use rampart_core::{InstrumentId, Order, OrderId, OrderStatus, Side};
+use rampart_store::{AccountSnapshot, FillRecord, StoreError, WriteTx};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
@@ -21,7 +20,7 @@ fn now() -> chrono::DateTime<chrono::Utc> {
     at(2026, 3, 10, 12, 0, 0, 0)
 }
 
-fn btc() -> rampart_core::InstrumentId {
+fn btc() -> InstrumentId {
     "BTC-USD".parse().unwrap()
 }
 
@@ -36,13 +35,6 @@ fn market_order(side: Side, quantity: Decimal) -> Order {
         OrderStatus::Open,
         now(),
     )
-}
-
-/// A write transaction in which `ACC-1` exists with `cash`.
-async fn begin_with_account(store: &Store, cash: Decimal) -> WriteTx<'_> {
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_account(&account("ACC-1", cash)).await.unwrap();
-    tx
 }
 
 /// What the pre-trade checks of `ACC-1` in `instrument` see at `time`.
@@ -73,7 +65,7 @@ fn fill(instrument: InstrumentId, side: Side, quantity: Decimal, price: Decimal)
 async fn an_open_market_order_counts_at_its_check_price_before_it_fills() {
     let (_dir, _path, store) = open_store().await;
     let market = market_order(Side::Buy, dec!(2));
-    let mut tx = begin_with_account(&store, dec!(0)).await;
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(0)).await;
     tx.insert_order_checked(&market, dec!(40000)).await.unwrap();
 
     let state = state_of(&mut tx, &btc(), now()).await;
@@ -85,7 +77,7 @@ async fn an_open_market_order_counts_at_its_check_price_before_it_fills() {
 async fn a_filled_market_order_counts_at_its_fill_price_and_not_twice() {
     let (_dir, _path, store) = open_store().await;
     let mut market = market_order(Side::Buy, dec!(2));
-    let mut tx = begin_with_account(&store, dec!(0)).await;
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(0)).await;
     tx.insert_order_checked(&market, dec!(40000)).await.unwrap();
     market.status = OrderStatus::Filled;
     market.filled_quantity = dec!(2);
@@ -101,7 +93,7 @@ async fn a_filled_market_order_counts_at_its_fill_price_and_not_twice() {
 async fn a_market_order_cancelled_unfilled_counts_nothing() {
     let (_dir, _path, store) = open_store().await;
     let mut market = market_order(Side::Buy, dec!(2));
-    let mut tx = begin_with_account(&store, dec!(0)).await;
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(0)).await;
     tx.insert_order_checked(&market, dec!(40000)).await.unwrap();
     market.status = OrderStatus::Cancelled;
     tx.update_order(&market).await.unwrap();
@@ -115,7 +107,7 @@ async fn a_market_order_cancelled_unfilled_counts_nothing() {
 async fn a_concurrent_check_sees_the_unfilled_market_order_committed_before_it() {
     let (_dir, _path, store) = open_store().await;
     let market = market_order(Side::Buy, dec!(3));
-    let mut tx = begin_with_account(&store, dec!(0)).await;
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(0)).await;
     tx.insert_order_checked(&market, dec!(100)).await.unwrap();
     tx.commit().await.unwrap();
 
@@ -149,7 +141,7 @@ async fn daily_notional_by_instrument_sums_each_instrument_in_its_own_currency()
         now(),
     );
     let btc_market = market_order(Side::Buy, dec!(0.5));
-    let mut tx = begin_with_account(&store, dec!(0)).await;
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(0)).await;
     tx.insert_order(&fx).await.unwrap();
     tx.insert_order(&btc_limit).await.unwrap();
     tx.insert_order_checked(&btc_market, dec!(40000))
@@ -176,7 +168,7 @@ async fn daily_notional_by_instrument_sums_each_instrument_in_its_own_currency()
 async fn a_check_price_must_be_positive_and_name_a_stored_order() {
     let (_dir, _path, store) = open_store().await;
     let market = market_order(Side::Buy, dec!(1));
-    let mut tx = begin_with_account(&store, dec!(0)).await;
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(0)).await;
     tx.insert_order(&market).await.unwrap();
 
     let zero = tx.set_check_price(market.id, dec!(0)).await;
@@ -199,7 +191,7 @@ async fn a_check_price_must_be_positive_and_name_a_stored_order() {
 async fn a_converted_usd_jpy_fill_moves_dollar_cash_by_the_dollar_notional() {
     let (_dir, _path, store) = open_store().await;
     let fill = fill("USD-JPY".parse().unwrap(), Side::Buy, dec!(1000), dec!(150));
-    let mut tx = begin_with_account(&store, dec!(5000)).await;
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(5000)).await;
     tx.apply_fill_converted(&fill, dec!(1000)).await.unwrap();
     let state = state_of(&mut tx, &fill.instrument, now()).await;
 
@@ -212,7 +204,7 @@ async fn a_converted_usd_jpy_fill_moves_dollar_cash_by_the_dollar_notional() {
 async fn a_converted_fill_of_zero_notional_is_refused() {
     let (_dir, _path, store) = open_store().await;
     let fill = fill(btc(), Side::Sell, dec!(1), dec!(1));
-    let mut tx = begin_with_account(&store, dec!(5000)).await;
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(5000)).await;
 
     let refused = tx.apply_fill_converted(&fill, dec!(0)).await;
 

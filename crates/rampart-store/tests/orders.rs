@@ -10,9 +10,9 @@
 mod common;
 
 use chrono::Duration;
-use common::{account, account_id, at, open_store, order, sqlite3};
+use common::{account_id, at, begin_with_accounts, open_store, order, sqlite3};
 use rampart_core::{Order, OrderStatus, Side};
-use rampart_store::{OrderFilter, Store, StoreError, WriteTx};
+use rampart_store::{OrderFilter, Store, StoreError};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
@@ -36,29 +36,15 @@ fn market_buy(account: &str) -> Order {
 
 /// An open limit order with client order id `coid`, placed at the start of the day.
 fn limit(account: &str, coid: &str, side: Side, quantity: Decimal, price: Decimal) -> Order {
-    let status = OrderStatus::Open;
     order(
         account,
         Some(coid),
         side,
         quantity,
         Some(price),
-        status,
+        OrderStatus::Open,
         day(),
     )
-}
-
-/// A write transaction in which each of `accounts` exists with `cash`.
-async fn begin_with_accounts<'a>(
-    store: &'a Store,
-    accounts: &[&str],
-    cash: Decimal,
-) -> WriteTx<'a> {
-    let mut tx = store.begin().await.unwrap();
-    for id in accounts {
-        tx.insert_account(&account(id, cash)).await.unwrap();
-    }
-    tx
 }
 
 #[tokio::test]
@@ -267,7 +253,7 @@ async fn an_unreadable_row_is_reported_corrupt_not_a_panic() {
         &path,
         "UPDATE orders SET quantity = '1e3'; UPDATE accounts SET limits = '{}';",
     );
-    let store = rampart_store::Store::open(&path).await.unwrap();
+    let store = Store::open(&path).await.unwrap();
     let error = store.order(placed.id).await.unwrap_err();
     let id = placed.id.to_string();
     assert!(

@@ -9,15 +9,14 @@
 
 mod common;
 
-use chrono::Duration;
-use chrono::{DateTime, Utc};
-use common::{account, account_id, at, open_store, order};
+use chrono::{DateTime, Duration, Utc};
+use common::{account, account_id, at, begin_with_accounts, open_store, order};
 use rampart_core::{Order, OrderStatus, Side};
-use rampart_store::{AccountSnapshot, FillRecord, Store, StoreError, WriteTx};
+use rampart_store::{AccountSnapshot, FillRecord, StoreError, WriteTx};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-fn fill(side: Side, quantity: rust_decimal::Decimal, price: rust_decimal::Decimal) -> FillRecord {
+fn fill(side: Side, quantity: Decimal, price: Decimal) -> FillRecord {
     FillRecord {
         order_id: rampart_core::OrderId::generate(),
         account_id: account_id("ACC-1"),
@@ -27,13 +26,6 @@ fn fill(side: Side, quantity: rust_decimal::Decimal, price: rust_decimal::Decima
         price,
         time: at(2026, 3, 1, 10, 0, 0, 0),
     }
-}
-
-/// A write transaction in which `ACC-1` exists with `cash`.
-async fn begin_with_account(store: &Store, cash: Decimal) -> WriteTx<'_> {
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_account(&account("ACC-1", cash)).await.unwrap();
-    tx
 }
 
 /// What the pre-trade checks of `ACC-1` in BTC-USD see at `time`.
@@ -58,7 +50,7 @@ fn acc1_order(
 #[tokio::test]
 async fn fills_move_the_position_and_the_cash() {
     let (_dir, _path, store) = open_store().await;
-    let mut tx = begin_with_account(&store, dec!(100000)).await;
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(100000)).await;
     tx.apply_fill(&fill(Side::Buy, dec!(2), dec!(100)))
         .await
         .unwrap();
@@ -85,7 +77,7 @@ async fn fills_move_the_position_and_the_cash() {
 #[tokio::test]
 async fn selling_short_gives_a_negative_position_and_more_cash() {
     let (_dir, _path, store) = open_store().await;
-    let mut tx = begin_with_account(&store, dec!(1000)).await;
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(1000)).await;
     tx.apply_fill(&fill(Side::Sell, dec!(3), dec!(7.5)))
         .await
         .unwrap();
@@ -118,7 +110,7 @@ async fn a_fill_on_an_unknown_account_is_not_found() {
 #[tokio::test]
 async fn a_fill_of_zero_quantity_is_refused() {
     let (_dir, _path, store) = open_store().await;
-    let mut tx = begin_with_account(&store, dec!(1000)).await;
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(1000)).await;
     let error = tx
         .apply_fill(&fill(Side::Buy, dec!(0), dec!(1)))
         .await
@@ -138,11 +130,11 @@ async fn a_fill_of_zero_quantity_is_refused() {
 #[tokio::test]
 async fn an_overflowing_fill_is_refused_and_changes_nothing() {
     let (_dir, _path, store) = open_store().await;
-    let tx = begin_with_account(&store, dec!(1000)).await;
+    let tx = begin_with_accounts(&store, &["ACC-1"], dec!(1000)).await;
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
     let error = tx
-        .apply_fill(&fill(Side::Buy, rust_decimal::Decimal::MAX, dec!(2)))
+        .apply_fill(&fill(Side::Buy, Decimal::MAX, dec!(2)))
         .await
         .unwrap_err();
     assert!(matches!(error, StoreError::Overflow { .. }), "{error:?}");
@@ -227,7 +219,7 @@ async fn account_state_counts_the_days_accepted_notional_and_the_last_seconds_or
             now,
         ),
     ];
-    let mut tx = begin_with_account(&store, dec!(5000)).await;
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(5000)).await;
     tx.insert_account(&account("ACC-2", dec!(5000)))
         .await
         .unwrap();

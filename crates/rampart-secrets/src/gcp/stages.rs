@@ -12,6 +12,7 @@ use super::api::{self, SecretResource};
 use super::transport::status_error;
 use super::versions::Added;
 use super::{BACKEND, GcpStore};
+use crate::numbered::StageNumbers;
 use crate::store::{SecretError, SecretMeta, Stage, Version};
 
 const ROTATED_AT: &str = "rampart-rotated-at";
@@ -108,25 +109,21 @@ impl Stages {
         PartialStages(stages, current.is_none())
     }
 
+    /// The numbers of the versions holding each stage.
+    fn numbers(&self) -> StageNumbers {
+        StageNumbers {
+            current: self.current,
+            pending: self.pending,
+            previous: self.previous,
+        }
+    }
+
     pub(super) fn of_stage(&self, name: &str, stage: Stage) -> Result<u64, SecretError> {
-        let version = match stage {
-            Stage::Current | Stage::Deprecated => Some(self.current),
-            Stage::Pending => self.pending,
-            Stage::Previous => self.previous,
-        };
-        version.ok_or_else(|| SecretError::NoSuchVersion {
-            name: name.to_owned(),
-            what: format!("{} version", stage.as_str()),
-        })
+        self.numbers().version_of(name, stage)
     }
 
     pub(super) fn meta(&self, resource: &SecretResource, name: &str, version: u64) -> SecretMeta {
-        let stage = match Some(version) {
-            v if v == Some(self.current) => Stage::Current,
-            v if v == self.pending => Stage::Pending,
-            v if v == self.previous => Stage::Previous,
-            _ => Stage::Deprecated,
-        };
+        let stage = self.numbers().stage_of(version);
         SecretMeta {
             name: name.to_owned(),
             version: Version::number(version),

@@ -1,8 +1,9 @@
 //! Assembling the application state from the configuration, the data directory and the
 //! parts started before it.
 //!
-//! Rule upheld: token lifetimes and leeway are clamped to the limits of the token
-//! settings, and every bearer token is checked against the revocations loaded at start.
+//! Rule upheld: token lifetimes and leeway out of range are refused (by the configuration
+//! check, then by the token settings), and every bearer token is checked against the
+//! revocations loaded at start.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

@@ -1,5 +1,6 @@
 //! Checks shared by the tests of outside (OIDC) tokens: whether the gateway admits a bearer
-//! token, on a route every signed-in role may read.
+//! token, on `GET /v1/kill-switch`, the route an auditor (the mapped `desk-auditors` role)
+//! may read.
 
 use rampart_testkit::TestGateway;
 

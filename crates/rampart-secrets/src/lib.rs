@@ -22,6 +22,7 @@ pub mod file;
 pub mod gcp;
 mod http;
 pub mod inline;
+mod numbered;
 pub mod observer;
 pub mod reference;
 pub mod rotation;

@@ -68,6 +68,18 @@ impl Floor {
             .await
     }
 
+    /// Engages the kill switch described by `body` as `token`, and requires it took.
+    async fn engage_ok(&self, token: &str, body: Value) {
+        let engaged = self.engage(token, body).await;
+        assert!([200, 201].contains(&engaged.status), "{}", engaged.text);
+    }
+
+    /// Places a small market buy on `account` as the trader.
+    async fn place_market(&self, account: &AccountId) -> Answer {
+        let body = order::market(account, BTC, "buy", "0.01");
+        self.api.place(&self.trader, &body).await
+    }
+
     async fn status_of(&self, id: &str) -> String {
         let answer = self.api.order(&self.trader, id).await;
         answer.assert_json(200)["status"]
@@ -87,10 +99,7 @@ impl Floor {
     }
 
     async fn assert_blocked(&self, account: &AccountId) {
-        let answer = self
-            .api
-            .place(&self.trader, &order::market(account, BTC, "buy", "0.01"))
-            .await;
+        let answer = self.place_market(account).await;
         answer.assert_problem(422, "risk.kill_switch");
         let id: rampart_core::OrderId = answer.json["order_id"].as_str().unwrap().parse().unwrap();
         let stored = self
@@ -102,13 +111,27 @@ impl Floor {
     }
 
     async fn assert_flows(&self, account: &AccountId) {
-        let answer = self
-            .api
-            .place(&self.trader, &order::market(account, BTC, "buy", "0.01"))
-            .await;
+        let answer = self.place_market(account).await;
         assert_eq!(answer.status, 201, "{}", answer.text);
         assert_eq!(answer.status_field(), "filled");
     }
+}
+
+/// How many `killswitch.engaged` events `events` holds.
+fn engagements_audited(events: &[rampart_audit::AuditEvent]) -> usize {
+    events
+        .iter()
+        .filter(|e| e.action == action::KILLSWITCH_ENGAGED)
+        .count()
+}
+
+/// How many `order.cancelled` events of order `id` `events` holds.
+fn cancellations_audited(events: &[rampart_audit::AuditEvent], id: &str) -> usize {
+    let target = format!("order:{id}");
+    events
+        .iter()
+        .filter(|e| e.action == action::ORDER_CANCELLED && e.target == target)
+        .count()
 }
 
 #[tokio::test]
@@ -116,13 +139,12 @@ async fn global_engagement_rejects_new_orders_and_cancels_resting_ones() {
     let floor = floor().await;
     let resting = floor.rest(&floor.account).await;
 
-    let engaged = floor
-        .engage(
+    floor
+        .engage_ok(
             &floor.risk,
             json!({"scope": "global", "reason": "runaway algo"}),
         )
         .await;
-    assert!([200, 201].contains(&engaged.status), "{}", engaged.text);
 
     assert_eq!(floor.status_of(&resting).await, "cancelled");
     floor.assert_blocked(&floor.account).await;
@@ -130,19 +152,9 @@ async fn global_engagement_rejects_new_orders_and_cancels_resting_ones() {
     assert_eq!(floor.engagements().await.len(), 1);
 
     let events = floor.gw.audit_events().await;
+    assert_eq!(engagements_audited(&events), 1);
     assert_eq!(
-        events
-            .iter()
-            .filter(|e| e.action == action::KILLSWITCH_ENGAGED)
-            .count(),
-        1
-    );
-    let target = format!("order:{resting}");
-    let cancelled = events
-        .iter()
-        .filter(|e| e.action == action::ORDER_CANCELLED && e.target == target);
-    assert_eq!(
-        cancelled.count(),
+        cancellations_audited(&events, &resting),
         1,
         "the cancellation of the resting order is audited once"
     );
@@ -157,8 +169,7 @@ async fn account_engagement_stops_only_that_account() {
 
     let body =
         json!({"scope": "account", "account_id": floor.account.as_str(), "reason": "limit breach"});
-    let engaged = floor.engage(&floor.risk, body).await;
-    assert!([200, 201].contains(&engaged.status), "{}", engaged.text);
+    floor.engage_ok(&floor.risk, body).await;
 
     assert_eq!(floor.status_of(&stopped).await, "cancelled");
     assert_eq!(floor.status_of(&untouched).await, "open");
@@ -171,13 +182,12 @@ async fn account_engagement_stops_only_that_account() {
 async fn compliance_officer_may_engage_the_kill_switch() {
     let floor = floor().await;
     let officer = floor.gw.bearer(&[Role::ComplianceOfficer], &[]).await;
-    let engaged = floor
-        .engage(
+    floor
+        .engage_ok(
             &officer,
             json!({"scope": "global", "reason": "market abuse alert"}),
         )
         .await;
-    assert!([200, 201].contains(&engaged.status), "{}", engaged.text);
     floor.assert_blocked(&floor.account).await;
     floor.gw.shutdown().await;
 }
@@ -202,10 +212,9 @@ async fn trader_cannot_engage_the_kill_switch() {
 #[tokio::test]
 async fn after_release_through_the_store_orders_flow_again() {
     let floor = floor().await;
-    let engaged = floor
-        .engage(&floor.risk, json!({"scope": "global", "reason": "drill"}))
+    floor
+        .engage_ok(&floor.risk, json!({"scope": "global", "reason": "drill"}))
         .await;
-    assert!([200, 201].contains(&engaged.status), "{}", engaged.text);
     floor.assert_blocked(&floor.account).await;
 
     let released = floor.gw.release_kill_switches("drill over").await;
@@ -227,8 +236,7 @@ async fn after_release_through_the_store_orders_flow_again() {
 async fn engagement_is_written_to_the_store_as_active() {
     let floor = floor().await;
     let body = json!({"scope": "account", "account_id": floor.other.as_str(), "reason": "stored"});
-    let engaged = floor.engage(&floor.risk, body).await;
-    assert!([200, 201].contains(&engaged.status), "{}", engaged.text);
+    floor.engage_ok(&floor.risk, body).await;
 
     let stored = floor
         .gw
@@ -270,20 +278,13 @@ async fn malformed_engagements_are_refused_by_field() {
 async fn engaging_the_same_scope_twice_is_a_conflict_and_records_one_engagement() {
     let floor = floor().await;
     let body = json!({"scope": "global", "reason": "first"});
-    let first = floor.engage(&floor.risk, body.clone()).await;
-    assert!([200, 201].contains(&first.status), "{}", first.text);
+    floor.engage_ok(&floor.risk, body.clone()).await;
     let second = floor.engage(&floor.risk, body).await;
     second.assert_problem(409, "killswitch.already_engaged");
 
     assert_eq!(floor.engagements().await.len(), 1);
     let events = floor.gw.audit_events().await;
-    assert_eq!(
-        events
-            .iter()
-            .filter(|e| e.action == action::KILLSWITCH_ENGAGED)
-            .count(),
-        1
-    );
+    assert_eq!(engagements_audited(&events), 1);
     floor.gw.shutdown().await;
 }
 
@@ -319,12 +320,8 @@ async fn no_order_placed_during_an_engagement_is_left_working() {
     }
     let events = floor.gw.audit_events().await;
     for answer in answers.iter().filter(|a| a.status == 201) {
-        let target = format!("order:{}", answer.order_id());
-        let cancelled = events
-            .iter()
-            .filter(|e| e.action == action::ORDER_CANCELLED && e.target == target);
         assert_eq!(
-            cancelled.count(),
+            cancellations_audited(&events, &answer.order_id()),
             1,
             "one cancellation event per swept order"
         );
@@ -346,12 +343,6 @@ async fn two_simultaneous_global_engagements_make_one() {
     assert_eq!(statuses, [201, 409], "{} / {}", a.text, b.text);
     assert_eq!(floor.engagements().await.len(), 1);
     let events = floor.gw.audit_events().await;
-    assert_eq!(
-        events
-            .iter()
-            .filter(|e| e.action == action::KILLSWITCH_ENGAGED)
-            .count(),
-        1
-    );
+    assert_eq!(engagements_audited(&events), 1);
     floor.gw.shutdown().await;
 }

@@ -55,9 +55,14 @@ impl Room {
     /// Engages the global kill switch as `token`; returns the engagement id.
     async fn engage(&self, token: &str) -> String {
         let body = json!({"scope": "global", "reason": "drill"});
+        self.engage_with(token, &body).await
+    }
+
+    /// Engages the kill switch described by `body` as `token`; returns the engagement id.
+    async fn engage_with(&self, token: &str, body: &Value) -> String {
         let answer = self
             .api
-            .post_json("/v1/kill-switch", Some(token), &body)
+            .post_json("/v1/kill-switch", Some(token), body)
             .await;
         let engaged = answer.assert_json(201);
         engaged["engagement"]["id"].as_str().unwrap().to_owned()
@@ -77,6 +82,35 @@ impl Room {
         assert_eq!(proposal["approval"]["kind"], "killswitch.release");
         assert_eq!(proposal["approval"]["status"], "pending");
         proposal["approval"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Proposes the release of `engagement` as `token` with the reason `drill over`.
+    async fn propose_release(&self, token: &str, engagement: &str) -> Answer {
+        let body = json!({"engagement_id": engagement, "reason": "drill over"});
+        self.propose(token, &body).await
+    }
+
+    /// Has `room.risk` propose the release of `engagement` once `outsider` (a risk manager
+    /// assigned none of its accounts) is refused the proposal, then checks that `outsider`
+    /// may not approve it either. Returns the id of the pending approval.
+    async fn propose_past_an_outsider(&self, outsider: &Person, engagement: &str) -> String {
+        self.propose_release(&outsider.token, engagement)
+            .await
+            .assert_problem(403, "policy.denied");
+        let approval = self.proposed(&self.risk.token, engagement).await;
+        self.approve(&outsider.token, &approval)
+            .await
+            .assert_problem(403, "policy.denied");
+        approval
+    }
+
+    /// How many release proposals the audit log holds.
+    async fn release_proposals(&self) -> usize {
+        let events = self.gw.audit_events().await;
+        events
+            .iter()
+            .filter(|e| e.action == "killswitch.release_proposed")
+            .count()
     }
 
     async fn approve(&self, token: &str, approval: &str) -> Answer {
@@ -134,10 +168,7 @@ async fn a_proposal_leaves_the_switch_engaged_until_a_second_person_approves() {
     assert_eq!(released.details["approved_by"], room.second.id());
     assert_eq!(released.details["old"]["engaged"], true);
     assert_eq!(released.details["new"]["engaged"], false);
-    let proposed = events
-        .iter()
-        .filter(|e| e.action == "killswitch.release_proposed");
-    assert_eq!(proposed.count(), 1);
+    assert_eq!(room.release_proposals().await, 1);
     room.gw.shutdown().await;
 }
 
@@ -221,8 +252,7 @@ async fn malformed_or_unknown_releases_are_refused() {
 async fn a_compliance_officer_engages_but_neither_proposes_nor_approves_a_release() {
     let room = room().await;
     let engagement = room.engage(&room.officer.token).await;
-    let body = json!({"engagement_id": engagement, "reason": "drill over"});
-    let refused = room.propose(&room.officer.token, &body).await;
+    let refused = room.propose_release(&room.officer.token, &engagement).await;
     refused.assert_problem(403, "policy.denied");
     let approval = room.proposed(&room.risk.token, &engagement).await;
     room.approve(&room.officer.token, &approval)
@@ -259,11 +289,7 @@ async fn a_second_release_proposal_is_refused_naming_the_pending_one() {
     second.assert_problem(409, "request.duplicate");
     let detail = second.json["detail"].as_str().unwrap();
     assert!(detail.contains(&first), "{detail}");
-    let events = room.gw.audit_events().await;
-    let proposed = events
-        .iter()
-        .filter(|e| e.action == "killswitch.release_proposed");
-    assert_eq!(proposed.count(), 1);
+    assert_eq!(room.release_proposals().await, 1);
 
     room.approve(&room.second.token, &first)
         .await
@@ -277,23 +303,8 @@ async fn an_account_scoped_release_is_proposed_and_approved_only_by_its_risk_man
     let room = room().await;
     let outsider = room.gw.person(&[Role::RiskManager], &[]).await;
     let body = json!({"scope": "account", "account_id": room.account, "reason": "drill"});
-    let engaged = room
-        .api
-        .post_json("/v1/kill-switch", Some(&room.officer.token), &body)
-        .await;
-    let engagement = engaged.assert_json(201)["engagement"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let body = json!({"engagement_id": engagement, "reason": "drill over"});
-    room.propose(&outsider.token, &body)
-        .await
-        .assert_problem(403, "policy.denied");
-
-    let approval = room.proposed(&room.risk.token, &engagement).await;
-    room.approve(&outsider.token, &approval)
-        .await
-        .assert_problem(403, "policy.denied");
+    let engagement = room.engage_with(&room.officer.token, &body).await;
+    let approval = room.propose_past_an_outsider(&outsider, &engagement).await;
     assert_eq!(room.order_status().await, 422);
     room.approve(&room.second.token, &approval)
         .await
@@ -308,23 +319,8 @@ async fn a_client_scoped_release_is_proposed_and_approved_only_by_risk_managers_
     let outsider = room.gw.person(&[Role::RiskManager], &[]).await;
     let algo = room.gw.add_client(&[Role::Trader], &[&room.account]).await;
     let body = json!({"scope": "client", "client_id": algo.id, "reason": "drill"});
-    let engaged = room
-        .api
-        .post_json("/v1/kill-switch", Some(&room.officer.token), &body)
-        .await;
-    let engagement = engaged.assert_json(201)["engagement"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let body = json!({"engagement_id": engagement, "reason": "drill over"});
-    room.propose(&outsider.token, &body)
-        .await
-        .assert_problem(403, "policy.denied");
-
-    let approval = room.proposed(&room.risk.token, &engagement).await;
-    room.approve(&outsider.token, &approval)
-        .await
-        .assert_problem(403, "policy.denied");
+    let engagement = room.engage_with(&room.officer.token, &body).await;
+    let approval = room.propose_past_an_outsider(&outsider, &engagement).await;
     assert_eq!(room.engaged().await, 1);
     room.approve(&room.second.token, &approval)
         .await

@@ -13,10 +13,10 @@ use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use rampart_core::{AccountId, Role};
-use rampart_testkit::TestGateway;
 use rampart_testkit::desk::Desk;
 use rampart_testkit::market::{BTC, JPY};
 use rampart_testkit::order::{self, shifted};
+use rampart_testkit::{Answer, TestGateway};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -35,12 +35,44 @@ fn decimal(value: &Value) -> Decimal {
     Decimal::from_str(text).unwrap()
 }
 
+/// Places a BTC-USD market order of `quantity` on the desk's account.
+async fn market(desk: &Desk, side: &str, quantity: &str) -> Answer {
+    desk.place(&order::market(&desk.account, BTC, side, quantity))
+        .await
+}
+
+/// Places the BTC-USD limit order `side` at `price` and requires it filled at the
+/// replayed reference price.
+async fn assert_fills_at_the_reference(desk: &Desk, side: &str, price: Decimal) {
+    let answer = desk
+        .place(&order::limit(&desk.account, BTC, side, "0.01", price))
+        .await;
+    assert_eq!(
+        answer.assert_json(201)["status"],
+        "filled",
+        "{}",
+        answer.text
+    );
+    assert_eq!(
+        decimal(&answer.json["average_fill_price"]),
+        desk.gw.reference_price(BTC)
+    );
+}
+
+/// How many `order.cancelled` events the audit log holds for order `id`.
+async fn cancellations(desk: &Desk, id: &str) -> usize {
+    let events = desk.gw.audit_events().await;
+    let target = format!("order:{id}");
+    events
+        .iter()
+        .filter(|e| e.action == "order.cancelled" && e.target == target)
+        .count()
+}
+
 #[tokio::test]
 async fn market_order_fills_at_the_replayed_price() {
     let desk = desk().await;
-    let answer = desk
-        .place(&order::market(&desk.account, BTC, "buy", "0.25"))
-        .await;
+    let answer = market(&desk, "buy", "0.25").await;
     let body = answer.assert_json(201);
 
     assert_eq!(body["status"], "filled", "{}", answer.text);
@@ -99,19 +131,7 @@ async fn limit_order_away_from_the_market_rests_and_is_visible() {
 async fn marketable_limit_order_fills_at_the_reference_price() {
     let desk = desk().await;
     let above = shifted(desk.gw.reference_price(BTC), 1, tick());
-    let answer = desk
-        .place(&order::limit(&desk.account, BTC, "buy", "0.01", above))
-        .await;
-    assert_eq!(
-        answer.assert_json(201)["status"],
-        "filled",
-        "{}",
-        answer.text
-    );
-    assert_eq!(
-        decimal(&answer.json["average_fill_price"]),
-        desk.gw.reference_price(BTC)
-    );
+    assert_fills_at_the_reference(&desk, "buy", above).await;
 }
 
 #[tokio::test]
@@ -134,9 +154,7 @@ async fn resting_order_can_be_cancelled_once() {
 #[tokio::test]
 async fn cancelling_a_filled_order_is_a_conflict() {
     let desk = desk().await;
-    let filled = desk
-        .place(&order::market(&desk.account, BTC, "buy", "0.01"))
-        .await;
+    let filled = market(&desk, "buy", "0.01").await;
     assert_eq!(filled.status_field(), "filled");
     let answer = desk.api.cancel(&desk.token, &filled.order_id()).await;
     answer.assert_problem(409, "order.not_cancellable");
@@ -173,11 +191,7 @@ async fn order_list_filters_by_status_and_pages_with_a_cursor() {
         placed.push(desk.place(&desk.resting_buy()).await.order_id());
     }
     for _ in 0..2 {
-        placed.push(
-            desk.place(&order::market(&desk.account, BTC, "buy", "0.01"))
-                .await
-                .order_id(),
-        );
+        placed.push(market(&desk, "buy", "0.01").await.order_id());
     }
     let account = desk.account.as_str();
 
@@ -271,24 +285,15 @@ async fn concurrent_cancels_of_one_order_succeed_once() {
     let done = answers.iter().filter(|a| a.status == 200).count();
     let refused = answers.iter().filter(|a| a.status == 409).count();
     assert_eq!((done, refused), (1, 7));
-    let events = desk.gw.audit_events().await;
-    let target = format!("order:{id}");
-    let cancelled = events
-        .iter()
-        .filter(|e| e.action == "order.cancelled" && e.target == target);
-    assert_eq!(cancelled.count(), 1);
+    assert_eq!(cancellations(&desk, &id).await, 1);
 }
 
 #[tokio::test]
 async fn market_fills_move_the_position_and_the_cash_of_the_account() {
     let desk = desk().await;
     let price = desk.gw.reference_price(BTC);
-    desk.place(&order::market(&desk.account, BTC, "buy", "1.5"))
-        .await
-        .assert_json(201);
-    desk.place(&order::market(&desk.account, BTC, "sell", "0.5"))
-        .await
-        .assert_json(201);
+    market(&desk, "buy", "1.5").await.assert_json(201);
+    market(&desk, "sell", "0.5").await.assert_json(201);
 
     let account = desk.account.clone();
     let snapshot = desk
@@ -320,31 +325,14 @@ async fn immediate_or_cancel_limit_order_that_cannot_fill_is_cancelled_at_once()
         "{}",
         answer.text
     );
-    let events = desk.gw.audit_events().await;
-    let target = format!("order:{}", answer.order_id());
-    let cancelled = events
-        .iter()
-        .filter(|e| e.action == "order.cancelled" && e.target == target);
-    assert_eq!(cancelled.count(), 1);
+    assert_eq!(cancellations(&desk, &answer.order_id()).await, 1);
 }
 
 #[tokio::test]
 async fn marketable_sell_limit_fills_at_the_better_reference_price() {
     let desk = desk().await;
     let below = shifted(desk.gw.reference_price(BTC), -1, tick());
-    let answer = desk
-        .place(&order::limit(&desk.account, BTC, "sell", "0.01", below))
-        .await;
-    assert_eq!(
-        answer.assert_json(201)["status"],
-        "filled",
-        "{}",
-        answer.text
-    );
-    assert_eq!(
-        decimal(&answer.json["average_fill_price"]),
-        desk.gw.reference_price(BTC)
-    );
+    assert_fills_at_the_reference(&desk, "sell", below).await;
 }
 
 #[tokio::test]
@@ -352,9 +340,7 @@ async fn cancelling_a_rejected_order_is_a_conflict() {
     let mut limits = rampart_testkit::generous_limits();
     limits.max_order_quantity = Decimal::ONE;
     let desk = Desk::with_limits(limits).await;
-    let rejected = desk
-        .place(&order::market(&desk.account, BTC, "buy", "2"))
-        .await;
+    let rejected = market(&desk, "buy", "2").await;
     rejected.assert_problem(422, "risk.max_order_quantity");
     let answer = desk.api.cancel(&desk.token, &rejected.order_id()).await;
     answer.assert_problem(409, "order.not_cancellable");

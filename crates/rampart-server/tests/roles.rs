@@ -11,7 +11,7 @@
 )]
 #![allow(missing_docs)]
 
-use rampart_audit::action;
+use rampart_audit::{AuditEvent, action};
 use rampart_core::{AccountId, Role};
 use rampart_policy::Authorizer;
 use rampart_testkit::market::BTC;
@@ -106,6 +106,19 @@ impl Fixture {
         }
     }
 
+    /// Checks every route for a fresh bearer of `role` assigned no account.
+    async fn check_role(&self, role: Role, expected: [Expect; 7]) {
+        let token = self.gw.bearer(&[role], &[]).await;
+        self.check(&token, expected).await;
+    }
+
+    /// A trader of a new account of its own, not the fixture's: the account and a token.
+    async fn outsider(&self) -> (AccountId, String) {
+        let own = self.gw.add_account(generous_limits()).await;
+        let token = self.gw.bearer(&[Role::Trader], &[&own]).await;
+        (own, token)
+    }
+
     async fn engage(&self, token: &str) -> Answer {
         let account = self.kill_target.as_str();
         let body = json!({"scope": "account", "account_id": account, "reason": "roles test"});
@@ -113,6 +126,24 @@ impl Fixture {
             .post_json("/v1/kill-switch", Some(token), &body)
             .await
     }
+}
+
+/// The version of the default policy set.
+fn default_policy_version() -> String {
+    Authorizer::with_default_policies()
+        .unwrap()
+        .version()
+        .to_owned()
+}
+
+/// The `policy.denied` events of the request the client sent as `request_id`.
+fn denials_of<'a>(events: &'a [AuditEvent], request_id: &str) -> Vec<&'a AuditEvent> {
+    events
+        .iter()
+        .filter(|e| {
+            e.details["client_request_id"] == request_id && e.action == action::POLICY_DENIED
+        })
+        .collect()
 }
 
 fn assert_answer(route: &str, answer: &Answer, expect: Expect) {
@@ -163,8 +194,7 @@ async fn assigned_trader_trades_and_reads_its_account_but_not_the_kill_switch() 
 #[tokio::test]
 async fn unassigned_trader_cannot_see_or_touch_another_account() {
     let fx = fixture().await;
-    let own = fx.gw.add_account(generous_limits()).await;
-    let token = fx.gw.bearer(&[Role::Trader], &[&own]).await;
+    let (_, token) = fx.outsider().await;
     fx.check(
         &token,
         [Hidden, Hidden, Hidden, Hidden, Hidden, Denied, Denied],
@@ -185,8 +215,7 @@ async fn unassigned_trader_cannot_see_or_touch_another_account() {
 #[tokio::test]
 async fn unassigned_trader_listing_all_orders_sees_only_its_own_accounts() {
     let fx = fixture().await;
-    let own = fx.gw.add_account(generous_limits()).await;
-    let token = fx.gw.bearer(&[Role::Trader], &[&own]).await;
+    let (own, token) = fx.outsider().await;
     let mine = fx.api.place(&token, &resting_buy(fx.gw, &own)).await;
     assert_eq!(mine.status, 201, "{}", mine.text);
 
@@ -202,9 +231,8 @@ async fn unassigned_trader_listing_all_orders_sees_only_its_own_accounts() {
 #[tokio::test]
 async fn risk_manager_reads_every_account_and_engages_the_kill_switch_but_never_trades() {
     let fx = fixture().await;
-    let token = fx.gw.bearer(&[Role::RiskManager], &[]).await;
-    fx.check(
-        &token,
+    fx.check_role(
+        Role::RiskManager,
         [
             Forbidden, Allowed, Allowed, Forbidden, Allowed, Allowed, Allowed,
         ],
@@ -215,9 +243,8 @@ async fn risk_manager_reads_every_account_and_engages_the_kill_switch_but_never_
 #[tokio::test]
 async fn compliance_officer_reads_every_account_and_engages_the_kill_switch_but_never_trades() {
     let fx = fixture().await;
-    let token = fx.gw.bearer(&[Role::ComplianceOfficer], &[]).await;
-    fx.check(
-        &token,
+    fx.check_role(
+        Role::ComplianceOfficer,
         [
             Forbidden, Allowed, Allowed, Forbidden, Allowed, Allowed, Allowed,
         ],
@@ -228,9 +255,8 @@ async fn compliance_officer_reads_every_account_and_engages_the_kill_switch_but_
 #[tokio::test]
 async fn auditor_only_reads() {
     let fx = fixture().await;
-    let token = fx.gw.bearer(&[Role::Auditor], &[]).await;
-    fx.check(
-        &token,
+    fx.check_role(
+        Role::Auditor,
         [
             Forbidden, Allowed, Allowed, Forbidden, Allowed, Forbidden, Allowed,
         ],
@@ -241,9 +267,8 @@ async fn auditor_only_reads() {
 #[tokio::test]
 async fn admin_can_neither_trade_nor_read_orders_limits_or_the_kill_switch() {
     let fx = fixture().await;
-    let token = fx.gw.bearer(&[Role::Admin], &[]).await;
-    fx.check(
-        &token,
+    fx.check_role(
+        Role::Admin,
         [
             Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden,
         ],
@@ -273,18 +298,9 @@ async fn policy_denial_is_audited_with_the_deciding_policy_and_the_policy_versio
         .assert_problem(403, "policy.denied");
 
     let events = fx.gw.audit_events().await;
-    let denied: Vec<_> = events
-        .iter()
-        .filter(|e| {
-            e.details["client_request_id"] == "roles-admin-denied"
-                && e.action == action::POLICY_DENIED
-        })
-        .collect();
+    let denied = denials_of(&events, "roles-admin-denied");
     assert_eq!(denied.len(), 1, "one `policy.denied` event");
-    let version = Authorizer::with_default_policies()
-        .unwrap()
-        .version()
-        .to_owned();
+    let version = default_policy_version();
     assert_eq!(denied[0].policy_version.as_deref(), Some(version.as_str()));
     assert_eq!(denied[0].outcome.as_str(), "denied");
     let details = denied[0].details.to_string();
@@ -297,8 +313,7 @@ async fn policy_denial_is_audited_with_the_deciding_policy_and_the_policy_versio
 #[tokio::test]
 async fn unassigned_trader_denial_is_audited_with_the_policy_version() {
     let fx = fixture().await;
-    let own = fx.gw.add_account(generous_limits()).await;
-    let token = fx.gw.bearer(&[Role::Trader], &[&own]).await;
+    let (_, token) = fx.outsider().await;
     let path = format!("/v1/orders/{}", fx.resting);
     let request = fx
         .api
@@ -307,18 +322,9 @@ async fn unassigned_trader_denial_is_audited_with_the_policy_version() {
     Answer::of(request).await.assert_problem(404, "not_found");
 
     let events = fx.gw.audit_events().await;
-    let denied: Vec<_> = events
-        .iter()
-        .filter(|e| {
-            e.details["client_request_id"] == "roles-unassigned-denied"
-                && e.action == action::POLICY_DENIED
-        })
-        .collect();
+    let denied = denials_of(&events, "roles-unassigned-denied");
     assert_eq!(denied.len(), 1, "one `policy.denied` event");
-    let version = Authorizer::with_default_policies()
-        .unwrap()
-        .version()
-        .to_owned();
+    let version = default_policy_version();
     assert_eq!(denied[0].policy_version.as_deref(), Some(version.as_str()));
     assert!(
         denied[0].details.get("policy_ids").is_some(),

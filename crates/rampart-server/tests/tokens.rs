@@ -25,10 +25,34 @@ async fn trader() -> (&'static TestGateway, ApiClient, String) {
     (gw, client, token)
 }
 
-#[tokio::test]
-async fn token_is_issued_with_client_secret_basic() {
+/// A fresh auditor client on the shared gateway.
+async fn auditor() -> (&'static TestGateway, ApiClient) {
     let gw = TestGateway::shared().await;
     let client = gw.add_client(&[Role::Auditor], &[]).await;
+    (gw, client)
+}
+
+/// A `POST /oauth/token` authenticated as `client` with client_secret_basic.
+fn basic_token_request(api: &Api, client: &ApiClient) -> reqwest::RequestBuilder {
+    api.http()
+        .post(api.url("/oauth/token"))
+        .basic_auth(&client.id, Some(client.expose_secret()))
+}
+
+/// Requires an OAuth error answer: `status`, and `error` in the body.
+fn assert_oauth_error(answer: &Answer, status: u16, error: &str) {
+    assert_eq!(answer.status, status, "{}", answer.text);
+    assert_eq!(answer.json["error"], error);
+}
+
+/// The value of the header `name` of `answer`, when it is text.
+fn header<'a>(answer: &'a Answer, name: &str) -> Option<&'a str> {
+    answer.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+#[tokio::test]
+async fn token_is_issued_with_client_secret_basic() {
+    let (gw, client) = auditor().await;
     let answer = gw.token_answer(&client).await;
 
     let body = answer.assert_json(200);
@@ -40,10 +64,7 @@ async fn token_is_issued_with_client_secret_basic() {
     );
     let expires_in = body["expires_in"].as_u64().unwrap();
     assert!((1..=900).contains(&expires_in), "expires_in {expires_in}");
-    let no_store = answer
-        .headers
-        .get("cache-control")
-        .and_then(|v| v.to_str().ok());
+    let no_store = header(&answer, "cache-control");
     assert!(
         no_store.is_some_and(|v| v.contains("no-store")),
         "token answers are not cached"
@@ -61,8 +82,7 @@ async fn token_is_issued_with_client_secret_basic() {
 
 #[tokio::test]
 async fn token_is_issued_with_client_secret_post() {
-    let gw = TestGateway::shared().await;
-    let client = gw.add_client(&[Role::Auditor], &[]).await;
+    let (gw, client) = auditor().await;
     let api = gw.api();
     let form = [
         ("grant_type", "client_credentials"),
@@ -77,14 +97,10 @@ async fn token_is_issued_with_client_secret_post() {
 
 #[tokio::test]
 async fn issuing_a_token_is_audited_once() {
-    let gw = TestGateway::shared().await;
-    let client = gw.add_client(&[Role::Auditor], &[]).await;
+    let (gw, client) = auditor().await;
     let api = gw.api();
-    let request = api
-        .http()
-        .post(api.url("/oauth/token"))
+    let request = basic_token_request(&api, &client)
         .header("x-request-id", "token-issued-audit")
-        .basic_auth(&client.id, Some(client.expose_secret()))
         .form(&[("grant_type", "client_credentials")]);
     Answer::of(request).await.assert_json(200);
 
@@ -102,8 +118,7 @@ async fn issuing_a_token_is_audited_once() {
 
 #[tokio::test]
 async fn wrong_secret_and_unknown_client_get_the_same_refusal() {
-    let gw = TestGateway::shared().await;
-    let client = gw.add_client(&[Role::Auditor], &[]).await;
+    let (gw, client) = auditor().await;
     let wrong = ApiClient::new(&client.id, "not-the-secret");
     let unknown = ApiClient::new("cl-unknown", "not-the-secret");
 
@@ -130,30 +145,23 @@ fn without_request_id(body: &Value) -> Value {
 
 #[tokio::test]
 async fn disabled_client_is_refused_a_token() {
-    let gw = TestGateway::shared().await;
-    let client = gw.add_client(&[Role::Auditor], &[]).await;
+    let (gw, client) = auditor().await;
     gw.disable_client(&client).await;
 
     let answer = gw.token_answer(&client).await;
-    assert_eq!(answer.status, 401, "{}", answer.text);
-    assert_eq!(answer.json["error"], "invalid_client");
+    assert_oauth_error(&answer, 401, "invalid_client");
     assert!(answer.json.get("access_token").is_none());
 }
 
 #[tokio::test]
 async fn unsupported_grant_type_is_refused_with_an_oauth_error() {
-    let gw = TestGateway::shared().await;
-    let client = gw.add_client(&[Role::Auditor], &[]).await;
+    let (gw, client) = auditor().await;
     let api = gw.api();
-    let request = api
-        .http()
-        .post(api.url("/oauth/token"))
-        .basic_auth(&client.id, Some(client.expose_secret()))
-        .form(&[("grant_type", "password")]);
+    let request = basic_token_request(&api, &client).form(&[("grant_type", "password")]);
     let answer = Answer::of(request).await;
-    assert_eq!(answer.status, 400, "{}", answer.text);
-    assert_eq!(answer.json["error"], "unsupported_grant_type");
+    assert_oauth_error(&answer, 400, "unsupported_grant_type");
 }
+
 #[tokio::test]
 async fn jwks_publishes_the_key_that_signs_issued_tokens() {
     let (gw, _, token) = trader().await;
@@ -201,54 +209,41 @@ async fn metadata_endpoints_point_at_the_listening_gateway() {
     assert_eq!(metadata["token_endpoint"], api.url("/oauth/token"));
     assert_eq!(metadata["jwks_uri"], api.url("/.well-known/jwks.json"));
 }
+
 #[tokio::test]
 async fn both_client_authentication_methods_at_once_are_refused() {
-    let gw = TestGateway::shared().await;
-    let client = gw.add_client(&[Role::Auditor], &[]).await;
+    let (gw, client) = auditor().await;
     let api = gw.api();
     let form = [
         ("grant_type", "client_credentials"),
         ("client_id", client.id.as_str()),
         ("client_secret", client.expose_secret()),
     ];
-    let request = api
-        .http()
-        .post(api.url("/oauth/token"))
-        .basic_auth(&client.id, Some(client.expose_secret()))
-        .form(&form);
+    let request = basic_token_request(&api, &client).form(&form);
     let answer = Answer::of(request).await;
-    assert_eq!(answer.status, 400, "{}", answer.text);
-    assert_eq!(answer.json["error"], "invalid_request");
+    assert_oauth_error(&answer, 400, "invalid_request");
 }
 
 #[tokio::test]
 async fn token_request_with_a_json_body_is_refused() {
-    let gw = TestGateway::shared().await;
-    let client = gw.add_client(&[Role::Auditor], &[]).await;
+    let (gw, client) = auditor().await;
     let body = json!({"grant_type": "client_credentials", "client_id": client.id,
         "client_secret": client.expose_secret()});
     let answer = gw.api().post_json("/oauth/token", None, &body).await;
-    assert_eq!(answer.status, 400, "{}", answer.text);
-    assert_eq!(answer.json["error"], "invalid_request");
+    assert_oauth_error(&answer, 400, "invalid_request");
 }
 
 #[tokio::test]
 async fn repeated_token_parameters_are_refused() {
-    let gw = TestGateway::shared().await;
-    let client = gw.add_client(&[Role::Auditor], &[]).await;
+    let (gw, client) = auditor().await;
     let api = gw.api();
     let form = [
         ("grant_type", "client_credentials"),
         ("grant_type", "client_credentials"),
     ];
-    let request = api
-        .http()
-        .post(api.url("/oauth/token"))
-        .basic_auth(&client.id, Some(client.expose_secret()))
-        .form(&form);
+    let request = basic_token_request(&api, &client).form(&form);
     let answer = Answer::of(request).await;
-    assert_eq!(answer.status, 400, "{}", answer.text);
-    assert_eq!(answer.json["error"], "invalid_request");
+    assert_oauth_error(&answer, 400, "invalid_request");
 }
 
 #[tokio::test]
@@ -267,18 +262,12 @@ async fn refused_client_authentication_over_basic_carries_a_basic_challenge() {
     let gw = TestGateway::shared().await;
     let answer = gw.token_answer(&ApiClient::new("cl-nobody", "wrong")).await;
     assert_eq!(answer.status, 401, "{}", answer.text);
-    let challenge = answer
-        .headers
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok());
+    let challenge = header(&answer, "www-authenticate");
     assert!(
         challenge.is_some_and(|c| c.starts_with("Basic")),
         "{challenge:?}"
     );
-    let cache = answer
-        .headers
-        .get("cache-control")
-        .and_then(|v| v.to_str().ok());
+    let cache = header(&answer, "cache-control");
     assert!(cache.is_some_and(|c| c.contains("no-store")));
 }
 

@@ -10,10 +10,42 @@
 mod common;
 
 use chrono::Duration;
-use common::{account, account_id, at, open_store, order, sqlite3};
-use rampart_core::{OrderStatus, Side};
-use rampart_store::{OrderFilter, StoreError};
+use common::{account_id, at, begin_with_accounts, open_store, order, sqlite3};
+use rampart_core::{Order, OrderStatus, Side};
+use rampart_store::{OrderFilter, Store, StoreError};
+use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
+
+/// The day the orders of these tests are placed.
+fn day() -> chrono::DateTime<chrono::Utc> {
+    at(2026, 3, 2, 0, 0, 0, 0)
+}
+
+/// An open market buy of one unit on `account`, placed at the start of the day.
+fn market_buy(account: &str) -> Order {
+    order(
+        account,
+        None,
+        Side::Buy,
+        dec!(1),
+        None,
+        OrderStatus::Open,
+        day(),
+    )
+}
+
+/// An open limit order with client order id `coid`, placed at the start of the day.
+fn limit(account: &str, coid: &str, side: Side, quantity: Decimal, price: Decimal) -> Order {
+    order(
+        account,
+        Some(coid),
+        side,
+        quantity,
+        Some(price),
+        OrderStatus::Open,
+        day(),
+    )
+}
 
 #[tokio::test]
 async fn an_order_round_trips_and_records_its_progress() {
@@ -28,10 +60,7 @@ async fn an_order_round_trips_and_records_its_progress() {
         OrderStatus::Open,
         created,
     );
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_account(&account("ACC-1", dec!(100000)))
-        .await
-        .unwrap();
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(100000)).await;
     tx.insert_order(&placed).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.order(placed.id).await.unwrap(), Some(placed.clone()));
@@ -62,10 +91,7 @@ async fn a_rejected_order_keeps_its_code_and_reason() {
     );
     rejected.reject_code = Some("risk.max_order_notional".to_owned());
     rejected.reject_reason = Some("order notional 150000 exceeds 100000".to_owned());
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_account(&account("ACC-1", dec!(100000)))
-        .await
-        .unwrap();
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(100000)).await;
     tx.insert_order(&rejected).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.order(rejected.id).await.unwrap(), Some(rejected));
@@ -74,15 +100,7 @@ async fn a_rejected_order_keeps_its_code_and_reason() {
 #[tokio::test]
 async fn updating_an_unknown_order_is_not_found() {
     let (_dir, _path, store) = open_store().await;
-    let ghost = order(
-        "ACC-1",
-        None,
-        Side::Buy,
-        dec!(1),
-        None,
-        OrderStatus::Open,
-        at(2026, 3, 2, 0, 0, 0, 0),
-    );
+    let ghost = market_buy("ACC-1");
     let mut tx = store.begin().await.unwrap();
     let error = tx.update_order(&ghost).await.unwrap_err();
     assert!(
@@ -94,22 +112,8 @@ async fn updating_an_unknown_order_is_not_found() {
 #[tokio::test]
 async fn an_order_is_found_again_by_its_client_order_id_on_its_own_account_only() {
     let (_dir, _path, store) = open_store().await;
-    let placed = order(
-        "ACC-1",
-        Some("c-7"),
-        Side::Buy,
-        dec!(1),
-        Some(dec!(10)),
-        OrderStatus::Open,
-        at(2026, 3, 2, 0, 0, 0, 0),
-    );
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_account(&account("ACC-1", dec!(100)))
-        .await
-        .unwrap();
-    tx.insert_account(&account("ACC-2", dec!(100)))
-        .await
-        .unwrap();
+    let placed = limit("ACC-1", "c-7", Side::Buy, dec!(1), dec!(10));
+    let mut tx = begin_with_accounts(&store, &["ACC-1", "ACC-2"], dec!(100)).await;
     tx.insert_order(&placed).await.unwrap();
 
     let coid = "c-7".parse().unwrap();
@@ -133,41 +137,10 @@ async fn an_order_is_found_again_by_its_client_order_id_on_its_own_account_only(
 #[tokio::test]
 async fn a_reused_client_order_id_on_the_same_account_is_a_duplicate() {
     let (_dir, _path, store) = open_store().await;
-    let now = at(2026, 3, 2, 0, 0, 0, 0);
-    let first = order(
-        "ACC-1",
-        Some("c-1"),
-        Side::Buy,
-        dec!(1),
-        Some(dec!(10)),
-        OrderStatus::Open,
-        now,
-    );
-    let second = order(
-        "ACC-1",
-        Some("c-1"),
-        Side::Sell,
-        dec!(2),
-        Some(dec!(11)),
-        OrderStatus::Open,
-        now,
-    );
-    let elsewhere = order(
-        "ACC-2",
-        Some("c-1"),
-        Side::Buy,
-        dec!(1),
-        Some(dec!(10)),
-        OrderStatus::Open,
-        now,
-    );
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_account(&account("ACC-1", dec!(100)))
-        .await
-        .unwrap();
-    tx.insert_account(&account("ACC-2", dec!(100)))
-        .await
-        .unwrap();
+    let first = limit("ACC-1", "c-1", Side::Buy, dec!(1), dec!(10));
+    let second = limit("ACC-1", "c-1", Side::Sell, dec!(2), dec!(11));
+    let elsewhere = limit("ACC-2", "c-1", Side::Buy, dec!(1), dec!(10));
+    let mut tx = begin_with_accounts(&store, &["ACC-1", "ACC-2"], dec!(100)).await;
     tx.insert_order(&first).await.unwrap();
 
     let error = tx.insert_order(&second).await.unwrap_err();
@@ -181,19 +154,8 @@ async fn a_reused_client_order_id_on_the_same_account_is_a_duplicate() {
 #[tokio::test]
 async fn the_same_order_id_twice_is_a_duplicate() {
     let (_dir, _path, store) = open_store().await;
-    let placed = order(
-        "ACC-1",
-        None,
-        Side::Buy,
-        dec!(1),
-        None,
-        OrderStatus::Open,
-        at(2026, 3, 2, 0, 0, 0, 0),
-    );
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_account(&account("ACC-1", dec!(100)))
-        .await
-        .unwrap();
+    let placed = market_buy("ACC-1");
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(100)).await;
     tx.insert_order(&placed).await.unwrap();
     let error = tx.insert_order(&placed).await.unwrap_err();
     assert!(
@@ -205,15 +167,7 @@ async fn the_same_order_id_twice_is_a_duplicate() {
 #[tokio::test]
 async fn an_order_on_an_unknown_account_is_refused() {
     let (_dir, _path, store) = open_store().await;
-    let placed = order(
-        "ACC-9",
-        None,
-        Side::Buy,
-        dec!(1),
-        None,
-        OrderStatus::Open,
-        at(2026, 3, 2, 0, 0, 0, 0),
-    );
+    let placed = market_buy("ACC-9");
     let mut tx = store.begin().await.unwrap();
     let error = tx.insert_order(&placed).await.unwrap_err();
     assert!(
@@ -225,14 +179,8 @@ async fn an_order_on_an_unknown_account_is_refused() {
 #[tokio::test]
 async fn orders_are_listed_by_account_and_status_in_pages() {
     let (_dir, _path, store) = open_store().await;
-    let now = at(2026, 3, 2, 0, 0, 0, 0);
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_account(&account("ACC-1", dec!(100)))
-        .await
-        .unwrap();
-    tx.insert_account(&account("ACC-2", dec!(100)))
-        .await
-        .unwrap();
+    let now = day();
+    let mut tx = begin_with_accounts(&store, &["ACC-1", "ACC-2"], dec!(100)).await;
     let mut placed = Vec::new();
     for (i, (acc, status)) in [
         ("ACC-1", OrderStatus::Open),
@@ -296,8 +244,7 @@ async fn an_unreadable_row_is_reported_corrupt_not_a_panic() {
         OrderStatus::Open,
         at(2026, 3, 2, 0, 0, 0, 0),
     );
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_account(&account("ACC-1", dec!(1))).await.unwrap();
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(1)).await;
     tx.insert_order(&placed).await.unwrap();
     tx.commit().await.unwrap();
     store.close().await;
@@ -306,7 +253,7 @@ async fn an_unreadable_row_is_reported_corrupt_not_a_panic() {
         &path,
         "UPDATE orders SET quantity = '1e3'; UPDATE accounts SET limits = '{}';",
     );
-    let store = rampart_store::Store::open(&path).await.unwrap();
+    let store = Store::open(&path).await.unwrap();
     let error = store.order(placed.id).await.unwrap_err();
     let id = placed.id.to_string();
     assert!(

@@ -9,13 +9,14 @@
 
 mod common;
 
-use chrono::Duration;
-use common::{account, account_id, at, open_store, order};
-use rampart_core::{OrderStatus, Side};
-use rampart_store::{FillRecord, StoreError};
+use chrono::{DateTime, Duration, Utc};
+use common::{account, account_id, at, begin_with_accounts, open_store, order};
+use rampart_core::{Order, OrderStatus, Side};
+use rampart_store::{AccountSnapshot, FillRecord, StoreError, WriteTx};
+use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-fn fill(side: Side, quantity: rust_decimal::Decimal, price: rust_decimal::Decimal) -> FillRecord {
+fn fill(side: Side, quantity: Decimal, price: Decimal) -> FillRecord {
     FillRecord {
         order_id: rampart_core::OrderId::generate(),
         account_id: account_id("ACC-1"),
@@ -27,13 +28,29 @@ fn fill(side: Side, quantity: rust_decimal::Decimal, price: rust_decimal::Decima
     }
 }
 
+/// What the pre-trade checks of `ACC-1` in BTC-USD see at `time`.
+async fn btc_state(tx: &mut WriteTx<'_>, time: DateTime<Utc>) -> AccountSnapshot {
+    let btc = "BTC-USD".parse().unwrap();
+    tx.account_state(&account_id("ACC-1"), &btc, time)
+        .await
+        .unwrap()
+}
+
+/// A BTC-USD order of `ACC-1` without a client order id (a market order when no `price`).
+fn acc1_order(
+    side: Side,
+    quantity: Decimal,
+    price: Option<Decimal>,
+    status: OrderStatus,
+    created_at: DateTime<Utc>,
+) -> Order {
+    order("ACC-1", None, side, quantity, price, status, created_at)
+}
+
 #[tokio::test]
 async fn fills_move_the_position_and_the_cash() {
     let (_dir, _path, store) = open_store().await;
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_account(&account("ACC-1", dec!(100000)))
-        .await
-        .unwrap();
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(100000)).await;
     tx.apply_fill(&fill(Side::Buy, dec!(2), dec!(100)))
         .await
         .unwrap();
@@ -48,14 +65,7 @@ async fn fills_move_the_position_and_the_cash() {
     assert_eq!(positions[0].average_price, Some(dec!(100)));
 
     let mut tx = store.begin().await.unwrap();
-    let state = tx
-        .account_state(
-            &account_id("ACC-1"),
-            &"BTC-USD".parse().unwrap(),
-            at(2026, 3, 1, 12, 0, 0, 0),
-        )
-        .await
-        .unwrap();
+    let state = btc_state(&mut tx, at(2026, 3, 1, 12, 0, 0, 0)).await;
     assert_eq!(
         state.cash,
         dec!(100000) - dec!(2) * dec!(100) + dec!(0.5) * dec!(120)
@@ -67,21 +77,11 @@ async fn fills_move_the_position_and_the_cash() {
 #[tokio::test]
 async fn selling_short_gives_a_negative_position_and_more_cash() {
     let (_dir, _path, store) = open_store().await;
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_account(&account("ACC-1", dec!(1000)))
-        .await
-        .unwrap();
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(1000)).await;
     tx.apply_fill(&fill(Side::Sell, dec!(3), dec!(7.5)))
         .await
         .unwrap();
-    let state = tx
-        .account_state(
-            &account_id("ACC-1"),
-            &"BTC-USD".parse().unwrap(),
-            at(2026, 3, 1, 12, 0, 0, 0),
-        )
-        .await
-        .unwrap();
+    let state = btc_state(&mut tx, at(2026, 3, 1, 12, 0, 0, 0)).await;
     assert_eq!(state.position_in_instrument, dec!(-3));
     assert_eq!(state.cash, dec!(1000) + dec!(3) * dec!(7.5));
     assert_eq!(state.positions[0].average_price, Some(dec!(7.5)));
@@ -110,10 +110,7 @@ async fn a_fill_on_an_unknown_account_is_not_found() {
 #[tokio::test]
 async fn a_fill_of_zero_quantity_is_refused() {
     let (_dir, _path, store) = open_store().await;
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_account(&account("ACC-1", dec!(1000)))
-        .await
-        .unwrap();
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(1000)).await;
     let error = tx
         .apply_fill(&fill(Side::Buy, dec!(0), dec!(1)))
         .await
@@ -133,14 +130,11 @@ async fn a_fill_of_zero_quantity_is_refused() {
 #[tokio::test]
 async fn an_overflowing_fill_is_refused_and_changes_nothing() {
     let (_dir, _path, store) = open_store().await;
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_account(&account("ACC-1", dec!(1000)))
-        .await
-        .unwrap();
+    let tx = begin_with_accounts(&store, &["ACC-1"], dec!(1000)).await;
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
     let error = tx
-        .apply_fill(&fill(Side::Buy, rust_decimal::Decimal::MAX, dec!(2)))
+        .apply_fill(&fill(Side::Buy, Decimal::MAX, dec!(2)))
         .await
         .unwrap_err();
     assert!(matches!(error, StoreError::Overflow { .. }), "{error:?}");
@@ -158,9 +152,7 @@ async fn an_overflowing_fill_is_refused_and_changes_nothing() {
 async fn account_state_counts_the_days_accepted_notional_and_the_last_seconds_orders() {
     let (_dir, _path, store) = open_store().await;
     let now = at(2026, 3, 10, 12, 0, 0, 500_000);
-    let mut market = order(
-        "ACC-1",
-        None,
+    let mut market = acc1_order(
         Side::Buy,
         dec!(0.5),
         None,
@@ -171,18 +163,14 @@ async fn account_state_counts_the_days_accepted_notional_and_the_last_seconds_or
     market.average_fill_price = Some(dec!(40000));
     let fixtures = [
         // accepted today, older than a second
-        order(
-            "ACC-1",
-            None,
+        acc1_order(
             Side::Buy,
             dec!(2),
             Some(dec!(100)),
             OrderStatus::Open,
             now - Duration::milliseconds(1500),
         ),
-        order(
-            "ACC-1",
-            None,
+        acc1_order(
             Side::Sell,
             dec!(1),
             Some(dec!(90)),
@@ -191,9 +179,7 @@ async fn account_state_counts_the_days_accepted_notional_and_the_last_seconds_or
         ),
         market,
         // a market order that has not filled yet
-        order(
-            "ACC-1",
-            None,
+        acc1_order(
             Side::Buy,
             dec!(7),
             None,
@@ -201,18 +187,14 @@ async fn account_state_counts_the_days_accepted_notional_and_the_last_seconds_or
             now - Duration::hours(1),
         ),
         // in the last second: one accepted, one rejected
-        order(
-            "ACC-1",
-            None,
+        acc1_order(
             Side::Buy,
             dec!(3),
             Some(dec!(10)),
             OrderStatus::Open,
             now - Duration::milliseconds(200),
         ),
-        order(
-            "ACC-1",
-            None,
+        acc1_order(
             Side::Buy,
             dec!(9),
             Some(dec!(1000)),
@@ -220,9 +202,7 @@ async fn account_state_counts_the_days_accepted_notional_and_the_last_seconds_or
             now - Duration::milliseconds(100),
         ),
         // yesterday, and another account
-        order(
-            "ACC-1",
-            None,
+        acc1_order(
             Side::Buy,
             dec!(5),
             Some(dec!(100)),
@@ -239,10 +219,7 @@ async fn account_state_counts_the_days_accepted_notional_and_the_last_seconds_or
             now,
         ),
     ];
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_account(&account("ACC-1", dec!(5000)))
-        .await
-        .unwrap();
+    let mut tx = begin_with_accounts(&store, &["ACC-1"], dec!(5000)).await;
     tx.insert_account(&account("ACC-2", dec!(5000)))
         .await
         .unwrap();
@@ -250,10 +227,7 @@ async fn account_state_counts_the_days_accepted_notional_and_the_last_seconds_or
         tx.insert_order(o).await.unwrap();
     }
 
-    let state = tx
-        .account_state(&account_id("ACC-1"), &"BTC-USD".parse().unwrap(), now)
-        .await
-        .unwrap();
+    let state = btc_state(&mut tx, now).await;
     let expected =
         dec!(2) * dec!(100) + dec!(1) * dec!(90) + dec!(0.4) * dec!(40000) + dec!(3) * dec!(10);
     assert_eq!(state.daily_notional, expected);

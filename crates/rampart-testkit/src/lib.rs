@@ -40,6 +40,7 @@ pub mod oidc;
 pub mod order;
 pub mod people;
 pub mod pickup;
+mod service;
 pub mod smtp;
 pub mod staff;
 

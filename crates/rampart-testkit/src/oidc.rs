@@ -10,7 +10,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,10 +18,14 @@ use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::api::{Answer, Api};
+use crate::service::{free_port, wait_ready};
+
+/// What a test says when the program is missing or does not start.
+const NOT_STARTED: &str =
+    "the OIDC provider did not start; is `.ci/services/oidc-provider.sh` installed?";
 
 /// Where `.ci/services/oidc-provider.sh` installs the package.
 pub const DEFAULT_DIR: &str = "/root/.cache/rampart-tools/oidc-provider";
@@ -82,7 +85,7 @@ impl OidcProvider {
             .unwrap_or_else(|error| {
                 panic!("`node` cannot be started ({error}): run `.ci/services/oidc-provider.sh`")
             });
-        wait_ready(&mut child).await;
+        wait_ready(&mut child, NOT_STARTED).await;
 
         let issuer = format!("https://127.0.0.1:{port}");
         let ca_pem = std::fs::read(&tls.ca_cert).expect("the provider's CA file");
@@ -153,28 +156,4 @@ impl Drop for OidcProvider {
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("oidc/provider.mjs")
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
-    listener.local_addr().expect("its address").port()
-}
-
-async fn wait_ready(child: &mut Child) {
-    let stdout = child.stdout.take().expect("the provider's output");
-    let mut lines = BufReader::new(stdout).lines();
-    let ready = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line.trim() == "ready" {
-                return true;
-            }
-        }
-        false
-    })
-    .await;
-    assert!(
-        matches!(ready, Ok(true)),
-        "the OIDC provider did not start; is `.ci/services/oidc-provider.sh` installed?"
-    );
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 }

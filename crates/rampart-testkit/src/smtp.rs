@@ -8,12 +8,15 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
 
 use rampart_server::devcert::{self, DevCertPaths};
 use tempfile::TempDir;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+
+use crate::service::{free_port, wait_ready};
+
+/// What a test says when the program is missing or does not start.
+const NOT_STARTED: &str = "the SMTP server did not start; is `.ci/services/smtp.sh` installed?";
 
 /// Where `.ci/services/smtp.sh` installs `aiosmtpd`.
 pub const DEFAULT_VENV: &str = "/root/.cache/rampart-tools/aiosmtpd";
@@ -73,7 +76,7 @@ impl SmtpServer {
             .unwrap_or_else(|error| {
                 panic!("`aiosmtpd` cannot be started ({error}): run `.ci/services/smtp.sh`")
             });
-        wait_ready(&mut child).await;
+        wait_ready(&mut child, NOT_STARTED).await;
         SmtpServer {
             child,
             port,
@@ -112,28 +115,4 @@ impl Drop for SmtpServer {
     fn drop(&mut self) {
         let _ = self.child.start_kill();
     }
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
-    listener.local_addr().expect("its address").port()
-}
-
-async fn wait_ready(child: &mut Child) {
-    let stdout = child.stdout.take().expect("the server's output");
-    let mut lines = BufReader::new(stdout).lines();
-    let ready = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line.trim() == "ready" {
-                return true;
-            }
-        }
-        false
-    })
-    .await;
-    assert!(
-        matches!(ready, Ok(true)),
-        "the SMTP server did not start; is `.ci/services/smtp.sh` installed?"
-    );
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 }

@@ -10,33 +10,33 @@
 //! cannot both move them. `addVersion` itself takes no precondition in the documented
 //! API, so a check-and-set write adds its version, then moves the aliases with the etag
 //! read before; when another writer moved them first, the version it added is disabled
-//! (with the version's own etag) and the mismatch reported. Payloads are bytes: a value that is valid UTF-8 reads back as
-//! text. Secret ids are GCP's: letters, digits, `_` and `-`.
+//! (with the version's own etag) and the mismatch reported. Payloads are bytes: a value
+//! that is valid UTF-8 reads back as text. Secret ids are GCP's: letters, digits, `_`
+//! and `-`.
 
 pub mod api;
+mod stages;
 pub mod token;
+mod transport;
+mod versions;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use chrono::{DateTime, Utc};
-use reqwest::{Client, StatusCode, Url};
-use secrecy::ExposeSecret;
-use serde_json::{Map, Value};
+use chrono::Utc;
+use reqwest::{Client, Url};
+use serde_json::Value;
 
 use crate::store::{Secret, SecretError, SecretMeta, SecretStore, SecretValue, Stage, Version};
-use api::{ApiRequest, SecretResource};
+use api::SecretResource;
+use stages::Stages;
 pub use token::{ServiceAccountKey, TokenSource};
 
 /// The backend name of GCP Secret Manager.
 pub const BACKEND: &str = "gcp";
 /// The public API endpoint.
 pub const DEFAULT_ENDPOINT: &str = "https://secretmanager.googleapis.com/";
-
-const ROTATED_AT: &str = "rampart-rotated-at";
 
 /// Where and how to reach Secret Manager.
 #[derive(Debug)]
@@ -78,276 +78,6 @@ impl GcpStore {
             tokens,
         })
     }
-
-    /// Sends `request`; on 401, fetches a new token and tries once more.
-    async fn send(
-        &self,
-        name: &str,
-        request: ApiRequest,
-    ) -> Result<(StatusCode, Value), SecretError> {
-        let (status, answer) = self.send_once(&request).await?;
-        if status != StatusCode::UNAUTHORIZED {
-            return Ok((status, answer));
-        }
-        self.tokens.invalidate().await;
-        let (status, answer) = self.send_once(&request).await?;
-        if status == StatusCode::UNAUTHORIZED {
-            return Err(status_error(name, status));
-        }
-        Ok((status, answer))
-    }
-
-    async fn send_once(&self, request: &ApiRequest) -> Result<(StatusCode, Value), SecretError> {
-        let url = self
-            .endpoint
-            .join(&request.path)
-            .map_err(|_| SecretError::Config("a GCP request path is invalid".into()))?;
-        let token = self.tokens.token().await?;
-        let mut builder = self
-            .http
-            .request(request.method.clone(), url)
-            .bearer_auth(token.expose_secret());
-        if let Some(body) = &request.body {
-            builder = builder.json(body);
-        }
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| crate::http::unavailable(BACKEND, &e))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| crate::http::unavailable(BACKEND, &e))?;
-        Ok((
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        ))
-    }
-
-    /// Sends `request` and requires a success.
-    async fn call(&self, name: &str, request: ApiRequest) -> Result<Value, SecretError> {
-        let (status, answer) = self.send(name, request).await?;
-        if !status.is_success() {
-            return Err(status_error(name, status));
-        }
-        Ok(answer)
-    }
-
-    async fn resource(&self, name: &str) -> Result<Option<SecretResource>, SecretError> {
-        check_id(name, "secret")?;
-        let (status, answer) = self
-            .send(name, api::get_secret(&self.project, name))
-            .await?;
-        match status {
-            StatusCode::NOT_FOUND => Ok(None),
-            s if s.is_success() => Ok(Some(SecretResource::from_json(&answer))),
-            s => Err(status_error(name, s)),
-        }
-    }
-
-    async fn existing(&self, name: &str) -> Result<SecretResource, SecretError> {
-        self.resource(name)
-            .await?
-            .ok_or_else(|| SecretError::NotFound(name.to_owned()))
-    }
-
-    /// Accesses version `version` (a number or `latest`).
-    async fn access(&self, name: &str, version: &str) -> Result<(SecretValue, u64), SecretError> {
-        let answer = self
-            .call(name, api::access(&self.project, name, version))
-            .await?;
-        let number = answer
-            .get("name")
-            .and_then(Value::as_str)
-            .and_then(api::version_number);
-        let data = answer
-            .pointer("/payload/data")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let bytes = STANDARD
-            .decode(data)
-            .map_err(|_| SecretError::Corrupt(format!("`{name}` payload is not base64")))?;
-        let payload = answer.get("payload").unwrap_or(&Value::Null);
-        if !api::checksum_matches(payload, &bytes) {
-            let why = format!("`{name}` payload failed its CRC32C check");
-            return Err(SecretError::Corrupt(why));
-        }
-        let value = SecretValue::from_stored(bytes.clone(), true)
-            .unwrap_or_else(|_| SecretValue::bytes(bytes));
-        let number = number
-            .ok_or_else(|| SecretError::Corrupt(format!("`{name}` version has no number")))?;
-        Ok((value, number))
-    }
-
-    async fn add_version(&self, name: &str, value: &SecretValue) -> Result<Added, SecretError> {
-        let answer = self
-            .call(
-                name,
-                api::add_version(&self.project, name, value.expose_bytes()),
-            )
-            .await?;
-        let number = answer
-            .get("name")
-            .and_then(Value::as_str)
-            .and_then(api::version_number)
-            .ok_or_else(|| SecretError::Corrupt(format!("`{name}` new version has no number")))?;
-        let etag = answer
-            .get("etag")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        Ok(Added { number, etag })
-    }
-
-    /// Moves the stages to `stages`; when another writer moved them first, disables `added`.
-    async fn set_stages_or_discard(
-        &self,
-        name: &str,
-        resource: &SecretResource,
-        stages: &Stages,
-        added: &Added,
-    ) -> Result<(), SecretError> {
-        let moved = self.set_stages(name, resource, stages).await;
-        if let Err(SecretError::CasMismatch { .. }) = &moved {
-            let etag = added.etag.as_deref();
-            let request = api::disable_version(&self.project, name, added.number, etag);
-            if let Err(error) = self.call(name, request).await {
-                tracing::warn!(secret = name, version = added.number, %error,
-                    "a version that lost a check-and-set could not be disabled");
-            }
-        }
-        moved
-    }
-
-    async fn set_stages(
-        &self,
-        name: &str,
-        resource: &SecretResource,
-        stages: &Stages,
-    ) -> Result<(), SecretError> {
-        let mut aliases = Map::new();
-        for (alias, version) in [
-            ("current", Some(stages.current)),
-            ("pending", stages.pending),
-            ("previous", stages.previous),
-        ] {
-            if let Some(version) = version {
-                aliases.insert(alias.into(), Value::String(version.to_string()));
-            }
-        }
-        let mut annotations = resource.annotations.clone();
-        if let Some(at) = stages.rotated_at {
-            annotations.insert(ROTATED_AT.into(), Value::String(at.to_rfc3339()));
-        }
-        let request = api::update_stages(
-            &self.project,
-            name,
-            &aliases,
-            &annotations,
-            resource.etag.as_deref(),
-        );
-        let (status, _) = self.send(name, request).await?;
-        match status {
-            s if s.is_success() => Ok(()),
-            StatusCode::CONFLICT | StatusCode::PRECONDITION_FAILED => {
-                Err(SecretError::CasMismatch {
-                    name: name.to_owned(),
-                    expected: "an unchanged secret".into(),
-                    found: "a concurrent change".into(),
-                })
-            }
-            s => Err(status_error(name, s)),
-        }
-    }
-
-    async fn read_stage(&self, name: &str, stage: Stage) -> Result<Secret, SecretError> {
-        let resource = self.existing(name).await?;
-        let stages = Stages::of(&resource).await_latest(self, name).await?;
-        let version = stages.of_stage(name, stage)?;
-        let (value, number) = self.access(name, &version.to_string()).await?;
-        Ok(Secret {
-            value,
-            meta: stages.meta(&resource, name, number),
-        })
-    }
-}
-
-/// A version just added, with its etag for a later precondition.
-struct Added {
-    number: u64,
-    etag: Option<String>,
-}
-
-/// Rampart's stages of one secret, read from its aliases.
-#[derive(Debug, Clone, Copy)]
-struct Stages {
-    current: u64,
-    pending: Option<u64>,
-    previous: Option<u64>,
-    rotated_at: Option<DateTime<Utc>>,
-}
-
-/// Stages whose `current` may still have to be resolved from `latest`.
-struct PartialStages(Stages, bool);
-
-impl Stages {
-    fn of(resource: &SecretResource) -> PartialStages {
-        let rotated_at = resource
-            .annotations
-            .get(ROTATED_AT)
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse().ok());
-        let current = resource.alias("current");
-        let stages = Stages {
-            current: current.unwrap_or(0),
-            pending: resource.alias("pending"),
-            previous: resource.alias("previous"),
-            rotated_at,
-        };
-        PartialStages(stages, current.is_none())
-    }
-
-    fn of_stage(&self, name: &str, stage: Stage) -> Result<u64, SecretError> {
-        let version = match stage {
-            Stage::Current | Stage::Deprecated => Some(self.current),
-            Stage::Pending => self.pending,
-            Stage::Previous => self.previous,
-        };
-        version.ok_or_else(|| SecretError::NoSuchVersion {
-            name: name.to_owned(),
-            what: format!("{} version", stage.as_str()),
-        })
-    }
-
-    fn meta(&self, resource: &SecretResource, name: &str, version: u64) -> SecretMeta {
-        let stage = match Some(version) {
-            v if v == Some(self.current) => Stage::Current,
-            v if v == self.pending => Stage::Pending,
-            v if v == self.previous => Stage::Previous,
-            _ => Stage::Deprecated,
-        };
-        SecretMeta {
-            name: name.to_owned(),
-            version: Version::number(version),
-            backend: BACKEND,
-            created_at: resource.created_at.unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
-            rotated_at: self.rotated_at,
-            next_rotation: resource.next_rotation,
-            stage,
-        }
-    }
-}
-
-impl PartialStages {
-    /// Resolves `current` from `latest` when the secret has no `current` alias.
-    async fn await_latest(self, store: &GcpStore, name: &str) -> Result<Stages, SecretError> {
-        let PartialStages(mut stages, needs_latest) = self;
-        if needs_latest {
-            let (_, latest) = store.access(name, "latest").await?;
-            stages.current = latest;
-        }
-        Ok(stages)
-    }
 }
 
 fn check_id(id: &str, what: &'static str) -> Result<(), SecretError> {
@@ -360,20 +90,6 @@ fn check_id(id: &str, what: &'static str) -> Result<(), SecretError> {
         ));
     }
     Ok(())
-}
-
-fn status_error(name: &str, status: StatusCode) -> SecretError {
-    match status.as_u16() {
-        404 => SecretError::NotFound(name.to_owned()),
-        401 | 403 => SecretError::Denied {
-            backend: BACKEND,
-            detail: format!("access to `{name}` refused (HTTP {})", status.as_u16()),
-        },
-        code => SecretError::Unavailable {
-            backend: BACKEND,
-            detail: format!("`{name}`: HTTP {code}"),
-        },
-    }
 }
 
 #[async_trait]
@@ -389,12 +105,7 @@ impl SecretStore for GcpStore {
     async fn get_version(&self, name: &str, version: &Version) -> Result<Secret, SecretError> {
         let resource = self.existing(name).await?;
         let stages = Stages::of(&resource).await_latest(self, name).await?;
-        let number = version
-            .as_number()
-            .ok_or_else(|| SecretError::NoSuchVersion {
-                name: name.to_owned(),
-                what: "such version".into(),
-            })?;
+        let number = crate::numbered::version_number(name, version)?;
         let (value, number) = self.access(name, &number.to_string()).await?;
         Ok(Secret {
             value,
@@ -408,44 +119,10 @@ impl SecretStore for GcpStore {
         value: SecretValue,
         cas: Option<&Version>,
     ) -> Result<SecretMeta, SecretError> {
-        let resource = match self.resource(name).await? {
-            Some(resource) => resource,
-            None => {
-                if let Some(expected) = cas.filter(|c| !c.is_absent()) {
-                    let (name, expected) = (name.to_owned(), expected.to_string());
-                    return Err(SecretError::CasMismatch {
-                        name,
-                        expected,
-                        found: Version::ABSENT.into(),
-                    });
-                }
-                let created = self
-                    .call(name, api::create_secret(&self.project, name))
-                    .await?;
-                SecretResource::from_json(&created)
-            }
-        };
-        let old = match Stages::of(&resource) {
-            PartialStages(stages, false) => Some(stages),
-            PartialStages(stages, true) => match self.access(name, "latest").await {
-                Ok((_, latest)) => Some(Stages {
-                    current: latest,
-                    ..stages
-                }),
-                Err(SecretError::NotFound(_)) => None,
-                Err(error) => return Err(error),
-            },
-        };
+        let resource = self.resource_or_create(name, cas).await?;
+        let old = self.current_stages(name, &resource).await?;
         let found = old.map_or(0, |s| s.current);
-        if let Some(expected) = cas.filter(|c| c.as_number() != Some(found)) {
-            let (name, expected, found) =
-                (name.to_owned(), expected.to_string(), found.to_string());
-            return Err(SecretError::CasMismatch {
-                name,
-                expected,
-                found,
-            });
-        }
+        crate::numbered::check_cas(name, cas, found)?;
         let added = self.add_version(name, &value).await?;
         let version = added.number;
         let stages = match old {

@@ -169,14 +169,7 @@ pub(super) async fn put(
 ) -> Result<SecretMeta, SecretError> {
     let old = load(store, name).await?;
     let found = old.as_ref().map_or(0, |r| r.stages.current);
-    if let Some(expected) = cas.filter(|c| c.as_number() != Some(found)) {
-        let (name, expected, found) = (name.to_owned(), expected.to_string(), found.to_string());
-        return Err(SecretError::CasMismatch {
-            name,
-            expected,
-            found,
-        });
-    }
+    crate::numbered::check_cas(name, cas, found)?;
     let mut data = value_fields(value);
     let stages = match old {
         None => Stages {

@@ -237,14 +237,7 @@ pub(super) async fn put(
 ) -> Result<SecretMeta, SecretError> {
     let existing = read_metadata(store, name).await?;
     let found = existing.as_ref().map_or(0, |m| m.stages.current);
-    if let Some(expected) = cas.filter(|c| c.as_number() != Some(found)) {
-        let (name, expected, found) = (name.to_owned(), expected.to_string(), found.to_string());
-        return Err(SecretError::CasMismatch {
-            name,
-            expected,
-            found,
-        });
-    }
+    crate::numbered::check_cas(name, cas, found)?;
     let latest = existing.as_ref().map_or(0, |m| m.latest);
     let record = existing.as_ref().map_or(0, |m| m.record);
     let version = write(store, name, value, latest).await?;

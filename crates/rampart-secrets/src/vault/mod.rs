@@ -29,6 +29,7 @@ use serde_json::{Map, Value};
 pub use client::{VaultAuth, VaultClient};
 
 use crate::http;
+use crate::numbered::StageNumbers;
 use crate::store::{Secret, SecretError, SecretMeta, SecretStore, SecretValue, Stage, Version};
 
 /// The backend name of Vault and OpenBao.
@@ -147,13 +148,17 @@ struct Stages {
 }
 
 impl Stages {
+    /// The numbers of the versions holding each stage.
+    fn numbers(&self) -> StageNumbers {
+        StageNumbers {
+            current: self.current,
+            pending: self.pending,
+            previous: self.previous,
+        }
+    }
+
     fn meta(&self, name: &str, version: u64) -> SecretMeta {
-        let stage = match Some(version) {
-            v if v == Some(self.current) => Stage::Current,
-            v if v == self.pending => Stage::Pending,
-            v if v == self.previous => Stage::Previous,
-            _ => Stage::Deprecated,
-        };
+        let stage = self.numbers().stage_of(version);
         SecretMeta {
             name: name.to_owned(),
             version: Version::number(version),
@@ -166,15 +171,7 @@ impl Stages {
     }
 
     fn stage(&self, name: &str, stage: Stage) -> Result<u64, SecretError> {
-        let version = match stage {
-            Stage::Pending => self.pending,
-            Stage::Previous => self.previous,
-            Stage::Current | Stage::Deprecated => Some(self.current),
-        };
-        version.ok_or_else(|| SecretError::NoSuchVersion {
-            name: name.to_owned(),
-            what: format!("{} version", stage.as_str()),
-        })
+        self.numbers().version_of(name, stage)
     }
 }
 
@@ -241,12 +238,7 @@ impl SecretStore for VaultStore {
     }
 
     async fn get_version(&self, name: &str, version: &Version) -> Result<Secret, SecretError> {
-        let number = version
-            .as_number()
-            .ok_or_else(|| SecretError::NoSuchVersion {
-                name: name.to_owned(),
-                what: "such version".into(),
-            })?;
+        let number = crate::numbered::version_number(name, version)?;
         match self.kv {
             KvVersion::V2 => kv2::read_version(self, name, number).await,
             KvVersion::V1 => kv1::read_version(self, name, number).await,

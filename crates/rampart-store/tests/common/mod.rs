@@ -9,7 +9,7 @@ use rampart_core::{
     AccountId, NewOrder, Order, OrderId, OrderStatus, OrderType, Price, Quantity, RiskLimits, Side,
     TimeInForce,
 };
-use rampart_store::{AccountRecord, Store};
+use rampart_store::{AccountRecord, Store, WriteTx};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
@@ -54,6 +54,19 @@ pub fn account(id: &str, cash: Decimal) -> AccountRecord {
         created_at: at(2026, 3, 1, 9, 0, 0, 123_456),
         desk: None,
     }
+}
+
+/// A write transaction in which each of `accounts` exists with `cash`.
+pub async fn begin_with_accounts<'a>(
+    store: &'a Store,
+    accounts: &[&str],
+    cash: Decimal,
+) -> WriteTx<'a> {
+    let mut tx = store.begin().await.unwrap();
+    for id in accounts {
+        tx.insert_account(&account(id, cash)).await.unwrap();
+    }
+    tx
 }
 
 /// A limit order (or a market order when `price` is none) on `account`.

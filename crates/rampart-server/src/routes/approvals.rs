@@ -31,6 +31,7 @@ use crate::routes::users::{approval_view, from_user_error, view};
 use crate::service::identity_action as act;
 use crate::service::killswitch_release;
 use crate::service::risk_limits::{self, RISK_LIMITS_CHANGE};
+use crate::service::role_grant::{self, AppliedGrant};
 use crate::service::user_reset::{self, USER_RESET};
 use crate::service::users::{self, ROLE_GRANT};
 use crate::service::{audit, authorize, internal};
@@ -196,10 +197,15 @@ fn page_of(query: &ApprovalQuery) -> Result<Page, ApiError> {
     params(("id" = String, Path, description = "the approval id")),
     request_body(content = Object, description = "optional `comment`"),
     responses(
-        (status = 200, description = "approved and applied", body = Object),
+        (status = 200, description = "approved and applied: `{approval, applied, user, \
+            setup}`; `setup` is how a set-up token issued by the decision went \
+            (`delivered: false` when it could not be delivered, the decision standing), \
+            else `null`", body = Object),
         (status = 403, description = "self-approval, or not a decider",
             body = crate::problem::Problem),
-        (status = 409, description = "decided, expired or stale", body = crate::problem::Problem),
+        (status = 409, description = "decided, expired or stale; a role grant whose \
+            person's e-mail changed since the proposal (`approval.target_changed`)",
+            body = crate::problem::Problem),
     ),
     security(("bearer" = [])))]
 pub async fn approve(
@@ -313,6 +319,7 @@ async fn decide(
     )
     .await?;
     user_reset::prepare(&found).await?;
+    role_grant::refuse_if_changed(state, principal, &found, approve).await?;
 
     let mut tx = state
         .store
@@ -330,12 +337,25 @@ async fn decide(
         }
     };
     record_decision(&mut tx, principal, &decided, approve).await?;
-    let applied = apply_kind(state, &mut tx, principal, &decided, approve, now).await?;
+    let mut granted = None;
+    let applied = apply_kind(
+        state,
+        &mut tx,
+        principal,
+        &decided,
+        approve,
+        now,
+        &mut granted,
+    );
+    let applied = applied.await?;
     tx.commit().await.map_err(|e| internal("commit", &e))?;
     if approve {
         killswitch_release::after_commit(state, &decided).await;
     }
-    let setup = user_reset::after_commit(state, &decided).await?;
+    let setup = match granted {
+        Some(grant) => role_grant::after_commit(state, &principal.id, grant).await?,
+        None => user_reset::after_commit(state, &decided).await?,
+    };
     Ok(Json(json!({
         "approval": approval_view(&decided),
         "applied": applied,
@@ -384,7 +404,8 @@ async fn record_decision(
     Ok(())
 }
 
-/// Applies (or records the rejection of) the decided change according to its kind.
+/// Applies (or records the rejection of) the decided change according to its kind; an
+/// applied role grant is left in `granted`, to hand over its set-up token after commit.
 async fn apply_kind(
     state: &AppState,
     tx: &mut WriteTx<'_>,
@@ -392,13 +413,16 @@ async fn apply_kind(
     decided: &ApprovalRecord,
     approve: bool,
     now: DateTime<Utc>,
+    granted: &mut Option<AppliedGrant>,
 ) -> Result<Value, ApiError> {
     match (decided.kind.as_str(), approve) {
         (ROLE_GRANT, true) => {
-            let user = users::apply_grant(tx, &principal.id, decided, now)
+            let grant = users::apply_grant(tx, &principal.id, decided, now)
                 .await
                 .map_err(from_user_error)?;
-            Ok(json!({ "user": view(&user) }))
+            let answer = json!({ "user": view(&grant.user) });
+            *granted = Some(grant);
+            Ok(answer)
         }
         (ROLE_GRANT, false) => Ok(Value::Null),
         (RISK_LIMITS_CHANGE, true) => {

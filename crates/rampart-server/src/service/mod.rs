@@ -27,6 +27,8 @@ pub mod setup_handover;
 pub mod setup_mail;
 pub mod start_review;
 pub mod unowned_clients;
+pub mod user_answers;
+pub mod user_email;
 pub mod user_reset;
 pub mod users;
 

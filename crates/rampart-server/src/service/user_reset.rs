@@ -8,7 +8,11 @@
 //! a reset takes effect the old password or second factor stops working and
 //! every session and token of the person is cut off, in the transaction that
 //! records it. A password reset's new set-up token is handed to the person
-//! (`setup_handover`), never to the administrator.
+//! (`setup_handover`), never to the administrator; an approved one ends every
+//! earlier set-up token in the decision's transaction, and its delivery
+//! failing leaves the decision standing (the answer says `delivered: false`).
+//! No set-up token is issued while a privileged role grant for the person
+//! waits: the grant's approval issues it.
 
 use chrono::{DateTime, Duration, Utc};
 use rampart_audit::Outcome;
@@ -17,9 +21,10 @@ use rampart_store::{ApprovalRecord, ApprovalStatus, NewApproval, Store, StoredUs
 use serde_json::{Value, json};
 
 use crate::problem::ApiError;
-use crate::routes::users::{from_user_error, view};
 use crate::service::identity_action as act;
 use crate::service::identity_setup::{self, IssuedSetup};
+use crate::service::role_grant::ROLE_GRANT;
+use crate::service::user_answers::{from_user_error, view};
 use crate::service::users::{PRIVILEGED, UserError, target, unusable_password};
 use crate::service::{audit, sessions, setup_handover};
 use crate::state::AppState;
@@ -99,6 +104,9 @@ pub async fn reset(
     let password_hash = unusable_hash(kind).await?;
     let mut tx = store.begin().await?;
     let user = tx.user(id).await?.ok_or(UserError::UnknownUser)?;
+    if kind == ResetKind::Password && grant_pending(&mut tx, id, now).await? {
+        return Err(UserError::GrantPending);
+    }
     if is_privileged(&user) {
         let approval = propose(&mut tx, actor, &user, kind, now, approval_ttl).await?;
         tx.commit().await?;
@@ -257,13 +265,16 @@ async fn apply_in(
         .revoke_refresh_families_of(&user.id, kind.reason(), now)
         .await?;
     tx.revoke_subject(&user.id, kind.reason(), now).await?;
-    let setup = match (kind, approval) {
-        (ResetKind::Password, None) => Some(identity_setup::issue(tx, &user.id, now).await?),
-        _ => None,
+    let (setup, ended) = match (kind, approval) {
+        (ResetKind::Password, None) => (Some(identity_setup::issue(tx, &user.id, now).await?), 0),
+        // The fresh token is issued after commit; none issued earlier outlives the reset.
+        (ResetKind::Password, Some(_)) => (None, tx.end_setup_tokens(&user.id, now).await?),
+        (ResetKind::Mfa, _) => (None, 0),
     };
     let details = json!({
         "revoked_sessions": revoked.len(),
         "approval_id": approval.map(|a| a.id),
+        "setup_tokens_ended": ended,
     });
     tx.append(audit::stamp(
         audit::event(actor, action, &target(&user.id), Outcome::Success).details(details),
@@ -275,6 +286,16 @@ async fn apply_in(
         revoked,
         setup,
     })
+}
+
+/// Whether a privileged role grant for user `id` waits for a decision at `now`.
+async fn grant_pending(
+    tx: &mut WriteTx<'_>,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, UserError> {
+    let pending = tx.pending_approval(ROLE_GRANT, &target(id), now).await?;
+    Ok(pending.is_some())
 }
 
 async fn propose(

@@ -140,6 +140,9 @@ pub enum ApiError {
     /// The person changed since the role grant was proposed.
     #[error("{0}")]
     GrantChanged(String),
+    /// The role grant was proposed by an earlier version and cannot be checked.
+    #[error("{0}")]
+    GrantOutdated(String),
     /// Something failed that should not; the cause is logged, not returned.
     #[error("an internal error occurred")]
     Internal,
@@ -217,7 +220,9 @@ impl ApiError {
             }
             Self::LimitCap(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::StaleProposal(_) | Self::UnsupportedApproval(_) => StatusCode::CONFLICT,
-            Self::GrantPending(_) | Self::GrantChanged(_) => StatusCode::CONFLICT,
+            Self::GrantPending(_) | Self::GrantChanged(_) | Self::GrantOutdated(_) => {
+                StatusCode::CONFLICT
+            }
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -257,6 +262,7 @@ impl ApiError {
             Self::UnsupportedApproval(_) => "approval.unsupported_kind",
             Self::GrantPending(_) => "user.grant_pending",
             Self::GrantChanged(_) => "approval.target_changed",
+            Self::GrantOutdated(_) => "approval.proposal_outdated",
             Self::Internal => "internal",
         }
     }
@@ -296,6 +302,7 @@ impl ApiError {
             Self::UnsupportedApproval(_) => "Unsupported approval kind",
             Self::GrantPending(_) => "Role grant pending",
             Self::GrantChanged(_) => "Person changed since the proposal",
+            Self::GrantOutdated(_) => "Proposal from an earlier version",
             Self::Internal => "Internal error",
         }
     }

@@ -2,8 +2,9 @@
 //!
 //! Rule upheld: a decider sees what they approve before approving it. The
 //! caller needs Cedar `approval.read` on the gateway and on the approval
-//! itself (its kind and accounts), as in the listing; a `role.grant` shows the
-//! person's username, display name and e-mail address in its payload. The
+//! itself (its kind and accounts), as in the listing; a `role.grant` or
+//! `user.reset` shows its `person` (username, display name, e-mail address,
+//! whether the account is already in use), read from the profile now. The
 //! status is as of now, so a proposal past its expiry reads as `expired`.
 
 use axum::Json;
@@ -16,7 +17,7 @@ use crate::authn::Authenticated;
 use crate::extract::ApiPath;
 use crate::problem::ApiError;
 use crate::routes::approvals::resource_of;
-use crate::service::user_answers::approval_view;
+use crate::service::approval_person::approval_view_of;
 use crate::service::{authorize, internal};
 use crate::state::AppState;
 
@@ -24,8 +25,9 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/v1/approvals/{id}", tag = "approvals",
     params(("id" = String, Path, description = "the approval id")),
     responses(
-        (status = 200, description = "`{approval}`; a `role.grant` payload names the person \
-            (`username`, `display_name`, `email`)", body = Object),
+        (status = 200, description = "`{approval}`; a `role.grant` or `user.reset` has \
+            `person` (`username`, `display_name`, `email`, `email_as_proposed`, \
+            `must_change_password`, `mfa_enrolled`, `setup_token_live`)", body = Object),
         (status = 403, description = "not a reader of this approval",
             body = crate::problem::Problem),
         (status = 404, description = "no such approval", body = crate::problem::Problem),
@@ -47,5 +49,6 @@ pub async fn show(
         &resource_of(&found),
     )
     .await?;
-    Ok(Json(json!({ "approval": approval_view(&found) })))
+    let view = approval_view_of(&state, &found).await?;
+    Ok(Json(json!({ "approval": view })))
 }

@@ -27,7 +27,8 @@ use uuid::Uuid;
 use crate::authn::Authenticated;
 use crate::extract::{ApiPath, ApiQuery, parse_json, require_media_type};
 use crate::problem::ApiError;
-use crate::routes::users::{approval_view, from_user_error, view};
+use crate::routes::users::{from_user_error, view};
+use crate::service::approval_person::{approval_views_of, durable_view_of};
 use crate::service::identity_action as act;
 use crate::service::killswitch_release;
 use crate::service::risk_limits::{self, RISK_LIMITS_CHANGE};
@@ -106,7 +107,7 @@ pub async fn list(
     let page = page_of(&query)?;
     let filter = filter_of(query)?;
     let (found, next_cursor) = readable_page(&state, &principal, &filter, page).await?;
-    let approvals: Vec<Value> = found.iter().map(approval_view).collect();
+    let approvals = approval_views_of(&state, &found).await?;
     Ok(Json(
         json!({ "approvals": approvals, "next_cursor": next_cursor }),
     ))
@@ -199,12 +200,14 @@ fn page_of(query: &ApprovalQuery) -> Result<Page, ApiError> {
     responses(
         (status = 200, description = "approved and applied: `{approval, applied, user, \
             setup}`; `setup` is how a set-up token issued by the decision went \
-            (`delivered: false` when it could not be delivered, the decision standing), \
-            else `null`", body = Object),
+            (`delivered: false` when it could not be delivered, with `recorded: false` \
+            when not even that could be recorded; the decision stands), else `null`; a \
+            `role.grant` or `user.reset` approval shows its `person`", body = Object),
         (status = 403, description = "self-approval, or not a decider",
             body = crate::problem::Problem),
         (status = 409, description = "decided, expired or stale; a role grant whose \
-            person's e-mail changed since the proposal (`approval.target_changed`)",
+            person's e-mail changed since the proposal (`approval.target_changed`), or \
+            proposed by an earlier version (`approval.proposal_outdated`)",
             body = crate::problem::Problem),
     ),
     security(("bearer" = [])))]
@@ -337,27 +340,24 @@ async fn decide(
         }
     };
     record_decision(&mut tx, principal, &decided, approve).await?;
-    let mut granted = None;
-    let applied = apply_kind(
-        state,
-        &mut tx,
-        principal,
-        &decided,
-        approve,
-        now,
-        &mut granted,
-    );
-    let applied = applied.await?;
+    let applied = apply_kind(state, &mut tx, principal, &decided, approve, now).await;
+    let (applied, granted) = match applied {
+        Ok(applied) => applied,
+        Err(error) => {
+            drop(tx);
+            return Err(role_grant::refused(state, principal, &decided, error).await);
+        }
+    };
     tx.commit().await.map_err(|e| internal("commit", &e))?;
     if approve {
         killswitch_release::after_commit(state, &decided).await;
     }
     let setup = match granted {
-        Some(grant) => role_grant::after_commit(state, &principal.id, grant).await?,
-        None => user_reset::after_commit(state, &decided).await?,
+        Some(grant) => role_grant::after_commit(state, &principal.id, grant).await,
+        None => user_reset::after_commit(state, &decided).await,
     };
     Ok(Json(json!({
-        "approval": approval_view(&decided),
+        "approval": durable_view_of(state, &decided).await,
         "applied": applied,
         "user": applied.get("user"),
         "setup": setup,
@@ -404,8 +404,8 @@ async fn record_decision(
     Ok(())
 }
 
-/// Applies (or records the rejection of) the decided change according to its kind; an
-/// applied role grant is left in `granted`, to hand over its set-up token after commit.
+/// Applies (or records the rejection of) the decided change according to its kind, with
+/// an applied role grant, whose set-up token is handed over after commit.
 async fn apply_kind(
     state: &AppState,
     tx: &mut WriteTx<'_>,
@@ -413,18 +413,28 @@ async fn apply_kind(
     decided: &ApprovalRecord,
     approve: bool,
     now: DateTime<Utc>,
-    granted: &mut Option<AppliedGrant>,
+) -> Result<(Value, Option<AppliedGrant>), ApiError> {
+    if let (ROLE_GRANT, true) = (decided.kind.as_str(), approve) {
+        let grant = users::apply_grant(tx, &principal.id, decided, now).await;
+        let grant = grant.map_err(from_user_error)?;
+        return Ok((json!({ "user": view(&grant.user) }), Some(grant)));
+    }
+    apply_other(state, tx, principal, decided, approve, now)
+        .await
+        .map(|applied| (applied, None))
+}
+
+/// Applies (or records the rejection of) a decided change other than an approved grant.
+async fn apply_other(
+    state: &AppState,
+    tx: &mut WriteTx<'_>,
+    principal: &Principal,
+    decided: &ApprovalRecord,
+    approve: bool,
+    now: DateTime<Utc>,
 ) -> Result<Value, ApiError> {
     match (decided.kind.as_str(), approve) {
-        (ROLE_GRANT, true) => {
-            let grant = users::apply_grant(tx, &principal.id, decided, now)
-                .await
-                .map_err(from_user_error)?;
-            let answer = json!({ "user": view(&grant.user) });
-            *granted = Some(grant);
-            Ok(answer)
-        }
-        (ROLE_GRANT, false) => Ok(Value::Null),
+        (ROLE_GRANT, _) => Ok(Value::Null),
         (RISK_LIMITS_CHANGE, true) => {
             let version = risk_limits::apply(state, tx, decided, principal, now).await?;
             Ok(json!({ "limits": version }))

@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 use crate::authn::Authenticated;
 use crate::extract::{ApiJson, ApiPath};
 use crate::problem::ApiError;
+use crate::service::approval_person::durable_view_of;
 use crate::service::user_reset::{self, ResetKind, ResetOutcome};
 use crate::service::users::{self, AccessChange, NewUser};
 use crate::service::{authorize, internal};
@@ -93,17 +94,18 @@ pub async fn create(
         users::create_within(&state.store, &principal.id, request, now, ttl(&state), rule)
             .await
             .map_err(from_user_error)?;
+    let email = created.address.as_ref().map(AsRef::as_ref);
     let setup = match created.setup {
         Some(setup) => {
-            setup_handover::hand_over(&state, &principal.id, &created.user, setup).await?
+            setup_handover::hand_over(&state, &principal.id, &created.user, email, setup).await?
         }
         None => Value::Null,
     };
-    let body = json!({
-        "user": view(&created.user),
-        "setup": setup,
-        "approval": created.approval.as_ref().map(approval_view),
-    });
+    let approval = match &created.approval {
+        Some(approval) => durable_view_of(&state, approval).await,
+        None => Value::Null,
+    };
+    let body = json!({ "user": view(&created.user), "setup": setup, "approval": approval });
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
@@ -172,7 +174,7 @@ pub async fn patch(
         }
         AccessChange::Proposed(approval) => (
             StatusCode::ACCEPTED,
-            Json(json!({ "approval": approval_view(&approval) })),
+            Json(json!({ "approval": durable_view_of(&state, &approval).await })),
         ),
     }
     .into_response())
@@ -206,8 +208,8 @@ pub async fn disable(
     responses(
         (status = 200, description = "reset; how the set-up token was delivered", body = Object),
         (status = 202, description = "proposed for a second administrator", body = Object),
-        (status = 409, description = "a role grant for the person is pending \
-            (`user.grant_pending`)", body = crate::problem::Problem),
+        (status = 409, description = "a role grant for a person who never set up their \
+            account is pending (`user.grant_pending`)", body = crate::problem::Problem),
         (status = 502, description = "not delivered; withdrawn", body = crate::problem::Problem),
     ),
     security(("bearer" = [])))]
@@ -250,7 +252,7 @@ async fn reset(
         .map_err(from_user_error)?;
     let applied = match outcome {
         ResetOutcome::Proposed(approval) => {
-            let body = json!({ "approval": approval_view(&approval) });
+            let body = json!({ "approval": durable_view_of(state, &approval).await });
             return Ok((StatusCode::ACCEPTED, Json(body)).into_response());
         }
         ResetOutcome::Applied(applied) => applied,
@@ -259,7 +261,9 @@ async fn reset(
     answer.insert("reset".into(), json!(kind.as_str()));
     answer.insert("mfa_enrolled".into(), json!(applied.user.has_mfa()));
     if let Some(setup) = applied.setup {
-        let delivered = setup_handover::hand_over(state, &principal.id, &applied.user, setup);
+        let email = applied.email.as_deref();
+        let delivered =
+            setup_handover::hand_over(state, &principal.id, &applied.user, email, setup);
         answer.insert("setup".into(), delivered.await?);
     }
     Ok(Json(Value::Object(answer)).into_response())

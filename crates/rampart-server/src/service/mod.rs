@@ -4,6 +4,7 @@
 //! denial leaves a `policy.denied` event naming the policies and their version.
 
 pub mod approval_expiry;
+pub mod approval_person;
 pub mod attribution;
 pub mod audit;
 pub mod decision;

@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 /// What a hand-over reads and writes: the store, the configured delivery, the secret store.
 pub struct Handover<'a> {
-    /// Where the person's address is read and the outcome audited.
+    /// Where the outcome is audited and an undelivered token withdrawn.
     pub store: &'a Store,
     /// How tokens reach their person.
     pub delivery: &'a SetupDelivery,
@@ -48,6 +48,9 @@ pub enum HandoverError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The set-up token could not be issued.
+    #[error(transparent)]
+    Setup(#[from] identity_setup::SetupError),
 }
 
 impl<'a> Handover<'a> {
@@ -60,40 +63,50 @@ impl<'a> Handover<'a> {
         }
     }
 
-    /// Delivers `setup`, issued to `user` by `actor`, at `now`; withdraws it when that fails.
+    /// Delivers `setup`, issued to `user` by `actor`, to `email` (the address read in the
+    /// issuing transaction), at `now`; withdraws it when that fails.
     pub async fn hand_over(
         &self,
         actor: &str,
         user: &StoredUser,
+        email: Option<&str>,
         setup: IssuedSetup,
         now: DateTime<Utc>,
     ) -> Result<Handed, HandoverError> {
-        let method = self.delivery.method().as_str();
-        let profile = self.store.user_profile(&user.id).await?;
         let letter = SetupLetter {
             user_id: &user.id,
             username: &user.username,
-            email: profile.as_ref().and_then(|p| p.email.as_deref()),
+            email,
             token: &setup.token,
             expires_at: setup.expires_at,
         };
+        let method = self.delivery.method().as_str();
         match self.delivery.deliver(self.secrets, &letter).await {
-            Ok(()) => {
-                let expires_at = rampart_audit::time::format(&setup.expires_at);
-                let details = json!({ "delivery": method, "expires_at": expires_at });
-                let event = audit::event(
-                    actor,
-                    act::SETUP_DELIVERED,
-                    &target(&user.id),
-                    Outcome::Success,
-                );
-                audit::append_or_log(self.store, audit::stamp(event.details(details))).await;
-                Ok(Handed::Delivered(
-                    json!({ "delivered": true, "delivery": method, "expires_at": expires_at }),
-                ))
-            }
+            Ok(()) => Ok(self.delivered(actor, &user.id, method, &setup).await),
             Err(error) => self.withdraw(actor, &user.id, method, error, now).await,
         }
+    }
+
+    /// Records that `setup` reached the person `user_id` by `method`.
+    async fn delivered(
+        &self,
+        actor: &str,
+        user_id: &str,
+        method: &str,
+        setup: &IssuedSetup,
+    ) -> Handed {
+        let expires_at = rampart_audit::time::format(&setup.expires_at);
+        let details = json!({ "delivery": method, "expires_at": expires_at });
+        let event = audit::event(
+            actor,
+            act::SETUP_DELIVERED,
+            &target(user_id),
+            Outcome::Success,
+        );
+        audit::append_or_log(self.store, audit::stamp(event.details(details))).await;
+        Handed::Delivered(
+            json!({ "delivered": true, "delivery": method, "expires_at": expires_at }),
+        )
     }
 
     /// Ends every set-up token of `user_id` after a failed delivery, and records why.
@@ -134,10 +147,11 @@ pub async fn hand_over(
     state: &AppState,
     actor: &str,
     user: &StoredUser,
+    email: Option<&str>,
     setup: IssuedSetup,
 ) -> Result<Value, ApiError> {
     let handed = Handover::of(state)
-        .hand_over(actor, user, setup, state.clock.now())
+        .hand_over(actor, user, email, setup, state.clock.now())
         .await;
     match handed.map_err(|e| internal("setup hand-over", &e))? {
         Handed::Delivered(answer) => Ok(answer),
@@ -151,36 +165,58 @@ pub async fn hand_over(
     }
 }
 
-/// Delivers `setup` after an approval committed: the decision stands whatever happens,
-/// so a failed delivery is part of the answer (`delivered: false`), never an error.
+/// Delivers `setup` to `email` after an approval committed: the decision stands whatever
+/// happens, so a failed delivery, or a failure to record it, is part of the answer
+/// (`delivered: false`), never an error.
 pub async fn hand_over_decided(
     state: &AppState,
     actor: &str,
     user: &StoredUser,
+    email: Option<&str>,
     setup: IssuedSetup,
-) -> Result<Value, ApiError> {
+) -> Value {
     let handed = Handover::of(state)
-        .hand_over(actor, user, setup, state.clock.now())
+        .hand_over(actor, user, email, setup, state.clock.now())
         .await;
-    match handed.map_err(|e| internal("setup hand-over", &e))? {
-        Handed::Delivered(answer) | Handed::Undelivered(answer) => Ok(answer),
+    match handed {
+        Ok(Handed::Delivered(answer) | Handed::Undelivered(answer)) => answer,
+        Err(error) => unrecorded(state, actor, &user.id, &error),
     }
 }
 
-/// Issues a fresh set-up token for `user_id` in its own transaction, then hands it over
-/// as part of a committed decision.
-pub async fn issue_and_hand_over(
+/// Issues a fresh set-up token for `user_id` in its own transaction, then hands it, to the
+/// address read in that transaction, over as part of a committed decision.
+pub async fn issue_and_hand_over(state: &AppState, actor: &str, user_id: &str) -> Value {
+    match issue_after_decision(state, user_id).await {
+        Ok((user, email, setup)) => {
+            hand_over_decided(state, actor, &user, email.as_deref(), setup).await
+        }
+        Err(error) => unrecorded(state, actor, user_id, &error),
+    }
+}
+
+/// The person, their address and a set-up token just issued to them, committed.
+async fn issue_after_decision(
     state: &AppState,
-    actor: &str,
     user_id: &str,
-) -> Result<Value, ApiError> {
-    let failed = |e: StoreError| internal("setup token", &e);
+) -> Result<(StoredUser, Option<String>, IssuedSetup), HandoverError> {
     let now = state.clock.now();
-    let mut tx = state.store.begin().await.map_err(failed)?;
-    let user = tx.user(user_id).await.map_err(failed)?;
-    let user = user.ok_or(ApiError::NotFound)?;
-    let setup = identity_setup::issue(&mut tx, user_id, now).await;
-    let setup = setup.map_err(|e| internal("setup token", &e))?;
-    tx.commit().await.map_err(failed)?;
-    hand_over_decided(state, actor, &user, setup).await
+    let mut tx = state.store.begin().await?;
+    let user = tx.user(user_id).await?;
+    let user = user.ok_or_else(|| StoreError::NotFound {
+        what: "user",
+        key: user_id.to_owned(),
+    })?;
+    let profile = tx.user_profile(user_id).await?.unwrap_or_default();
+    let setup = identity_setup::issue(&mut tx, user_id, now).await?;
+    tx.commit().await?;
+    Ok((user, profile.email, setup))
+}
+
+/// The answer when what became of a set-up token could not be recorded; the cause is logged.
+fn unrecorded(state: &AppState, actor: &str, user_id: &str, error: &HandoverError) -> Value {
+    let method = state.setup_delivery.method().as_str();
+    tracing::error!(principal = actor, user = user_id, delivery = method, %error,
+        "set-up hand-over after a decision could not be recorded");
+    json!({ "delivered": false, "recorded": false, "delivery": method })
 }

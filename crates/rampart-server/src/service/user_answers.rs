@@ -24,6 +24,7 @@ pub fn from_user_error(error: UserError) -> ApiError {
         UserError::UnknownUser => ApiError::NotFound,
         UserError::GrantPending => ApiError::GrantPending(error.to_string()),
         UserError::GrantChanged(_) => ApiError::GrantChanged(error.to_string()),
+        UserError::GrantOutdated => ApiError::GrantOutdated(error.to_string()),
         UserError::Hash | UserError::Payload | UserError::Setup(_) => {
             internal("user change", &error)
         }
@@ -45,7 +46,7 @@ pub fn view(user: &StoredUser) -> Value {
     })
 }
 
-/// An approval as shown to deciders; a `role.grant` payload names the person and their address.
+/// An approval as stored; `approval_person` adds the person a grant or reset concerns.
 pub fn approval_view(approval: &ApprovalRecord) -> Value {
     json!({
         "id": approval.id,

@@ -3,7 +3,8 @@
 //! Rule upheld: the address a set-up token goes to is exactly one mailbox that
 //! everyone involved can read at a glance. A display-name form
 //! (`Bob <bob@bank.example>`), two addresses in one (`bob@x <eve@y>`), a quoted
-//! or commented local part, whitespace and control characters are refused, and
+//! or commented local part, whitespace, control characters and anything outside
+//! ASCII (a Cyrillic `а` passing for a Latin `a`) are refused, and
 //! so is an address outside `[auth.setup_delivery.smtp] allowed_domains` when
 //! tokens are mailed. The address is parsed as a bare `lettre::Address`.
 
@@ -21,6 +22,9 @@ pub enum EmailError {
     /// Not one bare address.
     #[error("`email` must be one bare address such as `name@bank.example`")]
     NotBare,
+    /// Holds a character outside ASCII, so it could pass for another address.
+    #[error("`email` must be ASCII only: letters that look alike from other scripts are refused")]
+    NotAscii,
     /// Outside the domains set-up tokens may be mailed to.
     #[error("`email` must be in one of the domains set-up tokens may be mailed to")]
     DomainNotAllowed,
@@ -59,6 +63,9 @@ impl AddressRule {
 
 /// Parses `text` as one bare address, refusing every other form.
 pub fn parse_bare(text: &str) -> Result<Address, EmailError> {
+    if !text.is_ascii() {
+        return Err(EmailError::NotAscii);
+    }
     let plain = text.len() <= MAX_ADDRESS
         && !text
             .chars()
@@ -103,6 +110,18 @@ mod tests {
                 "{text:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_address_with_a_letter_from_another_script_is_refused_as_not_ascii() {
+        assert_eq!(
+            parse_bare("\u{430}dmin@bank.example").err(),
+            Some(EmailError::NotAscii)
+        );
+        assert_eq!(
+            parse_bare("admin@b\u{430}nk.example").err(),
+            Some(EmailError::NotAscii)
+        );
     }
 
     #[test]

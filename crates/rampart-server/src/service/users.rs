@@ -12,6 +12,7 @@
 //! The e-mail address is one bare address (`user_email`).
 
 use chrono::{DateTime, Duration, Utc};
+use lettre::Address;
 use rampart_audit::Outcome;
 use rampart_auth::password::hash_password;
 use rampart_auth::secret::generate_client_secret;
@@ -59,6 +60,12 @@ pub enum UserError {
     /// The person's `0` changed since the grant was proposed.
     #[error("the person's `{0}` changed since the role grant was proposed; propose it again")]
     GrantChanged(&'static str),
+    /// The role grant was proposed by an earlier version, without an address fingerprint.
+    #[error(
+        "the role grant was proposed by an earlier version of Rampart and cannot be checked \
+         against the person; reject it and propose it again"
+    )]
+    GrantOutdated,
     /// The roles break segregation of duties.
     #[error("segregation of duties: {0}")]
     Conflict(#[from] SodConflict),
@@ -106,6 +113,8 @@ pub struct CreatedUser {
     pub setup: Option<IssuedSetup>,
     /// The approval holding the privileged roles asked for, if any.
     pub approval: Option<ApprovalRecord>,
+    /// The person's address as parsed and stored, where their set-up token goes.
+    pub address: Option<Address>,
 }
 
 /// What a change of roles and accounts did.
@@ -128,18 +137,6 @@ pub struct AppliedAccess {
     pub cut_off: Option<Vec<String>>,
 }
 
-/// Creates a user, as `actor`, accepting any bare e-mail address or none.
-pub async fn create(
-    store: &Store,
-    actor: &str,
-    request: NewUser,
-    now: DateTime<Utc>,
-    approval_ttl: Duration,
-) -> Result<CreatedUser, UserError> {
-    let rule = AddressRule::default();
-    create_within(store, actor, request, now, approval_ttl, &rule).await
-}
-
 /// Creates a user, as `actor`, whose e-mail address must satisfy `rule`.
 pub async fn create_within(
     store: &Store,
@@ -151,7 +148,11 @@ pub async fn create_within(
 ) -> Result<CreatedUser, UserError> {
     check_username(&request.username)?;
     check_profile(&request.profile)?;
-    rule.check(request.profile.email.as_deref())?;
+    let address = rule.check(request.profile.email.as_deref())?;
+    let profile = UserProfile {
+        display_name: request.profile.display_name.clone(),
+        email: address.as_ref().map(Address::to_string),
+    };
     let wanted = RoleSet::new(request.roles.iter().copied())?;
     let password_hash = unusable_password().await?;
     let direct = RoleSet::new(wanted.iter().filter(|r| !PRIVILEGED.contains(r)))?;
@@ -171,9 +172,7 @@ pub async fn create_within(
 
     let mut tx = store.begin().await?;
     require_accounts(&mut tx, &user.accounts).await?;
-    tx.create_user(&user, &request.profile)
-        .await
-        .map_err(taken)?;
+    tx.create_user(&user, &profile).await.map_err(taken)?;
     let details =
         json!({ "roles": user.roles, "accounts": user.accounts, "must_change_password": true });
     tx.append(audit::stamp(
@@ -192,9 +191,8 @@ pub async fn create_within(
             Some(identity_setup::issue(&mut tx, &user.id, now).await?),
         ),
         false => {
-            let profile = &request.profile;
             let proposed =
-                propose_grant(&mut tx, actor, &user, &wanted, profile, now, approval_ttl);
+                propose_grant(&mut tx, actor, &user, &wanted, &profile, now, approval_ttl);
             (Some(proposed.await?), None)
         }
     };
@@ -203,6 +201,7 @@ pub async fn create_within(
         user,
         setup,
         approval,
+        address,
     })
 }
 

@@ -94,13 +94,24 @@ async fn hand_over(
     handover: &Handover<'_>,
     created: CreatedUser,
 ) -> Result<(), crate::commands::Error> {
-    let CreatedUser { user, setup, .. } = created;
+    let CreatedUser {
+        user,
+        setup,
+        address,
+        ..
+    } = created;
     let Some(setup) = setup else {
         println!("setup_delivery:     none yet (issued and delivered once the grant is approved)");
         return Ok(());
     };
-    let handed = handover.hand_over(OPERATOR, &user, setup, Utc::now()).await;
-    let recorded = handed.map_err(|HandoverError::Store(error)| UserError::Store(error));
+    let email = address.as_ref().map(AsRef::as_ref);
+    let handed = handover
+        .hand_over(OPERATOR, &user, email, setup, Utc::now())
+        .await;
+    let recorded = handed.map_err(|error| match error {
+        HandoverError::Store(error) => UserError::Store(error),
+        HandoverError::Setup(error) => UserError::Setup(error),
+    });
     match recorded? {
         Handed::Delivered(answer) => {
             println!("setup_delivery:     {}", text(&answer, "delivery"));

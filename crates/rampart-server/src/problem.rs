@@ -134,6 +134,15 @@ pub enum ApiError {
     /// No decision can be applied for this kind of approval.
     #[error("approvals of kind `{0}` cannot be decided here")]
     UnsupportedApproval(String),
+    /// A privileged role grant for the person is still pending.
+    #[error("{0}")]
+    GrantPending(String),
+    /// The person changed since the role grant was proposed.
+    #[error("{0}")]
+    GrantChanged(String),
+    /// The role grant was proposed by an earlier version and cannot be checked.
+    #[error("{0}")]
+    GrantOutdated(String),
     /// Something failed that should not; the cause is logged, not returned.
     #[error("an internal error occurred")]
     Internal,
@@ -211,6 +220,9 @@ impl ApiError {
             }
             Self::LimitCap(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::StaleProposal(_) | Self::UnsupportedApproval(_) => StatusCode::CONFLICT,
+            Self::GrantPending(_) | Self::GrantChanged(_) | Self::GrantOutdated(_) => {
+                StatusCode::CONFLICT
+            }
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -248,6 +260,9 @@ impl ApiError {
             Self::LimitCap(_) => "risk_limits.above_cap",
             Self::StaleProposal(_) => "risk_limits.stale",
             Self::UnsupportedApproval(_) => "approval.unsupported_kind",
+            Self::GrantPending(_) => "user.grant_pending",
+            Self::GrantChanged(_) => "approval.target_changed",
+            Self::GrantOutdated(_) => "approval.proposal_outdated",
             Self::Internal => "internal",
         }
     }
@@ -285,6 +300,9 @@ impl ApiError {
             Self::LimitCap(_) => "Above the firm-wide cap",
             Self::StaleProposal(_) => "Proposal out of date",
             Self::UnsupportedApproval(_) => "Unsupported approval kind",
+            Self::GrantPending(_) => "Role grant pending",
+            Self::GrantChanged(_) => "Person changed since the proposal",
+            Self::GrantOutdated(_) => "Proposal from an earlier version",
             Self::Internal => "Internal error",
         }
     }

@@ -178,14 +178,18 @@ async fn a_relay_whose_certificate_is_not_trusted_gets_no_token() {
 }
 
 #[tokio::test]
-async fn a_person_without_an_address_in_an_allowed_domain_gets_no_token() {
+async fn a_person_without_an_address_in_an_allowed_domain_is_refused_at_creation() {
     let server = SmtpServer::start(SmtpMode::Starttls, Some((RELAY_USER, RELAY_PASSWORD))).await;
     let gw = gateway_mailing_through(relay(&server, SmtpTls::Starttls, true)).await;
     let admin = admin_token(&gw).await;
     for (name, email) in [("nina", None), ("ozzy", Some("ozzy@elsewhere.example"))] {
         let body = json!({ "username": name, "roles": ["auditor"], "email": email });
         let created = gw.api().post_json("/v1/users", Some(&admin), &body).await;
-        created.assert_problem(502, "auth.setup_undelivered");
+        created.assert_problem(400, "request.invalid");
+        assert_eq!(created.member("field"), Some("email"), "{}", created.text);
     }
+    let users = gw.api().get("/v1/users", Some(&admin)).await;
+    let text = &users.text;
+    assert!(!text.contains("nina") && !text.contains("ozzy"), "{text}");
     assert!(server.messages().is_empty());
 }

@@ -26,6 +26,7 @@ mod codec;
 mod error;
 mod group;
 mod guard_fills;
+mod identity_grant;
 mod identity_links;
 mod identity_revocations;
 mod identity_setup;

@@ -14,6 +14,7 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::codec::{self, RowKey};
 use crate::error::StoreError;
+use crate::identity_grant::decode_profile;
 use crate::rows::{get, key_of};
 use crate::store::Store;
 use crate::tx::WriteTx;
@@ -106,17 +107,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&mut *self.reader().await?)
             .await?;
-        let key = RowKey {
-            table: "user_profiles",
-            key: id,
-        };
-        row.map(|row| {
-            Ok(UserProfile {
-                display_name: get(&row, "display_name", key)?,
-                email: get(&row, "email", key)?,
-            })
-        })
-        .transpose()
+        row.map(|row| decode_profile(&row, id)).transpose()
     }
 
     /// The recovery codes of user `id`, in the order they were handed out.

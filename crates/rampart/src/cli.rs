@@ -111,7 +111,7 @@ pub struct ClientAddArgs {
 /// `rampart user ...`.
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Creates a user and prints a single-use set-up token, once.
+    /// Creates a user and delivers their set-up token to them, printing only how and until when.
     Add(UserAddArgs),
     /// Lists the users (no personal data).
     List,

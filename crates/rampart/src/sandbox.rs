@@ -163,7 +163,9 @@ impl Sandbox {
             profile: UserProfile::default(),
         };
         let ttl = chrono::Duration::hours(24);
-        let created = users::create(&self.store, OPERATOR, request, chrono::Utc::now(), ttl)
+        let rule = rampart_server::service::user_email::AddressRule::default();
+        let now = chrono::Utc::now();
+        let created = users::create_within(&self.store, OPERATOR, request, now, ttl, &rule)
             .await
             .map_err(|error| SandboxError::User(error.to_string()))?;
         Ok(created.user.id)

@@ -27,10 +27,12 @@ use uuid::Uuid;
 use crate::authn::Authenticated;
 use crate::extract::{ApiPath, ApiQuery, parse_json, require_media_type};
 use crate::problem::ApiError;
-use crate::routes::users::{approval_view, from_user_error, view};
+use crate::routes::users::{from_user_error, view};
+use crate::service::approval_person::{approval_views_of, durable_view_of};
 use crate::service::identity_action as act;
 use crate::service::killswitch_release;
 use crate::service::risk_limits::{self, RISK_LIMITS_CHANGE};
+use crate::service::role_grant::{self, AppliedGrant};
 use crate::service::user_reset::{self, USER_RESET};
 use crate::service::users::{self, ROLE_GRANT};
 use crate::service::{audit, authorize, internal};
@@ -105,7 +107,7 @@ pub async fn list(
     let page = page_of(&query)?;
     let filter = filter_of(query)?;
     let (found, next_cursor) = readable_page(&state, &principal, &filter, page).await?;
-    let approvals: Vec<Value> = found.iter().map(approval_view).collect();
+    let approvals = approval_views_of(&state, &found).await?;
     Ok(Json(
         json!({ "approvals": approvals, "next_cursor": next_cursor }),
     ))
@@ -196,10 +198,17 @@ fn page_of(query: &ApprovalQuery) -> Result<Page, ApiError> {
     params(("id" = String, Path, description = "the approval id")),
     request_body(content = Object, description = "optional `comment`"),
     responses(
-        (status = 200, description = "approved and applied", body = Object),
+        (status = 200, description = "approved and applied: `{approval, applied, user, \
+            setup}`; `setup` is how a set-up token issued by the decision went \
+            (`delivered: false` when it could not be delivered, with `recorded: false` \
+            when not even that could be recorded; the decision stands), else `null`; a \
+            `role.grant` or `user.reset` approval shows its `person`", body = Object),
         (status = 403, description = "self-approval, or not a decider",
             body = crate::problem::Problem),
-        (status = 409, description = "decided, expired or stale", body = crate::problem::Problem),
+        (status = 409, description = "decided, expired or stale; a role grant whose \
+            person's e-mail changed since the proposal (`approval.target_changed`), or \
+            proposed by an earlier version (`approval.proposal_outdated`)",
+            body = crate::problem::Problem),
     ),
     security(("bearer" = [])))]
 pub async fn approve(
@@ -313,6 +322,7 @@ async fn decide(
     )
     .await?;
     user_reset::prepare(&found).await?;
+    role_grant::refuse_if_changed(state, principal, &found, approve).await?;
 
     let mut tx = state
         .store
@@ -330,14 +340,24 @@ async fn decide(
         }
     };
     record_decision(&mut tx, principal, &decided, approve).await?;
-    let applied = apply_kind(state, &mut tx, principal, &decided, approve, now).await?;
+    let applied = apply_kind(state, &mut tx, principal, &decided, approve, now).await;
+    let (applied, granted) = match applied {
+        Ok(applied) => applied,
+        Err(error) => {
+            drop(tx);
+            return Err(role_grant::refused(state, principal, &decided, error).await);
+        }
+    };
     tx.commit().await.map_err(|e| internal("commit", &e))?;
     if approve {
         killswitch_release::after_commit(state, &decided).await;
     }
-    let setup = user_reset::after_commit(state, &decided).await?;
+    let setup = match granted {
+        Some(grant) => role_grant::after_commit(state, &principal.id, grant).await,
+        None => user_reset::after_commit(state, &decided).await,
+    };
     Ok(Json(json!({
-        "approval": approval_view(&decided),
+        "approval": durable_view_of(state, &decided).await,
         "applied": applied,
         "user": applied.get("user"),
         "setup": setup,
@@ -384,8 +404,28 @@ async fn record_decision(
     Ok(())
 }
 
-/// Applies (or records the rejection of) the decided change according to its kind.
+/// Applies (or records the rejection of) the decided change according to its kind, with
+/// an applied role grant, whose set-up token is handed over after commit.
 async fn apply_kind(
+    state: &AppState,
+    tx: &mut WriteTx<'_>,
+    principal: &Principal,
+    decided: &ApprovalRecord,
+    approve: bool,
+    now: DateTime<Utc>,
+) -> Result<(Value, Option<AppliedGrant>), ApiError> {
+    if let (ROLE_GRANT, true) = (decided.kind.as_str(), approve) {
+        let grant = users::apply_grant(tx, &principal.id, decided, now).await;
+        let grant = grant.map_err(from_user_error)?;
+        return Ok((json!({ "user": view(&grant.user) }), Some(grant)));
+    }
+    apply_other(state, tx, principal, decided, approve, now)
+        .await
+        .map(|applied| (applied, None))
+}
+
+/// Applies (or records the rejection of) a decided change other than an approved grant.
+async fn apply_other(
     state: &AppState,
     tx: &mut WriteTx<'_>,
     principal: &Principal,
@@ -394,13 +434,7 @@ async fn apply_kind(
     now: DateTime<Utc>,
 ) -> Result<Value, ApiError> {
     match (decided.kind.as_str(), approve) {
-        (ROLE_GRANT, true) => {
-            let user = users::apply_grant(tx, &principal.id, decided, now)
-                .await
-                .map_err(from_user_error)?;
-            Ok(json!({ "user": view(&user) }))
-        }
-        (ROLE_GRANT, false) => Ok(Value::Null),
+        (ROLE_GRANT, _) => Ok(Value::Null),
         (RISK_LIMITS_CHANGE, true) => {
             let version = risk_limits::apply(state, tx, decided, principal, now).await?;
             Ok(json!({ "limits": version }))

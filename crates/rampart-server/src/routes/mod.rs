@@ -3,6 +3,7 @@
 //! Unknown routes answer 404 and wrong methods 405, both as problem documents;
 //! every `/v1` route requires a bearer token (its handlers take `Authenticated`).
 
+pub mod approval_show;
 pub mod approvals;
 pub mod audit;
 pub mod audit_proofs;
@@ -47,7 +48,7 @@ use crate::state::AppState;
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         users::create, users::list, users::patch, users::disable, users::reset_mfa,
         users::reset_password, auth::setup,
-        approvals::list, approvals::approve, approvals::reject,
+        approvals::list, approvals::approve, approvals::reject, approval_show::show,
         oauth_session::revoke, oauth_session::introspect,
         auth::login, auth::change_password, auth::enroll, auth::confirm, auth::logout,
     ),
@@ -107,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/users/{id}/reset-mfa", post(users::reset_mfa))
         .route("/v1/users/{id}/reset-password", post(users::reset_password))
         .route("/v1/approvals", get(approvals::list))
+        .route("/v1/approvals/{id}", get(approval_show::show))
         .route("/v1/approvals/{id}/approve", post(approvals::approve))
         .route("/v1/approvals/{id}/reject", post(approvals::reject))
         .route("/v1/secrets", get(secrets::list))

@@ -13,18 +13,21 @@ use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use rampart_core::{AccountId, Principal, Role};
 use rampart_policy::{Action, Resource};
-use rampart_store::{ApprovalRecord, StoredUser, UserProfile};
+use rampart_store::UserProfile;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::authn::Authenticated;
 use crate::extract::{ApiJson, ApiPath};
 use crate::problem::ApiError;
+use crate::service::approval_person::durable_view_of;
 use crate::service::user_reset::{self, ResetKind, ResetOutcome};
-use crate::service::users::{self, AccessChange, NewUser, UserError};
+use crate::service::users::{self, AccessChange, NewUser};
 use crate::service::{authorize, internal};
 use crate::service::{sessions, setup_handover};
 use crate::state::AppState;
+
+pub use crate::service::user_answers::{approval_view, end_sessions, from_user_error, view};
 
 /// A request to create a user.
 #[derive(Debug, Deserialize)]
@@ -53,12 +56,21 @@ pub struct PatchUserRequest {
 
 /// Creates a user with a single-use set-up token, delivered to the person only (the
 /// answer says how), with which they set their own password at `POST /v1/auth/setup`.
+/// When privileged roles wait for a second administrator, no token exists yet: `setup`
+/// is `null` and the token is delivered once `approval` is approved.
 #[utoipa::path(post, path = "/v1/users", tag = "users",
     request_body(content = Object, description = "`username`, `roles`, `accounts`, \
-        `display_name`, `email`"),
+        `display_name`, `email` (one bare address, in `allowed_domains` when tokens are \
+        mailed; required then)"),
     responses(
-        (status = 201, description = "created; privileged roles pending approval", body = Object),
+        (status = 201, description = "created: `{user, setup, approval}`; `setup` is \
+            `{delivered, delivery, expires_at}`, or `null` while `approval` (the privileged \
+            roles) is pending, the token then being delivered on approval", body = Object),
+        (status = 400, description = "invalid `username`, `email` or `accounts`",
+            body = crate::problem::Problem),
         (status = 409, description = "taken, or roles in conflict", body = crate::problem::Problem),
+        (status = 502, description = "created, but the set-up token was not delivered; \
+            withdrawn", body = crate::problem::Problem),
     ),
     security(("bearer" = [])))]
 pub async fn create(
@@ -76,21 +88,24 @@ pub async fn create(
             email: body.email,
         },
     };
-    let created = users::create(
-        &state.store,
-        &principal.id,
-        request,
-        state.clock.now(),
-        ttl(&state),
-    )
-    .await
-    .map_err(from_user_error)?;
-    let setup = setup_handover::hand_over(&state, &principal.id, &created.user, created.setup);
-    let body = json!({
-        "user": view(&created.user),
-        "setup": setup.await?,
-        "approval": created.approval.as_ref().map(approval_view),
-    });
+    let rule = state.setup_delivery.address_rule();
+    let now = state.clock.now();
+    let created =
+        users::create_within(&state.store, &principal.id, request, now, ttl(&state), rule)
+            .await
+            .map_err(from_user_error)?;
+    let email = created.address.as_ref().map(AsRef::as_ref);
+    let setup = match created.setup {
+        Some(setup) => {
+            setup_handover::hand_over(&state, &principal.id, &created.user, email, setup).await?
+        }
+        None => Value::Null,
+    };
+    let approval = match &created.approval {
+        Some(approval) => durable_view_of(&state, approval).await,
+        None => Value::Null,
+    };
+    let body = json!({ "user": view(&created.user), "setup": setup, "approval": approval });
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
@@ -159,7 +174,7 @@ pub async fn patch(
         }
         AccessChange::Proposed(approval) => (
             StatusCode::ACCEPTED,
-            Json(json!({ "approval": approval_view(&approval) })),
+            Json(json!({ "approval": durable_view_of(&state, &approval).await })),
         ),
     }
     .into_response())
@@ -193,6 +208,8 @@ pub async fn disable(
     responses(
         (status = 200, description = "reset; how the set-up token was delivered", body = Object),
         (status = 202, description = "proposed for a second administrator", body = Object),
+        (status = 409, description = "a role grant for a person who never set up their \
+            account is pending (`user.grant_pending`)", body = crate::problem::Problem),
         (status = 502, description = "not delivered; withdrawn", body = crate::problem::Problem),
     ),
     security(("bearer" = [])))]
@@ -235,7 +252,7 @@ async fn reset(
         .map_err(from_user_error)?;
     let applied = match outcome {
         ResetOutcome::Proposed(approval) => {
-            let body = json!({ "approval": approval_view(&approval) });
+            let body = json!({ "approval": durable_view_of(state, &approval).await });
             return Ok((StatusCode::ACCEPTED, Json(body)).into_response());
         }
         ResetOutcome::Applied(applied) => applied,
@@ -244,7 +261,9 @@ async fn reset(
     answer.insert("reset".into(), json!(kind.as_str()));
     answer.insert("mfa_enrolled".into(), json!(applied.user.has_mfa()));
     if let Some(setup) = applied.setup {
-        let delivered = setup_handover::hand_over(state, &principal.id, &applied.user, setup);
+        let email = applied.email.as_deref();
+        let delivered =
+            setup_handover::hand_over(state, &principal.id, &applied.user, email, setup);
         answer.insert("setup".into(), delivered.await?);
     }
     Ok(Json(Value::Object(answer)).into_response())
@@ -260,15 +279,6 @@ async fn cut_off_answer(state: &AppState, id: &str, sessions: &[String]) -> Map<
     answer
 }
 
-/// Refuses, from now on, the tokens of `sessions` just ended in the store.
-pub fn end_sessions(state: &AppState, sessions: &[String]) {
-    let now = state.clock.now_unix();
-    for sid in sessions {
-        state.revocations.revoke_sid(sid, now);
-        state.bearer.cache().remove_sid(sid);
-    }
-}
-
 async fn manage(state: &AppState, principal: &Principal, action: Action) -> Result<(), ApiError> {
     authorize(state, principal, action, &Resource::Gateway)
         .await
@@ -277,51 +287,4 @@ async fn manage(state: &AppState, principal: &Principal, action: Action) -> Resu
 
 fn ttl(state: &AppState) -> Duration {
     Duration::seconds(crate::clock::signed(state.auth.approvals.ttl_seconds))
-}
-
-/// The answer to a refused change of a user.
-pub(crate) fn from_user_error(error: UserError) -> ApiError {
-    match error {
-        UserError::Username => ApiError::invalid("username", error.to_string()),
-        UserError::Profile(field) => ApiError::invalid(field, error.to_string()),
-        UserError::Taken => ApiError::Duplicate(error.to_string()),
-        UserError::Conflict(_) => ApiError::RoleConflict(error.to_string()),
-        UserError::UnknownAccount(_) => ApiError::invalid("accounts", error.to_string()),
-        UserError::UnknownUser => ApiError::NotFound,
-        UserError::Hash | UserError::Payload | UserError::Setup(_) => {
-            internal("user change", &error)
-        }
-        UserError::Store(error) => internal("users", &error),
-    }
-}
-
-/// A user as administrators see it: no password hash, no seed, no personal data.
-pub fn view(user: &StoredUser) -> Value {
-    json!({
-        "id": user.id,
-        "username": user.username,
-        "roles": user.roles,
-        "accounts": user.accounts,
-        "disabled": user.disabled,
-        "must_change_password": user.must_change_password,
-        "mfa_enrolled": user.has_mfa(),
-        "created_at": rampart_audit::time::format(&user.created_at),
-    })
-}
-
-/// An approval as shown to deciders.
-pub fn approval_view(approval: &ApprovalRecord) -> Value {
-    json!({
-        "id": approval.id,
-        "kind": approval.kind,
-        "target": approval.target,
-        "payload": approval.payload,
-        "status": approval.status.as_str(),
-        "proposed_by": approval.proposed_by,
-        "proposed_at": rampart_audit::time::format(&approval.proposed_at),
-        "expires_at": rampart_audit::time::format(&approval.expires_at),
-        "decided_by": approval.decided_by,
-        "decided_at": approval.decided_at.as_ref().map(rampart_audit::time::format),
-        "comment": approval.comment,
-    })
 }

@@ -1,8 +1,8 @@
 //! Set-up tokens: a new or reset person chooses their own password, so the
 //! administrator who created them never learns it.
 //!
-//! A set-up token is 256 random bits, shown once to the administrator (to hand
-//! over as a link), stored only as its SHA-256, good once and for
+//! A set-up token is 256 random bits, handed to the person only
+//! (`setup_handover`), stored only as its SHA-256, good once and for
 //! [`SETUP_TTL_HOURS`]. Issuing a newer one (a password reset) ends the older
 //! ones, and so does any password change. It is no access token: the token
 //! endpoints know nothing of it, so revocation ignores it and introspection
@@ -110,7 +110,7 @@ pub async fn complete(
     .details(json!({ "revoked_sessions": revoked.len(), "other_setup_tokens_ended": ended }));
     tx.append(audit::stamp(event)).await.map_err(failed)?;
     tx.commit().await.map_err(failed)?;
-    crate::routes::users::end_sessions(state, &revoked);
+    crate::service::user_answers::end_sessions(state, &revoked);
     Ok(user.id)
 }
 

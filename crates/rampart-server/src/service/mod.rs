@@ -4,6 +4,7 @@
 //! denial leaves a `policy.denied` event naming the policies and their version.
 
 pub mod approval_expiry;
+pub mod approval_person;
 pub mod attribution;
 pub mod audit;
 pub mod decision;
@@ -30,6 +31,8 @@ pub mod setup_handover;
 pub mod setup_mail;
 pub mod start_review;
 pub mod unowned_clients;
+pub mod user_answers;
+pub mod user_email;
 pub mod user_reset;
 pub mod users;
 

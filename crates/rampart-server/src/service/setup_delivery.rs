@@ -23,6 +23,7 @@ use crate::config::{Config, ConfigError};
 use crate::files::{DirError, PRIVATE_FILE, PrivateDir};
 use crate::secrets::GatewaySecrets;
 use crate::service::setup_mail::{MailError, SmtpRelay};
+use crate::service::user_email::AddressRule;
 
 /// What a person is sent: who they are, the token, until when, and where to use it.
 pub struct SetupLetter<'a> {
@@ -72,15 +73,22 @@ pub struct SetupDelivery {
     pickup_dir: PathBuf,
     setup_url: String,
     smtp: Option<SmtpRelay>,
+    address_rule: AddressRule,
 }
 
 impl SetupDelivery {
     /// The delivery `config` describes; a relay's CA file is read now.
     pub fn new(config: &Config) -> Result<Self, ConfigError> {
         let section = &config.auth.setup_delivery;
-        let smtp = match (section.method, &section.smtp) {
-            (DeliveryMethod::Smtp, Some(relay)) => Some(SmtpRelay::new(relay)?),
-            _ => None,
+        let (smtp, address_rule) = match (section.method, &section.smtp) {
+            (DeliveryMethod::Smtp, Some(relay)) => (
+                Some(SmtpRelay::new(relay)?),
+                AddressRule {
+                    required: true,
+                    allowed_domains: relay.allowed_domains.clone(),
+                },
+            ),
+            _ => (None, AddressRule::default()),
         };
         let setup_url = section
             .setup_url
@@ -91,7 +99,13 @@ impl SetupDelivery {
             pickup_dir: section.pickup_dir(&config.server.data_dir),
             setup_url,
             smtp,
+            address_rule,
         })
+    }
+
+    /// Which addresses a new person may have: mailed tokens need one in an allowed domain.
+    pub fn address_rule(&self) -> &AddressRule {
+        &self.address_rule
     }
 
     /// How tokens are delivered.

@@ -8,7 +8,12 @@
 //! a reset takes effect the old password or second factor stops working and
 //! every session and token of the person is cut off, in the transaction that
 //! records it. A password reset's new set-up token is handed to the person
-//! (`setup_handover`), never to the administrator.
+//! (`setup_handover`), never to the administrator; an approved one ends every
+//! earlier set-up token in the decision's transaction, and its delivery
+//! failing leaves the decision standing (the answer says `delivered: false`).
+//! No set-up token is issued to a person who never set up their account
+//! while a privileged role grant for them waits: the grant's approval issues
+//! it. The payload of a proposal names the person by subject id only.
 
 use chrono::{DateTime, Duration, Utc};
 use rampart_audit::Outcome;
@@ -17,9 +22,10 @@ use rampart_store::{ApprovalRecord, ApprovalStatus, NewApproval, Store, StoredUs
 use serde_json::{Value, json};
 
 use crate::problem::ApiError;
-use crate::routes::users::{from_user_error, view};
 use crate::service::identity_action as act;
 use crate::service::identity_setup::{self, IssuedSetup};
+use crate::service::role_grant::{ROLE_GRANT, never_set_up};
+use crate::service::user_answers::{from_user_error, view};
 use crate::service::users::{PRIVILEGED, UserError, target, unusable_password};
 use crate::service::{audit, sessions, setup_handover};
 use crate::state::AppState;
@@ -79,6 +85,8 @@ pub struct AppliedReset {
     pub revoked: Vec<String>,
     /// The new set-up token of a password reset, to hand to the person.
     pub setup: Option<IssuedSetup>,
+    /// The person's address, read in the reset's transaction, where the token goes.
+    pub email: Option<String>,
 }
 
 /// Whether `user` holds a role whose holder decides four-eyes approvals.
@@ -99,6 +107,10 @@ pub async fn reset(
     let password_hash = unusable_hash(kind).await?;
     let mut tx = store.begin().await?;
     let user = tx.user(id).await?.ok_or(UserError::UnknownUser)?;
+    if kind == ResetKind::Password && awaits_grant(&mut tx, &user, now).await? {
+        drop(tx);
+        return Err(refuse_awaiting(store, actor, id).await);
+    }
     if is_privileged(&user) {
         let approval = propose(&mut tx, actor, &user, kind, now, approval_ttl).await?;
         tx.commit().await?;
@@ -184,26 +196,19 @@ pub async fn apply(
 
 /// Once an approved `user.reset` is durable: cut the person off in memory and, for a
 /// password, hand a fresh set-up token to them. Answers how it was delivered, if it was.
-pub async fn after_commit(
-    state: &AppState,
-    approval: &ApprovalRecord,
-) -> Result<Option<Value>, ApiError> {
+pub async fn after_commit(state: &AppState, approval: &ApprovalRecord) -> Option<Value> {
     if approval.kind != USER_RESET || approval.status != ApprovalStatus::Approved {
-        return Ok(None);
+        return None;
     }
-    let Some(id) = approval.target.strip_prefix("user:") else {
-        return Ok(None);
-    };
+    let id = approval.target.strip_prefix("user:")?;
     // The moment the store recorded under the writer, read back as a restart would.
     sessions::cut_off_recorded(state, id, &[]).await;
     match ResetKind::of(approval) {
         Some(ResetKind::Password) => {
             let actor = approval.decided_by.as_deref().unwrap_or_default();
-            setup_handover::issue_and_hand_over(state, actor, id)
-                .await
-                .map(Some)
+            Some(setup_handover::issue_and_hand_over(state, actor, id).await)
         }
-        _ => Ok(None),
+        _ => None,
     }
 }
 
@@ -258,24 +263,53 @@ async fn apply_in(
         .revoke_refresh_families_of(&user.id, kind.reason(), now)
         .await?;
     tx.revoke_subject(&user.id, kind.reason(), now).await?;
-    let setup = match (kind, approval) {
-        (ResetKind::Password, None) => Some(identity_setup::issue(tx, &user.id, now).await?),
-        _ => None,
+    let (setup, ended) = match (kind, approval) {
+        (ResetKind::Password, None) => (Some(identity_setup::issue(tx, &user.id, now).await?), 0),
+        // The fresh token is issued after commit; none issued earlier outlives the reset.
+        (ResetKind::Password, Some(_)) => (None, tx.end_setup_tokens(&user.id, now).await?),
+        (ResetKind::Mfa, _) => (None, 0),
     };
     let details = json!({
         "revoked_sessions": revoked.len(),
         "approval_id": approval.map(|a| a.id),
+        "setup_tokens_ended": ended,
     });
     tx.append(audit::stamp(
         audit::event(actor, action, &target(&user.id), Outcome::Success).details(details),
     ))
     .await?;
     let user = tx.user(&user.id).await?.ok_or(UserError::UnknownUser)?;
+    let email = tx.user_profile(&user.id).await?.and_then(|p| p.email);
     Ok(AppliedReset {
         user,
         revoked,
         setup,
+        email,
     })
+}
+
+/// Whether `user` never set up their account and a privileged role grant for them waits
+/// at `now`: only approving that grant may then issue their first set-up token.
+async fn awaits_grant(
+    tx: &mut WriteTx<'_>,
+    user: &StoredUser,
+    now: DateTime<Utc>,
+) -> Result<bool, UserError> {
+    let pending = tx
+        .pending_approval(ROLE_GRANT, &target(&user.id), now)
+        .await?;
+    match pending {
+        Some(_) => never_set_up(tx, user).await,
+        None => Ok(false),
+    }
+}
+
+/// Records that a password reset of `id` was refused while their first grant waits.
+async fn refuse_awaiting(store: &Store, actor: &str, id: &str) -> UserError {
+    let details = json!({ "reason": "grant_pending" });
+    let event = audit::event(actor, act::PASSWORD_RESET, &target(id), Outcome::Denied);
+    audit::append_or_log(store, audit::stamp(event.details(details))).await;
+    UserError::GrantPending
 }
 
 async fn propose(
@@ -289,7 +323,7 @@ async fn propose(
     let proposal = NewApproval {
         kind: USER_RESET.to_owned(),
         target: target(&user.id),
-        payload: json!({ "reset": kind.as_str(), "username": user.username }),
+        payload: json!({ "reset": kind.as_str() }),
         proposed_by: actor.to_owned(),
         expires_at: now + ttl,
     };

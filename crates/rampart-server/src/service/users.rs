@@ -6,9 +6,13 @@
 //! directly: it becomes a `role.grant` approval that a second administrator
 //! decides. Every change and its audit event commit in one transaction. A new
 //! or reset person gets a single-use set-up token, never a password an
-//! administrator could know.
+//! administrator could know; a new person whose privileged roles wait for
+//! approval gets none until the grant is approved (`role_grant`), so that one
+//! administrator cannot create a privileged person and take over their account.
+//! The e-mail address is one bare address (`user_email`).
 
 use chrono::{DateTime, Duration, Utc};
+use lettre::Address;
 use rampart_audit::Outcome;
 use rampart_auth::password::hash_password;
 use rampart_auth::secret::generate_client_secret;
@@ -20,6 +24,7 @@ use uuid::Uuid;
 use crate::service::audit;
 use crate::service::identity_action as act;
 use crate::service::identity_setup::{self, IssuedSetup, SetupError};
+use crate::service::user_email::{AddressRule, EmailError};
 use crate::service::user_reset::{self, ResetKind};
 
 use crate::service::role_grant::propose_grant;
@@ -46,6 +51,21 @@ pub enum UserError {
     /// A personal-data field is too long or holds control characters.
     #[error("`{0}` must be at most 200 printable characters")]
     Profile(&'static str),
+    /// The e-mail address is not one bare address, or not one tokens may go to.
+    #[error(transparent)]
+    Email(#[from] EmailError),
+    /// A privileged role grant for the person waits for a decision.
+    #[error("a role grant for this person is pending; decide it first")]
+    GrantPending,
+    /// The person's `0` changed since the grant was proposed.
+    #[error("the person's `{0}` changed since the role grant was proposed; propose it again")]
+    GrantChanged(&'static str),
+    /// The role grant was proposed by an earlier version, without an address fingerprint.
+    #[error(
+        "the role grant was proposed by an earlier version of Rampart and cannot be checked \
+         against the person; reject it and propose it again"
+    )]
+    GrantOutdated,
     /// The roles break segregation of duties.
     #[error("segregation of duties: {0}")]
     Conflict(#[from] SodConflict),
@@ -88,10 +108,13 @@ pub struct CreatedUser {
     /// The stored user (without its privileged roles until approved).
     pub user: StoredUser,
     /// The single-use set-up token with which the person sets their own password;
-    /// the administrator never learns the password.
-    pub setup: IssuedSetup,
+    /// the administrator never learns the password. None while privileged roles wait:
+    /// the token is issued when the grant is approved.
+    pub setup: Option<IssuedSetup>,
     /// The approval holding the privileged roles asked for, if any.
     pub approval: Option<ApprovalRecord>,
+    /// The person's address as parsed and stored, where their set-up token goes.
+    pub address: Option<Address>,
 }
 
 /// What a change of roles and accounts did.
@@ -114,16 +137,22 @@ pub struct AppliedAccess {
     pub cut_off: Option<Vec<String>>,
 }
 
-/// Creates a user with a one-time password, as `actor`.
-pub async fn create(
+/// Creates a user, as `actor`, whose e-mail address must satisfy `rule`.
+pub async fn create_within(
     store: &Store,
     actor: &str,
     request: NewUser,
     now: DateTime<Utc>,
     approval_ttl: Duration,
+    rule: &AddressRule,
 ) -> Result<CreatedUser, UserError> {
     check_username(&request.username)?;
     check_profile(&request.profile)?;
+    let address = rule.check(request.profile.email.as_deref())?;
+    let profile = UserProfile {
+        display_name: request.profile.display_name.clone(),
+        email: address.as_ref().map(Address::to_string),
+    };
     let wanted = RoleSet::new(request.roles.iter().copied())?;
     let password_hash = unusable_password().await?;
     let direct = RoleSet::new(wanted.iter().filter(|r| !PRIVILEGED.contains(r)))?;
@@ -143,9 +172,7 @@ pub async fn create(
 
     let mut tx = store.begin().await?;
     require_accounts(&mut tx, &user.accounts).await?;
-    tx.create_user(&user, &request.profile)
-        .await
-        .map_err(taken)?;
+    tx.create_user(&user, &profile).await.map_err(taken)?;
     let details =
         json!({ "roles": user.roles, "accounts": user.accounts, "must_change_password": true });
     tx.append(audit::stamp(
@@ -158,16 +185,23 @@ pub async fn create(
         .details(details),
     ))
     .await?;
-    let approval = match wanted == user.roles {
-        true => None,
-        false => Some(propose_grant(&mut tx, actor, &user, &wanted, now, approval_ttl).await?),
+    let (approval, setup) = match wanted == user.roles {
+        true => (
+            None,
+            Some(identity_setup::issue(&mut tx, &user.id, now).await?),
+        ),
+        false => {
+            let proposed =
+                propose_grant(&mut tx, actor, &user, &wanted, &profile, now, approval_ttl);
+            (Some(proposed.await?), None)
+        }
     };
-    let setup = identity_setup::issue(&mut tx, &user.id, now).await?;
     tx.commit().await?;
     Ok(CreatedUser {
         user,
         setup,
         approval,
+        address,
     })
 }
 
@@ -191,7 +225,17 @@ pub async fn change_access(
     if adds_privilege {
         let mut changed = user.clone();
         changed.accounts = accounts.to_vec();
-        let approval = propose_grant(&mut tx, actor, &changed, &wanted, now, approval_ttl).await?;
+        let profile = tx.user_profile(id).await?.unwrap_or_default();
+        let proposed = propose_grant(
+            &mut tx,
+            actor,
+            &changed,
+            &wanted,
+            &profile,
+            now,
+            approval_ttl,
+        );
+        let approval = proposed.await?;
         tx.commit().await?;
         return Ok(AccessChange::Proposed(approval));
     }
@@ -320,18 +364,14 @@ fn check_username(name: &str) -> Result<(), UserError> {
 }
 
 fn check_profile(profile: &UserProfile) -> Result<(), UserError> {
-    for (field, value) in [
-        ("display_name", &profile.display_name),
-        ("email", &profile.email),
-    ] {
-        let bad = value
-            .as_deref()
-            .is_some_and(|v| v.chars().count() > 200 || v.chars().any(char::is_control));
-        if bad {
-            return Err(UserError::Profile(field));
-        }
+    let bad = profile
+        .display_name
+        .as_deref()
+        .is_some_and(|v| v.chars().count() > 200 || v.chars().any(char::is_control));
+    match bad {
+        true => Err(UserError::Profile("display_name")),
+        false => Ok(()),
     }
-    Ok(())
 }
 
 fn taken(error: StoreError) -> UserError {

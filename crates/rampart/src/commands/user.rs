@@ -1,21 +1,30 @@
 //! `rampart user`: create, list, disable people and reset their second factor.
 //!
 //! The same rules as `/v1/users`, through `rampart_server::service::users`:
-//! segregation-of-duties conflicts are refused, privileged roles become a
-//! `role.grant` approval for an administrator to decide, and a single-use
-//! set-up token is printed once (stored only as its hash), so that the operator
-//! never learns the person's password. Listing shows no personal data.
+//! segregation-of-duties conflicts are refused, the e-mail address is one bare
+//! address (in `allowed_domains` when tokens are mailed), and privileged roles
+//! become a `role.grant` approval for an administrator to decide. The
+//! single-use set-up token is never printed: it goes to the person through the
+//! configured `[auth.setup_delivery]`, exactly as the gateway delivers it, and
+//! only the method and expiry are shown, so that the operator never learns the
+//! person's password. While privileged roles wait, no token exists: approving
+//! the grant issues and delivers it. Listing shows no personal data.
 
 use chrono::{Duration, Utc};
 use comfy_table::Table;
 use rampart_core::{AccountId, Role};
 use rampart_server::request_id;
-use rampart_server::service::users::{self, NewUser, UserError};
-use rampart_store::UserProfile;
-use secrecy::ExposeSecret;
+use rampart_server::secrets::GatewaySecrets;
+use rampart_server::secrets::audit::as_actor;
+use rampart_server::service::setup_delivery::SetupDelivery;
+use rampart_server::service::setup_handover::{Handed, Handover, HandoverError};
+use rampart_server::service::users::{self, CreatedUser, NewUser, UserError};
+use rampart_store::{Store, UserProfile};
+use serde_json::Value;
 
 use crate::cli::{UserAddArgs, UserCommand};
-use crate::context::{self, Context, OPERATOR};
+use crate::commands::secrets::SecretsError;
+use crate::context::{self, Context, ContextError, OPERATOR};
 
 /// Runs `rampart user ...`.
 pub async fn run(context: &Context, command: &UserCommand) -> Result<(), crate::commands::Error> {
@@ -31,9 +40,27 @@ pub async fn run(context: &Context, command: &UserCommand) -> Result<(), crate::
 }
 
 async fn add(context: &Context, args: &UserAddArgs) -> Result<(), crate::commands::Error> {
+    let store = context.open_store().await?;
+    let delivery = SetupDelivery::new(context.config()).map_err(ContextError::from)?;
+    let secrets = GatewaySecrets::open(context.config(), &store)
+        .await
+        .map_err(SecretsError::from)?;
+    let outcome = as_actor(OPERATOR, create(context, args, &store, &delivery, &secrets)).await;
+    secrets.close().await;
+    store.close().await;
+    outcome
+}
+
+/// Creates the person, then hands their set-up token over, if one was issued.
+async fn create(
+    context: &Context,
+    args: &UserAddArgs,
+    store: &Store,
+    delivery: &SetupDelivery,
+    secrets: &GatewaySecrets,
+) -> Result<(), crate::commands::Error> {
     let roles = parse(&args.roles, "roles")?;
     let accounts: Vec<AccountId> = parse(&args.accounts, "accounts")?;
-    let store = context.open_store().await?;
     let request = NewUser {
         username: args.username.clone(),
         roles,
@@ -45,27 +72,66 @@ async fn add(context: &Context, args: &UserAddArgs) -> Result<(), crate::command
     };
     let ttl_seconds = context.config().auth.approvals.ttl_seconds;
     let ttl = Duration::seconds(rampart_server::clock::signed(ttl_seconds));
-    let created = users::create(&store, OPERATOR, request, Utc::now(), ttl).await?;
+    let rule = delivery.address_rule();
+    let created = users::create_within(store, OPERATOR, request, Utc::now(), ttl, rule).await?;
     println!("user_id:            {}", created.user.id);
-    println!(
-        "setup_token:        {}",
-        created.setup.token.expose_secret()
-    );
-    println!(
-        "setup_expires_at:   {}",
-        rampart_audit::time::format(&created.setup.expires_at)
-    );
     if let Some(approval) = &created.approval {
         println!(
             "pending_approval:   {} (privileged roles wait for an administrator)",
             approval.id
         );
     }
-    eprintln!(
-        "Hand the set-up token to the person, once: with it they choose their own password \
-         at POST /v1/auth/setup; it works once and expires."
-    );
-    Ok(())
+    let handover = Handover {
+        store,
+        delivery,
+        secrets,
+    };
+    hand_over(&handover, created).await
+}
+
+/// Delivers the new person's set-up token and prints how, never the token itself.
+async fn hand_over(
+    handover: &Handover<'_>,
+    created: CreatedUser,
+) -> Result<(), crate::commands::Error> {
+    let CreatedUser {
+        user,
+        setup,
+        address,
+        ..
+    } = created;
+    let Some(setup) = setup else {
+        println!("setup_delivery:     none yet (issued and delivered once the grant is approved)");
+        return Ok(());
+    };
+    let email = address.as_ref().map(AsRef::as_ref);
+    let handed = handover
+        .hand_over(OPERATOR, &user, email, setup, Utc::now())
+        .await;
+    let recorded = handed.map_err(|error| match error {
+        HandoverError::Store(error) => UserError::Store(error),
+        HandoverError::Setup(error) => UserError::Setup(error),
+    });
+    match recorded? {
+        Handed::Delivered(answer) => {
+            println!("setup_delivery:     {}", text(&answer, "delivery"));
+            println!("setup_expires_at:   {}", text(&answer, "expires_at"));
+            eprintln!(
+                "The set-up token went to the person only: with it they choose their own \
+                 password at POST /v1/auth/setup; it works once and expires."
+            );
+            Ok(())
+        }
+        Handed::Undelivered(answer) => Err(UserArgError::Undelivered {
+            user_id: user.id,
+            reason: text(&answer, "reason").to_owned(),
+        }
+        .into()),
+    }
+}
+
+fn text<'a>(answer: &'a Value, key: &str) -> &'a str {
+    answer.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
 async fn list(context: &Context) -> Result<(), crate::commands::Error> {
@@ -113,11 +179,25 @@ fn parse<T: std::str::FromStr>(
     values
         .iter()
         .filter(|v| !v.trim().is_empty())
-        .map(|v| v.trim().parse().map_err(|_| UserArgError(field)))
+        .map(|v| v.trim().parse().map_err(|_| UserArgError::Invalid(field)))
         .collect()
 }
 
-/// A role or account name on the command line is not valid.
+/// Why `rampart user` refused its arguments or could not finish.
 #[derive(Debug, thiserror::Error)]
-#[error("`{0}` holds a value that is not valid")]
-pub struct UserArgError(&'static str);
+pub enum UserArgError {
+    /// A role or account name on the command line is not valid.
+    #[error("`{0}` holds a value that is not valid")]
+    Invalid(&'static str),
+    /// The person was created, but their set-up token could not be delivered.
+    #[error(
+        "user `{user_id}` was created, but the set-up token could not be delivered \
+         ({reason}); it was withdrawn: ask for a new one once delivery works"
+    )]
+    Undelivered {
+        /// The person created.
+        user_id: String,
+        /// Why the delivery failed.
+        reason: String,
+    },
+}

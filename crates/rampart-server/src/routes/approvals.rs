@@ -7,9 +7,14 @@
 //! kill-switch releases by risk managers of the account they concern, and
 //! never by an API client). The store
 //! refuses the proposer and anyone on the proposer's side, and decides in its
-//! write transaction, so concurrent approvals apply once. Listing is
-//! read-only and paged by a cursor; proposals past their expiry read as
-//! `expired`, and the expiry task (`service::approval_expiry`) records them.
+//! write transaction, whose clock is read once the writer is held, so
+//! concurrent approvals apply once and none lapses while waiting. Every refused
+//! decision, by the store or while being applied, leaves an `approval.refused`
+//! event (`service::decision_refusal`). Listing is
+//! read-only and paged by a cursor, a pure position in id order that is never
+//! looked up (it reveals nothing about approvals the caller cannot read);
+//! proposals past their expiry read as `expired`, and the expiry task
+//! (`service::approval_expiry`) records them.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -19,7 +24,7 @@ use chrono::{DateTime, Utc};
 use rampart_audit::Outcome;
 use rampart_core::{AccountId, Principal};
 use rampart_policy::{Action, Resource};
-use rampart_store::{ApprovalError, ApprovalFilter, ApprovalRecord, ApprovalStatus, WriteTx};
+use rampart_store::{ApprovalFilter, ApprovalRecord, ApprovalStatus, WriteTx};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -28,6 +33,7 @@ use crate::authn::Authenticated;
 use crate::extract::{ApiPath, ApiQuery, parse_json, require_media_type};
 use crate::problem::ApiError;
 use crate::routes::users::{approval_view, from_user_error, view};
+use crate::service::decision_refusal::{self, Refusal};
 use crate::service::identity_action as act;
 use crate::service::killswitch_release;
 use crate::service::risk_limits::{self, RISK_LIMITS_CHANGE};
@@ -134,7 +140,7 @@ async fn readable_page(
             .store
             .approvals_page(filter, after, page.limit, now)
             .await
-            .map_err(cursor_error)?;
+            .map_err(|e| internal("approvals", &e))?;
         let exhausted = batch.len() < wanted;
         for approval in batch {
             after = Some(approval.id);
@@ -160,16 +166,6 @@ fn may_read(state: &AppState, principal: &Principal, approval: &ApprovalRecord) 
     decision.allowed
 }
 
-fn cursor_error(error: rampart_store::StoreError) -> ApiError {
-    match error {
-        rampart_store::StoreError::NotFound { .. } => ApiError::invalid(
-            "cursor",
-            "`cursor` must be the `next_cursor` of a previous page",
-        ),
-        error => internal("approvals", &error),
-    }
-}
-
 fn page_of(query: &ApprovalQuery) -> Result<Page, ApiError> {
     let limit = match &query.limit {
         Some(text) => text
@@ -180,15 +176,24 @@ fn page_of(query: &ApprovalQuery) -> Result<Page, ApiError> {
         None => DEFAULT_PAGE,
     };
     let after = match &query.cursor {
-        Some(text) => Some(Uuid::try_parse(text).map_err(|_| {
+        Some(text) => Some(cursor_of(text)?),
+        None => None,
+    };
+    Ok(Page { after, limit })
+}
+
+/// A cursor: a UUIDv7 used only as a position (`id > cursor`), never looked up, so
+/// the answer is the same whether or not an approval has that id.
+fn cursor_of(text: &str) -> Result<Uuid, ApiError> {
+    Uuid::try_parse(text)
+        .ok()
+        .filter(|cursor| cursor.get_version_num() == 7)
+        .ok_or_else(|| {
             ApiError::invalid(
                 "cursor",
                 "`cursor` must be the `next_cursor` of a previous page",
             )
-        })?),
-        None => None,
-    };
-    Ok(Page { after, limit })
+        })
 }
 
 /// Approves someone else's proposal, applying it.
@@ -287,6 +292,9 @@ fn decision_body(headers: &HeaderMap, body: &[u8]) -> Result<DecisionRequest, Ap
     parse_json(body)
 }
 
+/// Decides approval `id` as `principal`: authorised first, then decided and applied in
+/// one write transaction, whose clock is read once the writer is held, so that time
+/// spent waiting for it cannot keep alive an approval that lapsed meanwhile.
 async fn decide(
     state: &AppState,
     principal: &Principal,
@@ -295,42 +303,23 @@ async fn decide(
     request: DecisionRequest,
 ) -> Result<Json<Value>, ApiError> {
     check_comment(request.comment.as_deref())?;
-    let now = state.clock.now();
-    sweep_expired(state, now)
-        .await
-        .map_err(|e| internal("approval sweep", &e))?;
-    let found = state
-        .store
-        .approval(id, now)
-        .await
-        .map_err(|e| internal("approval", &e))?;
-    let found = found.ok_or(ApiError::NotFound)?;
-    authorize(
-        state,
-        principal,
-        Action::ApprovalDecide,
-        &resource_of(&found),
-    )
-    .await?;
-    user_reset::prepare(&found).await?;
+    authorized_approval(state, principal, id).await?;
 
     let mut tx = state
         .store
         .begin()
         .await
         .map_err(|e| internal("begin", &e))?;
-    let decided = match tx
-        .decide(id, &principal.id, approve, request.comment.as_deref(), now)
-        .await
-    {
-        Ok(decided) => decided,
-        Err(error) => {
-            drop(tx);
-            return Err(refuse_decision(state, principal, id, error).await);
-        }
-    };
-    record_decision(&mut tx, principal, &decided, approve).await?;
-    let applied = apply_kind(state, &mut tx, principal, &decided, approve, now).await?;
+    let now = state.clock.now();
+    let comment = request.comment.as_deref();
+    let (decided, applied) =
+        match decide_in(state, &mut tx, principal, id, approve, comment, now).await {
+            Ok(done) => done,
+            Err(refusal) => {
+                drop(tx);
+                return Err(refusal.settle(state, principal, id).await);
+            }
+        };
     tx.commit().await.map_err(|e| internal("commit", &e))?;
     if approve {
         killswitch_release::after_commit(state, &decided).await;
@@ -342,6 +331,52 @@ async fn decide(
         "user": applied.get("user"),
         "setup": setup,
     })))
+}
+
+/// Approval `id`, once lapsed approvals are recorded and `principal` is allowed to
+/// decide it; what applying it needs is prepared before the writer is taken.
+async fn authorized_approval(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<ApprovalRecord, ApiError> {
+    let now = state.clock.now();
+    sweep_expired(state, now)
+        .await
+        .map_err(|e| internal("approval sweep", &e))?;
+    let found = state
+        .store
+        .approval(id, now)
+        .await
+        .map_err(|e| internal("approval", &e))?;
+    let found = found.ok_or(ApiError::NotFound)?;
+    let resource = resource_of(&found);
+    authorize(state, principal, Action::ApprovalDecide, &resource).await?;
+    user_reset::prepare(&found).await?;
+    Ok(found)
+}
+
+/// Decides and applies approval `id` in `tx`; a refusal leaves `tx` to be rolled back.
+async fn decide_in(
+    state: &AppState,
+    tx: &mut WriteTx<'_>,
+    principal: &Principal,
+    id: Uuid,
+    approve: bool,
+    comment: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(ApprovalRecord, Value), Refusal> {
+    let decided = tx
+        .decide(id, &principal.id, approve, comment, now)
+        .await
+        .map_err(Refusal::of_store)?;
+    let side = decision_refusal::side_refusal(tx, &decided, principal, approve).await?;
+    if let Some(reason) = side {
+        return Err(Refusal::new(reason, ApiError::SelfApproval));
+    }
+    record_decision(tx, principal, &decided, approve).await?;
+    let applied = apply_kind(state, tx, principal, &decided, approve, now).await?;
+    Ok((decided, applied))
 }
 
 fn check_comment(comment: Option<&str>) -> Result<(), ApiError> {
@@ -418,33 +453,4 @@ async fn apply_kind(
         }
         (other, _) => Err(ApiError::UnsupportedApproval(other.to_owned())),
     }
-}
-
-async fn refuse_decision(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-    error: ApprovalError,
-) -> ApiError {
-    let (reason, answer) = match error {
-        ApprovalError::NotFound => ("not_found", ApiError::NotFound),
-        ApprovalError::SelfApproval => ("self_approval", ApiError::SelfApproval),
-        ApprovalError::UnownedPrivilegedClient(_) => (
-            "unowned_privileged_client",
-            ApiError::UnownedPrivilegedClient(error.to_string()),
-        ),
-        ApprovalError::AlreadyDecided(_) | ApprovalError::Expired => {
-            ("closed", ApiError::ApprovalClosed(error.to_string()))
-        }
-        ApprovalError::Store(error) => return internal("decide", &error),
-    };
-    let event = audit::event(
-        &principal.id,
-        act::APPROVAL_REFUSED,
-        &format!("approval:{id}"),
-        Outcome::Denied,
-    )
-    .details(json!({ "reason": reason }));
-    audit::append_or_log(&state.store, event).await;
-    answer
 }

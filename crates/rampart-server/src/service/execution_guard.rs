@@ -13,9 +13,13 @@
 //!
 //! The count lives in memory, so at start [`seed`] refills it from the fills
 //! booked within the window (their `order.filled` events): a restart neither
-//! empties the window nor forgets a trip the guard had already made.
+//! empties the window nor forgets a trip the guard had already made. A trip
+//! whose client was already stopped engages nothing, so it is recorded as an
+//! [`EXECUTION_GUARD_TRIPPED`] event instead, which seeding reads like an
+//! engagement: the fills of that trip are not counted a second time.
 
 use chrono::TimeDelta;
+use rampart_audit::Outcome;
 use rampart_core::{KillSwitchScope, Order, PlacedByKind};
 use rampart_store::StoreError;
 use rampart_trading::execution_guard::Trip;
@@ -23,8 +27,12 @@ use serde_json::json;
 
 use crate::init::SYSTEM_ACTOR;
 use crate::problem::ApiError;
+use crate::service::audit;
 use crate::service::killswitch_engage::{self, EngageRequest};
 use crate::state::AppState;
+
+/// Audit action: the guard tripped for a client whose kill switch was already engaged.
+pub const EXECUTION_GUARD_TRIPPED: &str = "execution_guard.tripped";
 
 /// Counts the fill of `order` that was just recorded; a trip engages the kill switch.
 pub fn observe(state: &AppState, order: &Order) {
@@ -51,7 +59,10 @@ pub fn observe(state: &AppState, order: &Order) {
 pub async fn seed(state: &AppState) -> Result<usize, StoreError> {
     let window = i64::from(state.execution_guard.limits().window_seconds);
     let since = state.clock.now() - TimeDelta::seconds(window);
-    let fills = state.store.client_fills_since(since, SYSTEM_ACTOR).await?;
+    let fills = state
+        .store
+        .client_fills_since(since, SYSTEM_ACTOR, EXECUTION_GUARD_TRIPPED)
+        .await?;
     for fill in &fills {
         let guard = &state.execution_guard;
         if let Some(trip) = guard.record(&fill.client_id, fill.booked_at) {
@@ -87,15 +98,43 @@ fn request_of(state: &AppState, client: &str, algorithm: &str, trip: Trip) -> En
 
 async fn switch_off(state: &AppState, request: EngageRequest) {
     let client = request.scope.to_string();
-    match killswitch_engage::engage(state, request).await {
+    match killswitch_engage::engage(state, request.clone()).await {
         Ok(engaged) => tracing::warn!(
             scope = %client,
             cancelled = engaged.cancelled.len(),
             action = rampart_audit::action::KILLSWITCH_ENGAGED,
             "repeated-execution guard switched an algorithm off"
         ),
-        // Already switched off, by a person or an earlier trip: nothing more to stop.
-        Err(ApiError::KillSwitchEngaged) => {}
+        // Already switched off, by a person or an earlier trip: nothing more to stop, but
+        // the trip is recorded so that a restart does not count its fills again.
+        Err(ApiError::KillSwitchEngaged) => record_trip(state, request).await,
+        // Nothing is recorded: the fills count again at the next start, which tries again.
         Err(error) => tracing::error!(%error, scope = %client, "guard engagement failed"),
+    }
+}
+
+/// Records a trip that engaged nothing, as `system`, in its own transaction.
+async fn record_trip(state: &AppState, request: EngageRequest) {
+    let target = request.scope.to_string();
+    let mut details = request.details;
+    if let Some(facts) = details.as_object_mut() {
+        facts.insert("already_engaged".to_owned(), true.into());
+    }
+    let append = async {
+        let event = audit::event(
+            SYSTEM_ACTOR,
+            EXECUTION_GUARD_TRIPPED,
+            &target,
+            Outcome::Success,
+        );
+        audit::append(&state.store, event.details(details)).await
+    };
+    match crate::request_id::scope(crate::request_id::generate(), append).await {
+        Ok(()) => tracing::info!(
+            scope = %target,
+            action = EXECUTION_GUARD_TRIPPED,
+            "repeated-execution guard tripped for an algorithm already switched off"
+        ),
+        Err(error) => tracing::error!(%error, scope = %target, "guard trip not recorded"),
     }
 }

@@ -184,6 +184,7 @@ pub async fn change_access(
     let wanted = RoleSet::new(roles.iter().copied())?;
     let mut tx = store.begin().await?;
     let user = tx.user(id).await?.ok_or(UserError::UnknownUser)?;
+    crate::service::owner_duties::refuse_owned_conflict(&mut tx, &user.id, &wanted).await?;
     require_accounts(&mut tx, accounts).await?;
     let adds_privilege = PRIVILEGED
         .iter()
@@ -215,6 +216,7 @@ pub async fn disable(
         .revoke_refresh_families_of(id, "user_disabled", now)
         .await?;
     tx.revoke_subject(id, "user_disabled", now).await?;
+    crate::service::owned_clients::disable_owned(&mut tx, actor, id, now).await?;
     let details = json!({ "revoked_sessions": revoked.len() });
     tx.append(audit::stamp(
         audit::event(actor, act::USER_DISABLED, &target(id), Outcome::Success).details(details),
@@ -250,6 +252,7 @@ pub(crate) async fn apply_access(
     accounts: &[AccountId],
     now: DateTime<Utc>,
 ) -> Result<AppliedAccess, UserError> {
+    crate::service::owner_duties::refuse_owned_conflict(tx, &user.id, roles).await?;
     tx.set_user_access(&user.id, roles, accounts, now).await?;
     let cut_off = match reduces(user, roles, accounts) {
         true => {

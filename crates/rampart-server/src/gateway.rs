@@ -93,6 +93,9 @@ pub enum StartError {
     /// An audit task (checkpoints, forwarding) could not start.
     #[error(transparent)]
     Audit(#[from] crate::audit_tasks::AuditTaskError),
+    /// The key of the approvals cursor could not be made.
+    #[error(transparent)]
+    Cursor(#[from] crate::service::approval_cursor::CursorError),
     /// The listener could not be bound.
     #[error("could not listen on `{addr}`: {source}")]
     Bind {
@@ -514,6 +517,7 @@ fn build_state(
         issuer_url: issuer_url.to_owned(),
         oidc: crate::oidc::issuers(&config.auth.oidc)?,
         setup_delivery: crate::service::setup_delivery::SetupDelivery::new(config)?,
+        approval_cursor: crate::service::approval_cursor::CursorKey::generate()?,
     }))
 }
 

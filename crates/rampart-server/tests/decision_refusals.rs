@@ -164,3 +164,57 @@ async fn the_proposers_own_decision_is_still_recorded_once_as_self_approval() {
         .assert_problem(403, "approval.self_approval");
     assert_refused_once(gw, &approval, &proposer, "self_approval").await;
 }
+
+/// Proposes a wider price collar on `account` as `who`; returns the approval id.
+async fn propose_wider_collar(gw: &TestGateway, who: &Person, account: &str) -> String {
+    let body = json!({ "changes": { "price_collar_pct": "45" }, "reason": "wider" });
+    let path = format!("/v1/accounts/{account}/risk-limits/changes");
+    let answer = post(gw, &path, &who.token, &body).await;
+    answer.assert_json(202)["approval"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Stores a copy of `approval` whose new limits allow an instrument the gateway does
+/// not trade, as a change reads once the catalog lost it; returns the copy's id.
+async fn inadmissible_copy(gw: &TestGateway, approval: &str) -> String {
+    let id = uuid::Uuid::try_parse(approval).unwrap();
+    let now = gw.clock().now();
+    let copied = gw
+        .in_store(move |store| async move {
+            let original = store.approval(id, now).await?.expect("the approval exists");
+            let mut payload = original.payload.clone();
+            payload["new"]["allowed_instruments"] = json!(["ETH-USD"]);
+            let copy = rampart_store::NewApproval {
+                kind: original.kind,
+                target: original.target,
+                payload,
+                proposed_by: original.proposed_by,
+                expires_at: now + chrono::Duration::hours(1),
+            };
+            let mut tx = store.begin().await?;
+            let stored = tx.propose(&copy, now).await?;
+            tx.commit().await?;
+            Ok(stored.id)
+        })
+        .await
+        .unwrap();
+    copied.to_string()
+}
+
+#[tokio::test]
+async fn a_limit_change_inadmissible_when_approved_is_refused_and_recorded_with_its_code() {
+    let gw = TestGateway::shared().await;
+    let account = gw.add_account(generous_limits()).await;
+    let proposer = gw.person(&[Role::RiskManager], &[&account]).await;
+    let decider = gw.person(&[Role::RiskManager], &[&account]).await;
+    let original = propose_wider_collar(gw, &proposer, &account.to_string()).await;
+    let approval = inadmissible_copy(gw, &original).await;
+
+    decide(gw, &decider, &approval, "approve")
+        .await
+        .assert_problem(400, "request.invalid");
+    assert_refused_once(gw, &approval, &decider, "request.invalid").await;
+    assert_eq!(status_of(gw, &approval).await, ApprovalStatus::Pending);
+}

@@ -107,22 +107,27 @@ async fn start_tripping_at_max_fills(gw: &TestGateway) -> rampart_server::Runnin
         .expect("the gateway starts again")
 }
 
-/// The guard's `execution_guard.tripped` events for `client`, once the start has recorded one.
-async fn recorded_trips(gw: &TestGateway, client: &str) -> Vec<rampart_audit::AuditEvent> {
+/// The guard's `execution_guard.tripped` events for `client`, counted once `running`
+/// has recorded one and shut down, so that a second record could not go unseen.
+async fn recorded_trips(
+    gw: &TestGateway,
+    running: rampart_server::RunningGateway,
+    client: &str,
+) -> Vec<rampart_audit::AuditEvent> {
     let target = format!("client:{client}");
+    let trips = || async {
+        let events = gw.audit_events().await.into_iter();
+        let trips = events.filter(|e| e.action == "execution_guard.tripped" && e.target == target);
+        trips.collect::<Vec<_>>()
+    };
     for _ in 0..30 {
-        let trips: Vec<_> = gw
-            .audit_events()
-            .await
-            .into_iter()
-            .filter(|e| e.action == "execution_guard.tripped" && e.target == target)
-            .collect();
-        if !trips.is_empty() {
-            return trips;
+        if !trips().await.is_empty() {
+            break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Vec::new()
+    running.shutdown().await.unwrap();
+    trips().await
 }
 
 /// Whether an engagement by the guard comes into force within a few seconds.
@@ -163,12 +168,18 @@ async fn a_trip_on_a_client_already_stopped_is_recorded_and_not_counted_again_at
 
     // With a lower threshold the seeded fills trip the guard on a client already stopped.
     let lowered = start_tripping_at_max_fills(&gw).await;
-    let trips = recorded_trips(&gw, &algo.id).await;
+    let trips = recorded_trips(&gw, lowered, &algo.id).await;
     assert_eq!(trips.len(), 1, "the trip was not recorded once: {trips:?}");
     assert_eq!(trips[0].actor, "system");
     assert_eq!(trips[0].details["fills"], MAX_FILLS);
     assert_eq!(trips[0].details["already_engaged"], true);
-    lowered.shutdown().await.unwrap();
+    let tripped_at = trips[0].details["tripped_at"]
+        .as_str()
+        .expect("the trip's time");
+    assert!(
+        rampart_audit::time::parse(tripped_at).is_some(),
+        "{tripped_at}"
+    );
 
     gw.release_kill_switches("review over").await;
     let again = start_tripping_at_max_fills(&gw).await;

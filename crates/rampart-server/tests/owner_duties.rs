@@ -67,12 +67,15 @@ async fn the_owner_of_a_trader_client_is_refused_risk_manager_at_proposal() {
     let gw = TestGateway::shared().await;
     let admin = gw.person(&[Role::Admin], &[]).await;
     let (person, account) = owner(gw).await;
-    gw.add_owned_client(&[Role::Trader], &[&account], person.id())
+    let client = gw
+        .add_owned_client(&[Role::Trader], &[&account], person.id())
         .await;
 
     let body = json!({ "roles": ["auditor", "risk_manager"] });
     let answer = patch(gw, &admin, person.id(), &body).await;
     answer.assert_problem(409, "user.role_conflict");
+    let detail = answer.member("detail").unwrap();
+    assert!(detail.contains(&format!("`{}`", client.id)), "{detail}");
     assert_eq!(pending_grants(gw, person.id()).await, 0, "no proposal");
     assert_eq!(roles_of(gw, person.id()).await, [Role::Auditor]);
 }
@@ -119,12 +122,15 @@ async fn the_owner_of_a_risk_manager_client_is_refused_trader_directly() {
     let gw = TestGateway::shared().await;
     let admin = gw.person(&[Role::Admin], &[]).await;
     let (person, account) = owner(gw).await;
-    gw.add_owned_client(&[Role::RiskManager], &[], person.id())
+    let client = gw
+        .add_owned_client(&[Role::RiskManager], &[], person.id())
         .await;
 
     let body = json!({ "roles": ["auditor", "trader"], "accounts": [account.as_str()] });
     let answer = patch(gw, &admin, person.id(), &body).await;
     answer.assert_problem(409, "user.role_conflict");
+    let detail = answer.member("detail").unwrap();
+    assert!(detail.contains(&format!("`{}`", client.id)), "{detail}");
     assert_eq!(roles_of(gw, person.id()).await, [Role::Auditor]);
 }
 
@@ -165,7 +171,10 @@ async fn disabling_a_person_disables_their_clients_and_refuses_a_clients_token_a
         .api()
         .post_json(&path, Some(&admin.token), &json!({}))
         .await;
-    answer.assert_json(200);
+    assert_eq!(
+        answer.assert_json(200)["disabled_clients"],
+        json!([owned.id])
+    );
 
     gw.api()
         .get(&orders, Some(&owned_token))
@@ -191,5 +200,15 @@ async fn disabling_a_person_disables_their_clients_and_refuses_a_clients_token_a
             .iter()
             .any(|e| e.action == action::CLIENT_DISABLED && e.target == other.id),
         "a client of nobody disabled was disabled"
+    );
+    let target = format!("user:{}", person.id());
+    let person_disabled: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == "user.disabled" && e.target == target)
+        .collect();
+    assert_eq!(person_disabled.len(), 1, "{person_disabled:?}");
+    assert_eq!(
+        person_disabled[0].details["disabled_clients"],
+        json!([owned.id])
     );
 }

@@ -6,9 +6,12 @@
 //! transaction that booked it, so the log is the complete record of when fills
 //! arrived. A fill no later than an engagement of the guard itself (actor
 //! `system`, scope `client`) for that client is left out: the trip that made
-//! the engagement started the guard's window afresh. So is a fill recorded
-//! before the guard's trip event for that client (a trip that engaged nothing,
-//! the client being stopped already), which started the window afresh too.
+//! the engagement started the guard's window afresh. So is a fill booked no
+//! later than the `tripped_at` of a guard trip event for that client (a trip
+//! that engaged nothing, the client being stopped already), which started the
+//! window afresh too; the trip's time, not its place in the log, decides, as
+//! the event is written after the trip (an event without `tripped_at` counts
+//! from its own time).
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -29,7 +32,8 @@ pub struct ClientFill {
 impl Store {
     /// Fills of client orders booked at or after `since`, oldest first, leaving out those
     /// at or before an engagement by `guard_actor` of the client's kill switch, and those
-    /// logged before a `trip_action` event naming the client (target `client:<id>`).
+    /// at or before the `tripped_at` of a `trip_action` event naming the client (target
+    /// `client:<id>`).
     pub async fn client_fills_since(
         &self,
         since: DateTime<Utc>,
@@ -46,7 +50,7 @@ impl Store {
                  AND k.engaged_by = ?2 AND k.engaged_at >= e.time) \
              AND NOT EXISTS (SELECT 1 FROM audit_events t \
                  WHERE t.action = ?3 AND t.target = 'client:' || o.placed_by \
-                 AND t.seq > e.seq) \
+                 AND COALESCE(json_extract(t.details, '$.tripped_at'), t.time) >= e.time) \
              ORDER BY e.seq",
         )
         .bind(codec::time(&since))

@@ -10,9 +10,12 @@
 //! write transaction, whose clock is read once the writer is held, so
 //! concurrent approvals apply once and none lapses while waiting. Every refused
 //! decision, by the store or while being applied, leaves an `approval.refused`
-//! event (`service::decision_refusal`). Listing is
-//! read-only and paged by a cursor, a pure position in id order that is never
-//! looked up (it reveals nothing about approvals the caller cannot read);
+//! event (`service::decision_refusal`). A decision runs in its own task
+//! (`service::detach`), so a timeout or disconnect skips neither that record
+//! nor a post-commit step (the in-memory release, a reset's cut-off). Listing is
+//! read-only and paged by an opaque cursor, a position in id order sealed under a
+//! per-process key (`service::approval_cursor`) and never looked up, so it
+//! reveals nothing about approvals the caller cannot read;
 //! proposals past their expiry read as `expired`, and the expiry task
 //! (`service::approval_expiry`) records them.
 
@@ -91,8 +94,8 @@ pub struct DecisionRequest {
         ("target" = Option<String>, Query, description = "such as `account:ACC-1`"),
         ("account_id" = Option<String>, Query, description = "the account a change concerns"),
         ("limit" = Option<u32>, Query, description = "page size, 1 to 500 (default 50)"),
-        ("cursor" = Option<uuid::Uuid>, Query,
-            description = "the `next_cursor` of the previous page"),
+        ("cursor" = Option<String>, Query,
+            description = "the opaque `next_cursor` of the previous page (valid until restart)"),
     ),
     responses(
         (status = 200, description = "a page of approvals",
@@ -108,9 +111,12 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ApprovalQuery>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &principal, Action::ApprovalRead, &Resource::Gateway).await?;
-    let page = page_of(&query)?;
+    let page = page_of(&state, &query)?;
     let filter = filter_of(query)?;
-    let (found, next_cursor) = readable_page(&state, &principal, &filter, page).await?;
+    let (found, next) = readable_page(&state, &principal, &filter, page).await?;
+    let next_cursor = next
+        .map(|after| state.approval_cursor.seal(after))
+        .transpose()?;
     let approvals: Vec<Value> = found.iter().map(approval_view).collect();
     Ok(Json(
         json!({ "approvals": approvals, "next_cursor": next_cursor }),
@@ -166,7 +172,7 @@ fn may_read(state: &AppState, principal: &Principal, approval: &ApprovalRecord) 
     decision.allowed
 }
 
-fn page_of(query: &ApprovalQuery) -> Result<Page, ApiError> {
+fn page_of(state: &AppState, query: &ApprovalQuery) -> Result<Page, ApiError> {
     let limit = match &query.limit {
         Some(text) => text
             .parse::<u32>()
@@ -176,24 +182,10 @@ fn page_of(query: &ApprovalQuery) -> Result<Page, ApiError> {
         None => DEFAULT_PAGE,
     };
     let after = match &query.cursor {
-        Some(text) => Some(cursor_of(text)?),
+        Some(text) => Some(state.approval_cursor.open(text)?),
         None => None,
     };
     Ok(Page { after, limit })
-}
-
-/// A cursor: a UUIDv7 used only as a position (`id > cursor`), never looked up, so
-/// the answer is the same whether or not an approval has that id.
-fn cursor_of(text: &str) -> Result<Uuid, ApiError> {
-    Uuid::try_parse(text)
-        .ok()
-        .filter(|cursor| cursor.get_version_num() == 7)
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "cursor",
-                "`cursor` must be the `next_cursor` of a previous page",
-            )
-        })
 }
 
 /// Approves someone else's proposal, applying it.
@@ -215,7 +207,7 @@ pub async fn approve(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let request = decision_body(&headers, &body)?;
-    decide(&state, &principal, id, true, request).await
+    detached_decision(state, principal, id, true, request).await
 }
 
 /// Rejects someone else's proposal.
@@ -237,7 +229,20 @@ pub async fn reject(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let request = decision_body(&headers, &body)?;
-    decide(&state, &principal, id, false, request).await
+    detached_decision(state, principal, id, false, request).await
+}
+
+/// Runs [`decide`] to completion even if the request is dropped (timeout, disconnect),
+/// so that neither a refusal's record nor a post-commit step is skipped.
+async fn detached_decision(
+    state: AppState,
+    principal: Principal,
+    id: Uuid,
+    approve: bool,
+    request: DecisionRequest,
+) -> Result<Json<Value>, ApiError> {
+    crate::service::detach(async move { decide(&state, &principal, id, approve, request).await })
+        .await
 }
 
 /// The policy resource of an approval: its kind and the accounts it concerns.

@@ -165,10 +165,14 @@ pub async fn patch(
     .into_response())
 }
 
-/// Disables a user: every session and token of theirs is refused from now on.
+/// Disables a user: every session and token of theirs is refused from now on, and so
+/// are the API clients they own, disabled with them (listed as `disabled_clients`).
 #[utoipa::path(post, path = "/v1/users/{id}/disable", tag = "users",
     params(("id" = String, Path, description = "the subject id")),
-    responses((status = 200, description = "disabled", body = Object)),
+    responses((status = 200, description = "disabled, with `disabled_clients`: the API \
+        clients they own, disabled with them and not enabled again with them; their \
+        resting orders are not cancelled (engage a client kill switch for that)",
+        body = Object)),
     security(("bearer" = [])))]
 pub async fn disable(
     State(state): State<AppState>,
@@ -177,11 +181,13 @@ pub async fn disable(
 ) -> Result<Response, ApiError> {
     manage(&state, &principal, Action::UserManage).await?;
     let now = state.clock.now();
-    let revoked = users::disable(&state.store, &principal.id, &id, now)
+    let (revoked, clients) = users::disable_with_clients(&state.store, &principal.id, &id, now)
         .await
         .map_err(from_user_error)?;
     let mut answer = cut_off_answer(&state, &id, &revoked);
     answer.insert("disabled".into(), json!(true));
+    crate::service::owned_clients::cut_off_all(&state, &clients);
+    answer.insert("disabled_clients".into(), json!(clients));
     Ok(Json(Value::Object(answer)).into_response())
 }
 
@@ -285,6 +291,7 @@ pub(crate) fn from_user_error(error: UserError) -> ApiError {
         UserError::Profile(field) => ApiError::invalid(field, error.to_string()),
         UserError::Taken => ApiError::Duplicate(error.to_string()),
         UserError::Conflict(_) => ApiError::RoleConflict(error.to_string()),
+        UserError::OwnedClientConflict { .. } => ApiError::RoleConflict(error.to_string()),
         UserError::UnknownAccount(_) => ApiError::invalid("accounts", error.to_string()),
         UserError::UnknownUser => ApiError::NotFound,
         UserError::Hash | UserError::Payload | UserError::Setup(_) => {

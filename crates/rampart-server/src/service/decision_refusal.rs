@@ -7,7 +7,10 @@
 //! decided by the side of the person reset, a role grant that now breaks
 //! segregation of duties). Either way the decision's transaction is rolled
 //! back, so the refusal is written in a new transaction after the rollback,
-//! naming the approval, the decider and a stable reason code.
+//! naming the approval, the decider and a stable reason code. Any client error
+//! met while applying is a refusal (reason: its problem `code` unless named
+//! here). The record is written in a detached task, so a request dropped by a
+//! timeout or disconnect still leaves it.
 
 use rampart_audit::Outcome;
 use rampart_core::Principal;
@@ -18,15 +21,10 @@ use uuid::Uuid;
 use crate::problem::ApiError;
 use crate::service::identity_action as act;
 use crate::service::killswitch_release::{self, KILLSWITCH_RELEASE};
+pub use crate::service::killswitch_release::{ENGAGER_SIDE, STOPPED_SIDE};
 use crate::service::user_reset::{self, USER_RESET};
 use crate::service::{audit, internal};
 use crate::state::AppState;
-
-/// Reason: the decider is on the side of the person who engaged the kill switch.
-pub const ENGAGER_SIDE: &str = "engager_side";
-
-/// Reason: the decider is on the side of the client or trader the kill switch stops.
-pub const STOPPED_SIDE: &str = "stopped_side";
 
 /// Reason: the decider is on the side of the person a `user.reset` resets.
 pub const TARGET_SIDE: &str = "target_side";
@@ -34,15 +32,15 @@ pub const TARGET_SIDE: &str = "target_side";
 /// A refused decision: the problem to answer and, for a refusal, its reason code.
 #[derive(Debug)]
 pub struct Refusal {
-    reason: Option<&'static str>,
+    reason: Option<String>,
     answer: ApiError,
 }
 
 impl Refusal {
     /// A refusal for `reason`, answered with `answer`.
-    pub fn new(reason: &'static str, answer: ApiError) -> Self {
+    pub fn new(reason: impl Into<String>, answer: ApiError) -> Self {
         Self {
-            reason: Some(reason),
+            reason: Some(reason.into()),
             answer,
         }
     }
@@ -66,10 +64,19 @@ impl Refusal {
 
     /// The answer once the refusal, if it is one, is recorded for approval `id`.
     pub async fn settle(self, state: &AppState, decider: &Principal, id: Uuid) -> ApiError {
-        if let Some(reason) = self.reason {
-            record(state, decider, id, reason).await;
+        let Some(reason) = self.reason else {
+            return self.answer;
+        };
+        let answer = self.answer;
+        let (state, decider) = (state.clone(), decider.clone());
+        let recorded = crate::service::detach(async move {
+            record(&state, &decider, id, &reason).await;
+            Ok(())
+        });
+        if let Err(error) = recorded.await {
+            return error;
         }
-        self.answer
+        answer
     }
 
     fn failed(answer: ApiError) -> Self {
@@ -80,7 +87,7 @@ impl Refusal {
     }
 }
 
-/// An error met while applying a decision: a client error is a refusal, a server
+/// An error met while applying a decision: any client error is a refusal, a server
 /// error a failure (answered, not recorded as a refusal).
 impl From<ApiError> for Refusal {
     fn from(error: ApiError) -> Self {
@@ -115,8 +122,10 @@ pub async fn side_refusal(
     }
 }
 
-/// The reason code of an error that refuses a decision; none for a server failure.
-fn reason_of(error: &ApiError) -> Option<&'static str> {
+/// The reason code of an error that refuses a decision: a stable short code for the
+/// refusals named here, else the problem `code` of any client error; none for a
+/// server failure.
+fn reason_of(error: &ApiError) -> Option<String> {
     let reason = match error {
         ApiError::SelfApproval => "self_approval",
         ApiError::UnownedPrivilegedClient(_) => "unowned_privileged_client",
@@ -126,9 +135,10 @@ fn reason_of(error: &ApiError) -> Option<&'static str> {
         ApiError::LimitCap(_) => "above_cap",
         ApiError::StaleProposal(_) => "stale",
         ApiError::UnsupportedApproval(_) => "unsupported_kind",
+        other if other.status().is_client_error() => return Some(other.code().to_owned()),
         _ => return None,
     };
-    Some(reason)
+    Some(reason.to_owned())
 }
 
 /// Appends `approval.refused` for approval `id`, by `decider`, in its own transaction.

@@ -15,10 +15,11 @@
 //! booked within the window (their `order.filled` events): a restart neither
 //! empties the window nor forgets a trip the guard had already made. A trip
 //! whose client was already stopped engages nothing, so it is recorded as an
-//! [`EXECUTION_GUARD_TRIPPED`] event instead, which seeding reads like an
-//! engagement: the fills of that trip are not counted a second time.
+//! [`EXECUTION_GUARD_TRIPPED`] event instead, with the trip's time in
+//! `tripped_at`; seeding leaves out every fill booked no later than that, so
+//! the fills of that trip are not counted a second time.
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use rampart_audit::Outcome;
 use rampart_core::{KillSwitchScope, Order, PlacedByKind};
 use rampart_store::StoreError;
@@ -40,13 +41,11 @@ pub fn observe(state: &AppState, order: &Order) {
         return;
     }
     let algorithm = order.algo_id.as_deref().unwrap_or(&order.placed_by);
-    let Some(trip) = state
-        .execution_guard
-        .record(&order.placed_by, state.clock.now())
-    else {
+    let now = state.clock.now();
+    let Some(trip) = state.execution_guard.record(&order.placed_by, now) else {
         return;
     };
-    let request = request_of(state, &order.placed_by, algorithm, trip);
+    let request = request_of(state, &order.placed_by, algorithm, trip, now);
     let state = state.clone();
     tokio::spawn(async move { switch_off(&state, request).await });
 }
@@ -66,7 +65,8 @@ pub async fn seed(state: &AppState) -> Result<usize, StoreError> {
     for fill in &fills {
         let guard = &state.execution_guard;
         if let Some(trip) = guard.record(&fill.client_id, fill.booked_at) {
-            let request = request_of(state, &fill.client_id, &fill.client_id, trip);
+            let client = &fill.client_id;
+            let request = request_of(state, client, client, trip, fill.booked_at);
             let state = state.clone();
             tokio::spawn(async move { switch_off(&state, request).await });
         }
@@ -74,8 +74,14 @@ pub async fn seed(state: &AppState) -> Result<usize, StoreError> {
     Ok(fills.len())
 }
 
-/// The engagement of the client behind a tripped algorithm.
-fn request_of(state: &AppState, client: &str, algorithm: &str, trip: Trip) -> EngageRequest {
+/// The engagement of the client behind an algorithm that tripped at `tripped_at`.
+fn request_of(
+    state: &AppState,
+    client: &str,
+    algorithm: &str,
+    trip: Trip,
+    tripped_at: DateTime<Utc>,
+) -> EngageRequest {
     EngageRequest {
         scope: KillSwitchScope::Client(client.to_owned()),
         reason: format!(
@@ -91,6 +97,7 @@ fn request_of(state: &AppState, client: &str, algorithm: &str, trip: Trip) -> En
             "fills": trip.fills,
             "window_seconds": trip.window_seconds,
             "max_fills": state.execution_guard.limits().max_fills,
+            "tripped_at": rampart_audit::time::format(&tripped_at),
         }),
         now: state.clock.now(),
     }

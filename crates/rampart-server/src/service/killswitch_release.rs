@@ -32,12 +32,17 @@ use uuid::Uuid;
 
 use crate::init::SYSTEM_ACTOR;
 use crate::problem::ApiError;
-use crate::service::decision_refusal::{ENGAGER_SIDE, STOPPED_SIDE};
 use crate::service::{audit, authorize, internal};
 use crate::state::AppState;
 
 /// The approval kind of a kill-switch release.
 pub const KILLSWITCH_RELEASE: &str = "killswitch.release";
+
+/// Refusal reason: the decider is on the side of the person who engaged the kill switch.
+pub const ENGAGER_SIDE: &str = "engager_side";
+
+/// Refusal reason: the decider is on the side of the client or trader the switch stops.
+pub const STOPPED_SIDE: &str = "stopped_side";
 
 /// Audit action: a release was proposed and waits for a second person.
 pub const KILLSWITCH_RELEASE_PROPOSED: &str = "killswitch.release_proposed";

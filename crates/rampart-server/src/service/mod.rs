@@ -3,6 +3,7 @@
 //! Nothing here runs without a verified principal and an allow decision; every
 //! denial leaves a `policy.denied` event naming the policies and their version.
 
+pub mod approval_cursor;
 pub mod approval_expiry;
 pub mod attribution;
 pub mod audit;

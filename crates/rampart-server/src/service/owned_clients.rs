@@ -5,15 +5,20 @@
 //! transaction, its tokens are refused from that moment (the bearer check
 //! reads the client's state on every request, and the revocation is recorded
 //! too) and each leaves a `client.disabled` event with reason
-//! `owner_disabled`. Enabling the person again does not enable their clients:
-//! an administrator enables each one deliberately, after review.
+//! `owner_disabled`; the gateway that made the change also refuses their
+//! tokens in memory at once ([`cut_off_all`]) and names them in the answer and
+//! the `user.disabled` event (`disabled_clients`). Enabling the person again
+//! does not enable their clients: an administrator enables each one
+//! deliberately, after review. Their resting orders are not cancelled by this:
+//! a client-scope kill switch withdraws them.
 
 use chrono::{DateTime, Utc};
 use rampart_audit::{Outcome, action};
 use rampart_store::{StoreError, WriteTx};
 use serde_json::json;
 
-use crate::service::audit;
+use crate::service::{audit, sessions};
+use crate::state::AppState;
 
 /// Why an owned client was disabled and its tokens refused.
 pub const OWNER_DISABLED: &str = "owner_disabled";
@@ -37,4 +42,12 @@ pub async fn disable_owned(
         disabled.push(client.id);
     }
     Ok(disabled)
+}
+
+/// Refuses in memory, from now on, the tokens of each client in `clients` (once the
+/// store has recorded their disabling).
+pub fn cut_off_all(state: &AppState, clients: &[String]) {
+    for client in clients {
+        sessions::cut_off(state, client, &[]);
+    }
 }

@@ -4,7 +4,10 @@
 //! the owner's roles together with each owned client's must still be roles one
 //! identity may hold. `rampart client add --owner` checks this when a client
 //! is registered; [`refuse_owned_conflict`] checks it whenever the owner's
-//! roles change: a direct change, a `role.grant` proposal and its application.
+//! roles change: a direct change, a `role.grant` proposal and its application
+//! (once per change: a proposal checks before it is recorded, an applied change
+//! in `users::apply_access`). A refusal names the client (a 409 whose detail
+//! carries its id).
 //! Disabled clients count too, since one could be enabled again.
 
 use rampart_core::{RoleSet, SodConflict};
@@ -31,7 +34,9 @@ pub enum OwnerDutyError {
 impl From<OwnerDutyError> for UserError {
     fn from(error: OwnerDutyError) -> Self {
         match error {
-            OwnerDutyError::Conflict { conflict, .. } => UserError::Conflict(conflict),
+            OwnerDutyError::Conflict { client, conflict } => {
+                UserError::OwnedClientConflict { client, conflict }
+            }
             OwnerDutyError::Store(error) => UserError::Store(error),
         }
     }

@@ -80,6 +80,9 @@ pub enum StartError {
     /// An audit task (checkpoints, forwarding) could not start.
     #[error(transparent)]
     Audit(#[from] crate::audit_tasks::AuditTaskError),
+    /// The key of the approvals cursor could not be made.
+    #[error(transparent)]
+    Cursor(#[from] crate::service::approval_cursor::CursorError),
     /// The listener could not be bound.
     #[error("could not listen on `{addr}`: {source}")]
     Bind {

@@ -76,6 +76,8 @@ pub struct Shared {
     pub oidc: Option<Arc<rampart_auth::oidc::OidcIssuers>>,
     /// How set-up tokens reach their person.
     pub setup_delivery: crate::service::setup_delivery::SetupDelivery,
+    /// Seals the `next_cursor` of `GET /v1/approvals` (a per-process random key).
+    pub approval_cursor: crate::service::approval_cursor::CursorKey,
 }
 
 impl AppState {

@@ -160,13 +160,14 @@ async fn a_bad_limit_or_cursor_is_refused_with_a_problem_naming_it() {
     let gw = TestGateway::shared().await;
     let reader = gw.add_client(&[Role::RiskManager], &[]).await;
     let token = gw.token(&reader).await;
-    let unknown = uuid::Uuid::now_v7();
+    // A well-formed UUID that is no UUIDv7 cannot be a position among approval ids.
+    let not_v7 = "6ba7b810-9dad-11d1-80b4-00c04fd430c8";
     for (query, field) in [
         ("limit=0".to_owned(), "limit"),
         ("limit=501".to_owned(), "limit"),
         ("limit=ten".to_owned(), "limit"),
         ("cursor=not-a-cursor".to_owned(), "cursor"),
-        (format!("cursor={unknown}"), "cursor"),
+        (format!("cursor={not_v7}"), "cursor"),
     ] {
         let answer = gw
             .api()

@@ -243,7 +243,10 @@ impl WriteTx<'_> {
     /// Approves (or rejects) approval `id` as `decider`; returns it as decided.
     ///
     /// Refused to anyone on the proposer's side, when the proposer or the decider is a
-    /// privileged client with no owner, and for an approval that is decided or expired. Commit the transaction to keep the decision.
+    /// privileged client with no owner, and for an approval that is decided or expired as
+    /// of `now`. Read `now` once this transaction holds the writer, never before waiting
+    /// for it, so that an approval lapsing meanwhile reads as expired. Commit the
+    /// transaction to keep the decision.
     pub async fn decide(
         &mut self,
         id: Uuid,

@@ -2,8 +2,10 @@
 //!
 //! A listing never changes the log: a pending approval whose expiry has
 //! passed reads as `expired` (in the filter too) whether or not the expiry
-//! task has recorded it yet. Pages follow the order `proposed_at, id`, and a
-//! cursor is the id of the last approval of the previous page.
+//! task has recorded it yet. Pages follow the order of the ids, which are
+//! UUIDv7 and so ordered by creation, and a cursor is a pure position: a
+//! bound in `id > cursor`, never looked up, so that it tells nobody whether an
+//! approval with that id exists.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -14,9 +16,7 @@ use crate::error::StoreError;
 use crate::store::Store;
 
 impl Store {
-    /// Up to `limit` approvals matching `filter` as of `now`, after approval `after`.
-    ///
-    /// An `after` that names no approval is refused with [`StoreError::NotFound`].
+    /// Up to `limit` approvals matching `filter` as of `now`, whose ids come after `after`.
     pub async fn approvals_page(
         &self,
         filter: &ApprovalFilter,
@@ -25,26 +25,13 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<ApprovalRecord>, StoreError> {
         let mut reader = self.reader().await?;
-        if let Some(cursor) = after {
-            let known = sqlx::query("SELECT 1 FROM approvals WHERE id = ?")
-                .bind(cursor.to_string())
-                .fetch_optional(&mut *reader)
-                .await?;
-            if known.is_none() {
-                return Err(StoreError::NotFound {
-                    what: "approval",
-                    key: cursor.to_string(),
-                });
-            }
-        }
         let sql = format!(
             "SELECT {APPROVAL_COLUMNS} FROM approvals \
              WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR target = ?2) \
              AND (?3 IS NULL OR (CASE WHEN status = 'pending' AND expires_at <= ?4 \
                  THEN 'expired' ELSE status END) = ?3) \
-             AND (?5 IS NULL OR (proposed_at, id) > \
-                 (SELECT proposed_at, id FROM approvals WHERE id = ?5)) \
-             ORDER BY proposed_at, id LIMIT ?6"
+             AND (?5 IS NULL OR id > ?5) \
+             ORDER BY id LIMIT ?6"
         );
         let found = sqlx::query(&sql)
             .bind(filter.kind.as_deref())

@@ -58,6 +58,9 @@ impl WriteTx<'_> {
     }
 
     /// Records `owner` (a subject id) as the owner of client `id`; false if no such client.
+    ///
+    /// It makes no segregation-of-duties check of the owner's roles with the client's:
+    /// callers must.
     pub async fn set_client_owner(&mut self, id: &str, owner: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE clients SET owner = ? WHERE id = ?")
             .bind(owner)

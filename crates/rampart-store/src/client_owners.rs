@@ -1,10 +1,13 @@
 //! Every API client a person owns: the identities a `trader:` kill switch reaches.
 //!
 //! A person answers for the clients they own, so a stop of that person stops
-//! those clients too; the list is read in the transaction that needs it, so a
-//! client registered a moment ago is not missed.
+//! those clients too, a change of the person's roles is checked against theirs
+//! and disabling the person disables them; the list is read in the transaction
+//! that needs it, so a client registered a moment ago is not missed.
 
 use crate::error::StoreError;
+use crate::queries;
+use crate::records::ClientRecord;
 use crate::store::Store;
 use crate::tx::WriteTx;
 
@@ -19,6 +22,18 @@ impl WriteTx<'_> {
     /// The ids of the clients owned by `owner`, as this transaction sees them.
     pub async fn clients_owned_by(&mut self, owner: &str) -> Result<Vec<String>, StoreError> {
         owned_by(&mut self.tx, owner).await
+    }
+
+    /// The clients owned by `owner`, disabled ones too, as this transaction sees them.
+    pub async fn owned_clients(&mut self, owner: &str) -> Result<Vec<ClientRecord>, StoreError> {
+        let ids = owned_by(&mut self.tx, owner).await?;
+        let mut clients = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(client) = queries::client(&mut self.tx, &id).await? {
+                clients.push(client);
+            }
+        }
+        Ok(clients)
     }
 }
 

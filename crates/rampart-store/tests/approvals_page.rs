@@ -13,7 +13,7 @@ mod common;
 
 use chrono::{DateTime, Duration, Utc};
 use common::{at, open_store};
-use rampart_store::{ApprovalFilter, ApprovalStatus, NewApproval, Store, StoreError};
+use rampart_store::{ApprovalFilter, ApprovalStatus, NewApproval, Store};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -94,15 +94,27 @@ async fn a_lapsed_pending_approval_is_listed_as_expired_without_being_written() 
 }
 
 #[tokio::test]
-async fn a_cursor_naming_no_approval_is_refused() {
+async fn a_cursor_naming_no_approval_is_a_position_between_approvals() {
     let (_dir, _, store) = open_store().await;
-    propose(&store, 1, 60).await;
-    let unknown = Some(Uuid::now_v7());
-    let answer = store
-        .approvals_page(&ApprovalFilter::default(), unknown, 10, start())
-        .await;
-    assert!(
-        matches!(answer, Err(StoreError::NotFound { .. })),
-        "{answer:?}"
-    );
+    propose(&store, 2, 60).await;
+    let between = Uuid::now_v7();
+    let later = propose(&store, 2, 60).await;
+    let found = store
+        .approvals_page(&ApprovalFilter::default(), Some(between), 10, start())
+        .await
+        .unwrap();
+    let seen: Vec<Uuid> = found.iter().map(|a| a.id).collect();
+    assert_eq!(seen, later);
+}
+
+#[tokio::test]
+async fn a_cursor_past_every_approval_reads_an_empty_page() {
+    let (_dir, _, store) = open_store().await;
+    propose(&store, 2, 60).await;
+    let past = Some(Uuid::now_v7());
+    let found = store
+        .approvals_page(&ApprovalFilter::default(), past, 10, start())
+        .await
+        .unwrap();
+    assert!(found.is_empty(), "{found:?}");
 }

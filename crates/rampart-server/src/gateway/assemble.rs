@@ -95,5 +95,6 @@ pub(super) fn build_state(
         issuer_url: issuer_url.to_owned(),
         oidc: crate::oidc::issuers(&config.auth.oidc)?,
         setup_delivery: crate::service::setup_delivery::SetupDelivery::new(config)?,
+        approval_cursor: crate::service::approval_cursor::CursorKey::generate()?,
     }))
 }

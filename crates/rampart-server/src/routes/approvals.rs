@@ -7,9 +7,17 @@
 //! kill-switch releases by risk managers of the account they concern, and
 //! never by an API client). The store
 //! refuses the proposer and anyone on the proposer's side, and decides in its
-//! write transaction, so concurrent approvals apply once. Listing is
-//! read-only and paged by a cursor; proposals past their expiry read as
-//! `expired`, and the expiry task (`service::approval_expiry`) records them.
+//! write transaction, whose clock is read once the writer is held, so
+//! concurrent approvals apply once and none lapses while waiting. Every refused
+//! decision, by the store or while being applied, leaves an `approval.refused`
+//! event (`service::decision_refusal`). A decision runs in its own task
+//! (`service::detach`), so a timeout or disconnect skips neither that record
+//! nor a post-commit step (the in-memory release, a reset's cut-off). Listing is
+//! read-only and paged by an opaque cursor, a position in id order sealed under a
+//! per-process key (`service::approval_cursor`) and never looked up, so it
+//! reveals nothing about approvals the caller cannot read;
+//! proposals past their expiry read as `expired`, and the expiry task
+//! (`service::approval_expiry`) records them.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -19,7 +27,7 @@ use chrono::{DateTime, Utc};
 use rampart_audit::Outcome;
 use rampart_core::{AccountId, Principal};
 use rampart_policy::{Action, Resource};
-use rampart_store::{ApprovalError, ApprovalFilter, ApprovalRecord, ApprovalStatus, WriteTx};
+use rampart_store::{ApprovalFilter, ApprovalRecord, ApprovalStatus, WriteTx};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -29,6 +37,7 @@ use crate::extract::{ApiPath, ApiQuery, parse_json, require_media_type};
 use crate::problem::ApiError;
 use crate::routes::users::{from_user_error, view};
 use crate::service::approval_person::{approval_views_of, durable_view_of};
+use crate::service::decision_refusal::{self, Refusal};
 use crate::service::identity_action as act;
 use crate::service::killswitch_release;
 use crate::service::risk_limits::{self, RISK_LIMITS_CHANGE};
@@ -87,8 +96,8 @@ pub struct DecisionRequest {
         ("target" = Option<String>, Query, description = "such as `account:ACC-1`"),
         ("account_id" = Option<String>, Query, description = "the account a change concerns"),
         ("limit" = Option<u32>, Query, description = "page size, 1 to 500 (default 50)"),
-        ("cursor" = Option<uuid::Uuid>, Query,
-            description = "the `next_cursor` of the previous page"),
+        ("cursor" = Option<String>, Query,
+            description = "the opaque `next_cursor` of the previous page (valid until restart)"),
     ),
     responses(
         (status = 200, description = "a page of approvals",
@@ -104,9 +113,12 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ApprovalQuery>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &principal, Action::ApprovalRead, &Resource::Gateway).await?;
-    let page = page_of(&query)?;
+    let page = page_of(&state, &query)?;
     let filter = filter_of(query)?;
-    let (found, next_cursor) = readable_page(&state, &principal, &filter, page).await?;
+    let (found, next) = readable_page(&state, &principal, &filter, page).await?;
+    let next_cursor = next
+        .map(|after| state.approval_cursor.seal(after))
+        .transpose()?;
     let approvals = approval_views_of(&state, &found).await?;
     Ok(Json(
         json!({ "approvals": approvals, "next_cursor": next_cursor }),
@@ -136,7 +148,7 @@ async fn readable_page(
             .store
             .approvals_page(filter, after, page.limit, now)
             .await
-            .map_err(cursor_error)?;
+            .map_err(|e| internal("approvals", &e))?;
         let exhausted = batch.len() < wanted;
         for approval in batch {
             after = Some(approval.id);
@@ -162,17 +174,7 @@ fn may_read(state: &AppState, principal: &Principal, approval: &ApprovalRecord) 
     decision.allowed
 }
 
-fn cursor_error(error: rampart_store::StoreError) -> ApiError {
-    match error {
-        rampart_store::StoreError::NotFound { .. } => ApiError::invalid(
-            "cursor",
-            "`cursor` must be the `next_cursor` of a previous page",
-        ),
-        error => internal("approvals", &error),
-    }
-}
-
-fn page_of(query: &ApprovalQuery) -> Result<Page, ApiError> {
+fn page_of(state: &AppState, query: &ApprovalQuery) -> Result<Page, ApiError> {
     let limit = match &query.limit {
         Some(text) => text
             .parse::<u32>()
@@ -182,12 +184,7 @@ fn page_of(query: &ApprovalQuery) -> Result<Page, ApiError> {
         None => DEFAULT_PAGE,
     };
     let after = match &query.cursor {
-        Some(text) => Some(Uuid::try_parse(text).map_err(|_| {
-            ApiError::invalid(
-                "cursor",
-                "`cursor` must be the `next_cursor` of a previous page",
-            )
-        })?),
+        Some(text) => Some(state.approval_cursor.open(text)?),
         None => None,
     };
     Ok(Page { after, limit })
@@ -219,7 +216,7 @@ pub async fn approve(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let request = decision_body(&headers, &body)?;
-    decide(&state, &principal, id, true, request).await
+    detached_decision(state, principal, id, true, request).await
 }
 
 /// Rejects someone else's proposal.
@@ -241,7 +238,20 @@ pub async fn reject(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let request = decision_body(&headers, &body)?;
-    decide(&state, &principal, id, false, request).await
+    detached_decision(state, principal, id, false, request).await
+}
+
+/// Runs [`decide`] to completion even if the request is dropped (timeout, disconnect),
+/// so that neither a refusal's record nor a post-commit step is skipped.
+async fn detached_decision(
+    state: AppState,
+    principal: Principal,
+    id: Uuid,
+    approve: bool,
+    request: DecisionRequest,
+) -> Result<Json<Value>, ApiError> {
+    crate::service::detach(async move { decide(&state, &principal, id, approve, request).await })
+        .await
 }
 
 /// The policy resource of an approval: its kind and the accounts it concerns.
@@ -296,6 +306,9 @@ fn decision_body(headers: &HeaderMap, body: &[u8]) -> Result<DecisionRequest, Ap
     parse_json(body)
 }
 
+/// Decides approval `id` as `principal`: authorised first, then decided and applied in
+/// one write transaction, whose clock is read once the writer is held, so that time
+/// spent waiting for it cannot keep alive an approval that lapsed meanwhile.
 async fn decide(
     state: &AppState,
     principal: &Principal,
@@ -304,24 +317,7 @@ async fn decide(
     request: DecisionRequest,
 ) -> Result<Json<Value>, ApiError> {
     check_comment(request.comment.as_deref())?;
-    let now = state.clock.now();
-    sweep_expired(state, now)
-        .await
-        .map_err(|e| internal("approval sweep", &e))?;
-    let found = state
-        .store
-        .approval(id, now)
-        .await
-        .map_err(|e| internal("approval", &e))?;
-    let found = found.ok_or(ApiError::NotFound)?;
-    authorize(
-        state,
-        principal,
-        Action::ApprovalDecide,
-        &resource_of(&found),
-    )
-    .await?;
-    user_reset::prepare(&found).await?;
+    let found = authorized_approval(state, principal, id).await?;
     role_grant::refuse_if_changed(state, principal, &found, approve).await?;
 
     let mut tx = state
@@ -329,25 +325,16 @@ async fn decide(
         .begin()
         .await
         .map_err(|e| internal("begin", &e))?;
-    let decided = match tx
-        .decide(id, &principal.id, approve, request.comment.as_deref(), now)
-        .await
-    {
-        Ok(decided) => decided,
-        Err(error) => {
-            drop(tx);
-            return Err(refuse_decision(state, principal, id, error).await);
-        }
-    };
-    record_decision(&mut tx, principal, &decided, approve).await?;
-    let applied = apply_kind(state, &mut tx, principal, &decided, approve, now).await;
-    let (applied, granted) = match applied {
-        Ok(applied) => applied,
-        Err(error) => {
-            drop(tx);
-            return Err(role_grant::refused(state, principal, &decided, error).await);
-        }
-    };
+    let now = state.clock.now();
+    let comment = request.comment.as_deref();
+    let (decided, applied, granted) =
+        match decide_in(state, &mut tx, principal, id, approve, comment, now).await {
+            Ok(done) => done,
+            Err(refusal) => {
+                drop(tx);
+                return Err(refusal.settle(state, principal, id).await);
+            }
+        };
     tx.commit().await.map_err(|e| internal("commit", &e))?;
     if approve {
         killswitch_release::after_commit(state, &decided).await;
@@ -362,6 +349,52 @@ async fn decide(
         "user": applied.get("user"),
         "setup": setup,
     })))
+}
+
+/// Approval `id`, once lapsed approvals are recorded and `principal` is allowed to
+/// decide it; what applying it needs is prepared before the writer is taken.
+async fn authorized_approval(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<ApprovalRecord, ApiError> {
+    let now = state.clock.now();
+    sweep_expired(state, now)
+        .await
+        .map_err(|e| internal("approval sweep", &e))?;
+    let found = state
+        .store
+        .approval(id, now)
+        .await
+        .map_err(|e| internal("approval", &e))?;
+    let found = found.ok_or(ApiError::NotFound)?;
+    let resource = resource_of(&found);
+    authorize(state, principal, Action::ApprovalDecide, &resource).await?;
+    user_reset::prepare(&found).await?;
+    Ok(found)
+}
+
+/// Decides and applies approval `id` in `tx`; a refusal leaves `tx` to be rolled back.
+async fn decide_in(
+    state: &AppState,
+    tx: &mut WriteTx<'_>,
+    principal: &Principal,
+    id: Uuid,
+    approve: bool,
+    comment: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(ApprovalRecord, Value, Option<AppliedGrant>), Refusal> {
+    let decided = tx
+        .decide(id, &principal.id, approve, comment, now)
+        .await
+        .map_err(Refusal::of_store)?;
+    let side = decision_refusal::side_refusal(tx, &decided, principal, approve).await?;
+    if let Some(reason) = side {
+        return Err(Refusal::new(reason, ApiError::SelfApproval));
+    }
+    record_decision(tx, principal, &decided, approve).await?;
+    let (applied, granted) = apply_kind(state, tx, principal, &decided, approve, now).await?;
+    Ok((decided, applied, granted))
 }
 
 fn check_comment(comment: Option<&str>) -> Result<(), ApiError> {
@@ -452,33 +485,4 @@ async fn apply_other(
         }
         (other, _) => Err(ApiError::UnsupportedApproval(other.to_owned())),
     }
-}
-
-async fn refuse_decision(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-    error: ApprovalError,
-) -> ApiError {
-    let (reason, answer) = match error {
-        ApprovalError::NotFound => ("not_found", ApiError::NotFound),
-        ApprovalError::SelfApproval => ("self_approval", ApiError::SelfApproval),
-        ApprovalError::UnownedPrivilegedClient(_) => (
-            "unowned_privileged_client",
-            ApiError::UnownedPrivilegedClient(error.to_string()),
-        ),
-        ApprovalError::AlreadyDecided(_) | ApprovalError::Expired => {
-            ("closed", ApiError::ApprovalClosed(error.to_string()))
-        }
-        ApprovalError::Store(error) => return internal("decide", &error),
-    };
-    let event = audit::event(
-        &principal.id,
-        act::APPROVAL_REFUSED,
-        &format!("approval:{id}"),
-        Outcome::Denied,
-    )
-    .details(json!({ "reason": reason }));
-    audit::append_or_log(&state.store, event).await;
-    answer
 }

@@ -205,8 +205,7 @@ pub struct ApprovalSchema {
 pub struct ApprovalPageSchema {
     /// The approvals, in the order they were proposed.
     pub approvals: Vec<ApprovalSchema>,
-    /// Pass as `cursor` for the next page; none on the last.
-    #[schema(format = Uuid)]
+    /// Pass as `cursor` for the next page (opaque, valid until restart); none on the last.
     pub next_cursor: Option<String>,
 }
 

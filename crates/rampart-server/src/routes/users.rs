@@ -180,10 +180,14 @@ pub async fn patch(
     .into_response())
 }
 
-/// Disables a user: every session and token of theirs is refused from now on.
+/// Disables a user: every session and token of theirs is refused from now on, and so
+/// are the API clients they own, disabled with them (listed as `disabled_clients`).
 #[utoipa::path(post, path = "/v1/users/{id}/disable", tag = "users",
     params(("id" = String, Path, description = "the subject id")),
-    responses((status = 200, description = "disabled", body = Object)),
+    responses((status = 200, description = "disabled, with `disabled_clients`: the API \
+        clients they own, disabled with them and not enabled again with them; their \
+        resting orders are not cancelled (engage a client kill switch for that)",
+        body = Object)),
     security(("bearer" = [])))]
 pub async fn disable(
     State(state): State<AppState>,
@@ -192,11 +196,13 @@ pub async fn disable(
 ) -> Result<Response, ApiError> {
     manage(&state, &principal, Action::UserManage).await?;
     let now = state.clock.now();
-    let revoked = users::disable(&state.store, &principal.id, &id, now)
+    let (revoked, clients) = users::disable_with_clients(&state.store, &principal.id, &id, now)
         .await
         .map_err(from_user_error)?;
     let mut answer = cut_off_answer(&state, &id, &revoked).await;
     answer.insert("disabled".into(), json!(true));
+    crate::service::owned_clients::cut_off_all(&state, &clients);
+    answer.insert("disabled_clients".into(), json!(clients));
     Ok(Json(Value::Object(answer)).into_response())
 }
 

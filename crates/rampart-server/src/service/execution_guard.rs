@@ -13,9 +13,14 @@
 //!
 //! The count lives in memory, so at start [`seed`] refills it from the fills
 //! booked within the window (their `order.filled` events): a restart neither
-//! empties the window nor forgets a trip the guard had already made.
+//! empties the window nor forgets a trip the guard had already made. A trip
+//! whose client was already stopped engages nothing, so it is recorded as an
+//! [`EXECUTION_GUARD_TRIPPED`] event instead, with the trip's time in
+//! `tripped_at`; seeding leaves out every fill booked no later than that, so
+//! the fills of that trip are not counted a second time.
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
+use rampart_audit::Outcome;
 use rampart_core::{KillSwitchScope, Order, PlacedByKind};
 use rampart_store::StoreError;
 use rampart_trading::execution_guard::Trip;
@@ -23,8 +28,12 @@ use serde_json::json;
 
 use crate::init::SYSTEM_ACTOR;
 use crate::problem::ApiError;
+use crate::service::audit;
 use crate::service::killswitch_engage::{self, EngageRequest};
 use crate::state::AppState;
+
+/// Audit action: the guard tripped for a client whose kill switch was already engaged.
+pub const EXECUTION_GUARD_TRIPPED: &str = "execution_guard.tripped";
 
 /// Counts the fill of `order` that was just recorded; a trip engages the kill switch.
 pub fn observe(state: &AppState, order: &Order) {
@@ -32,13 +41,11 @@ pub fn observe(state: &AppState, order: &Order) {
         return;
     }
     let algorithm = order.algo_id.as_deref().unwrap_or(&order.placed_by);
-    let Some(trip) = state
-        .execution_guard
-        .record(&order.placed_by, state.clock.now())
-    else {
+    let now = state.clock.now();
+    let Some(trip) = state.execution_guard.record(&order.placed_by, now) else {
         return;
     };
-    let request = request_of(state, &order.placed_by, algorithm, trip);
+    let request = request_of(state, &order.placed_by, algorithm, trip, now);
     let state = state.clone();
     tokio::spawn(async move { switch_off(&state, request).await });
 }
@@ -51,11 +58,15 @@ pub fn observe(state: &AppState, order: &Order) {
 pub async fn seed(state: &AppState) -> Result<usize, StoreError> {
     let window = i64::from(state.execution_guard.limits().window_seconds);
     let since = state.clock.now() - TimeDelta::seconds(window);
-    let fills = state.store.client_fills_since(since, SYSTEM_ACTOR).await?;
+    let fills = state
+        .store
+        .client_fills_since(since, SYSTEM_ACTOR, EXECUTION_GUARD_TRIPPED)
+        .await?;
     for fill in &fills {
         let guard = &state.execution_guard;
         if let Some(trip) = guard.record(&fill.client_id, fill.booked_at) {
-            let request = request_of(state, &fill.client_id, &fill.client_id, trip);
+            let client = &fill.client_id;
+            let request = request_of(state, client, client, trip, fill.booked_at);
             let state = state.clone();
             tokio::spawn(async move { switch_off(&state, request).await });
         }
@@ -63,8 +74,14 @@ pub async fn seed(state: &AppState) -> Result<usize, StoreError> {
     Ok(fills.len())
 }
 
-/// The engagement of the client behind a tripped algorithm.
-fn request_of(state: &AppState, client: &str, algorithm: &str, trip: Trip) -> EngageRequest {
+/// The engagement of the client behind an algorithm that tripped at `tripped_at`.
+fn request_of(
+    state: &AppState,
+    client: &str,
+    algorithm: &str,
+    trip: Trip,
+    tripped_at: DateTime<Utc>,
+) -> EngageRequest {
     EngageRequest {
         scope: KillSwitchScope::Client(client.to_owned()),
         reason: format!(
@@ -80,6 +97,7 @@ fn request_of(state: &AppState, client: &str, algorithm: &str, trip: Trip) -> En
             "fills": trip.fills,
             "window_seconds": trip.window_seconds,
             "max_fills": state.execution_guard.limits().max_fills,
+            "tripped_at": rampart_audit::time::format(&tripped_at),
         }),
         now: state.clock.now(),
     }
@@ -87,15 +105,43 @@ fn request_of(state: &AppState, client: &str, algorithm: &str, trip: Trip) -> En
 
 async fn switch_off(state: &AppState, request: EngageRequest) {
     let client = request.scope.to_string();
-    match killswitch_engage::engage(state, request).await {
+    match killswitch_engage::engage(state, request.clone()).await {
         Ok(engaged) => tracing::warn!(
             scope = %client,
             cancelled = engaged.cancelled.len(),
             action = rampart_audit::action::KILLSWITCH_ENGAGED,
             "repeated-execution guard switched an algorithm off"
         ),
-        // Already switched off, by a person or an earlier trip: nothing more to stop.
-        Err(ApiError::KillSwitchEngaged) => {}
+        // Already switched off, by a person or an earlier trip: nothing more to stop, but
+        // the trip is recorded so that a restart does not count its fills again.
+        Err(ApiError::KillSwitchEngaged) => record_trip(state, request).await,
+        // Nothing is recorded: the fills count again at the next start, which tries again.
         Err(error) => tracing::error!(%error, scope = %client, "guard engagement failed"),
+    }
+}
+
+/// Records a trip that engaged nothing, as `system`, in its own transaction.
+async fn record_trip(state: &AppState, request: EngageRequest) {
+    let target = request.scope.to_string();
+    let mut details = request.details;
+    if let Some(facts) = details.as_object_mut() {
+        facts.insert("already_engaged".to_owned(), true.into());
+    }
+    let append = async {
+        let event = audit::event(
+            SYSTEM_ACTOR,
+            EXECUTION_GUARD_TRIPPED,
+            &target,
+            Outcome::Success,
+        );
+        audit::append(&state.store, event.details(details)).await
+    };
+    match crate::request_id::scope(crate::request_id::generate(), append).await {
+        Ok(()) => tracing::info!(
+            scope = %target,
+            action = EXECUTION_GUARD_TRIPPED,
+            "repeated-execution guard tripped for an algorithm already switched off"
+        ),
+        Err(error) => tracing::error!(%error, scope = %target, "guard trip not recorded"),
     }
 }

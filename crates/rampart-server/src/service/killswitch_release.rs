@@ -6,8 +6,9 @@
 //! approval of kind `killswitch.release`, decided through `/v1/approvals` by a
 //! second risk manager who is on neither the proposer's side (the store
 //! refuses that) nor the side of the person who engaged it or of the identity
-//! it stops (refused here). A person and the API clients they own are one
-//! side. An engagement has at most one pending release proposal. The release
+//! it stops (refused here, and recorded as `approval.refused` by
+//! `decision_refusal`). A person and the API clients they own are one side.
+//! An engagement has at most one pending release proposal. The release
 //! is written in the decision's transaction, with an audit event naming who
 //! engaged, who proposed and who approved; the in-memory switch drops the
 //! engagement only once that transaction is durable.
@@ -36,6 +37,12 @@ use crate::state::AppState;
 
 /// The approval kind of a kill-switch release.
 pub const KILLSWITCH_RELEASE: &str = "killswitch.release";
+
+/// Refusal reason: the decider is on the side of the person who engaged the kill switch.
+pub const ENGAGER_SIDE: &str = "engager_side";
+
+/// Refusal reason: the decider is on the side of the client or trader the switch stops.
+pub const STOPPED_SIDE: &str = "stopped_side";
 
 /// Audit action: a release was proposed and waits for a second person.
 pub const KILLSWITCH_RELEASE_PROPOSED: &str = "killswitch.release_proposed";
@@ -123,11 +130,7 @@ pub async fn apply(
 ) -> Result<Value, ApiError> {
     let id = engagement_id(approval)?;
     let engagement = active(tx, id).await?;
-    let engager_side = tx
-        .same_side(&engagement.engaged_by, &decider.id)
-        .await
-        .map_err(|e| internal("same side", &e))?;
-    if engager_side || stopped_side(tx, &engagement, decider).await? {
+    if refusal_of(tx, &engagement, decider).await?.is_some() {
         return Err(ApiError::SelfApproval);
     }
     let released = tx
@@ -143,6 +146,34 @@ pub async fn apply(
         .await
         .map_err(|e| internal("release event", &e))?;
     Ok(json!({ "released": id, "scope": scope_text(&engagement) }))
+}
+
+/// Why `decider` may not approve the release `approval` proposes, if they may not:
+/// they are on the side of whoever engaged it, or of the identity it stops.
+pub async fn side_refusal(
+    tx: &mut WriteTx<'_>,
+    approval: &ApprovalRecord,
+    decider: &Principal,
+) -> Result<Option<&'static str>, ApiError> {
+    let engagement = active(tx, engagement_id(approval)?).await?;
+    refusal_of(tx, &engagement, decider).await
+}
+
+/// The side `decider` shares with the engagement's engager or stopped identity, if any.
+async fn refusal_of(
+    tx: &mut WriteTx<'_>,
+    engagement: &KillSwitchRecord,
+    decider: &Principal,
+) -> Result<Option<&'static str>, ApiError> {
+    let engager_side = tx
+        .same_side(&engagement.engaged_by, &decider.id)
+        .await
+        .map_err(|e| internal("same side", &e))?;
+    if engager_side {
+        return Ok(Some(ENGAGER_SIDE));
+    }
+    let stopped = stopped_side(tx, engagement, decider).await?;
+    Ok(stopped.then_some(STOPPED_SIDE))
 }
 
 /// Drops a released engagement from memory once its approval's transaction is durable.

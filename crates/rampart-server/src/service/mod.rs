@@ -3,11 +3,13 @@
 //! Nothing here runs without a verified principal and an allow decision; every
 //! denial leaves a `policy.denied` event naming the policies and their version.
 
+pub mod approval_cursor;
 pub mod approval_expiry;
 pub mod approval_person;
 pub mod attribution;
 pub mod audit;
 pub mod decision;
+pub mod decision_refusal;
 pub mod execution_guard;
 pub mod fills;
 pub mod identity_action;
@@ -22,6 +24,8 @@ mod login_factor;
 mod login_throttle;
 mod login_timing;
 pub mod orders;
+pub mod owned_clients;
+pub mod owner_duties;
 pub mod pretrade;
 pub mod risk_limits;
 pub mod role_grant;

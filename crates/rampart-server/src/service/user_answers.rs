@@ -20,6 +20,7 @@ pub fn from_user_error(error: UserError) -> ApiError {
         UserError::Email(_) => ApiError::invalid("email", error.to_string()),
         UserError::Taken => ApiError::Duplicate(error.to_string()),
         UserError::Conflict(_) => ApiError::RoleConflict(error.to_string()),
+        UserError::OwnedClientConflict { .. } => ApiError::RoleConflict(error.to_string()),
         UserError::UnknownAccount(_) => ApiError::invalid("accounts", error.to_string()),
         UserError::UnknownUser => ApiError::NotFound,
         UserError::GrantPending => ApiError::GrantPending(error.to_string()),

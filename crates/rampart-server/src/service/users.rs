@@ -69,6 +69,14 @@ pub enum UserError {
     /// The roles break segregation of duties.
     #[error("segregation of duties: {0}")]
     Conflict(#[from] SodConflict),
+    /// The roles wanted, with those of a client the person owns, break segregation of duties.
+    #[error("segregation of duties with owned client `{client}`: {conflict}")]
+    OwnedClientConflict {
+        /// The id of the owned client.
+        client: String,
+        /// The two roles that may not be held together.
+        conflict: SodConflict,
+    },
     /// A named account does not exist.
     #[error("account `{0}` does not exist")]
     UnknownAccount(AccountId),
@@ -223,6 +231,7 @@ pub async fn change_access(
         .iter()
         .any(|role| wanted.contains(*role) && !user.roles.contains(*role));
     if adds_privilege {
+        crate::service::owner_duties::refuse_owned_conflict(&mut tx, &user.id, &wanted).await?;
         let mut changed = user.clone();
         changed.accounts = accounts.to_vec();
         let profile = tx.user_profile(id).await?.unwrap_or_default();
@@ -251,6 +260,17 @@ pub async fn disable(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, UserError> {
+    Ok(disable_with_clients(store, actor, id, now).await?.0)
+}
+
+/// Disables user `id` and the clients they own, revoking every session; returns the
+/// revoked session ids and the ids of the clients disabled with them.
+pub async fn disable_with_clients(
+    store: &Store,
+    actor: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(Vec<String>, Vec<String>), UserError> {
     let mut tx = store.begin().await?;
     if !tx.set_user_disabled(id, true).await? {
         return Err(UserError::UnknownUser);
@@ -259,13 +279,14 @@ pub async fn disable(
         .revoke_refresh_families_of(id, "user_disabled", now)
         .await?;
     tx.revoke_subject(id, "user_disabled", now).await?;
-    let details = json!({ "revoked_sessions": revoked.len() });
+    let clients = crate::service::owned_clients::disable_owned(&mut tx, actor, id, now).await?;
+    let details = json!({ "revoked_sessions": revoked.len(), "disabled_clients": clients });
     tx.append(audit::stamp(
         audit::event(actor, act::USER_DISABLED, &target(id), Outcome::Success).details(details),
     ))
     .await?;
     tx.commit().await?;
-    Ok(revoked)
+    Ok((revoked, clients))
 }
 
 /// Removes the second factor of user `id` at once and revokes every session; returns their
@@ -294,6 +315,7 @@ pub(crate) async fn apply_access(
     accounts: &[AccountId],
     now: DateTime<Utc>,
 ) -> Result<AppliedAccess, UserError> {
+    crate::service::owner_duties::refuse_owned_conflict(tx, &user.id, roles).await?;
     tx.set_user_access(&user.id, roles, accounts, now).await?;
     let cut_off = match reduces(user, roles, accounts) {
         true => {

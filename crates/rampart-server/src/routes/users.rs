@@ -201,7 +201,7 @@ pub async fn disable(
         .map_err(from_user_error)?;
     let mut answer = cut_off_answer(&state, &id, &revoked).await;
     answer.insert("disabled".into(), json!(true));
-    crate::service::owned_clients::cut_off_all(&state, &clients);
+    crate::service::owned_clients::cut_off_all(&state, &clients).await;
     answer.insert("disabled_clients".into(), json!(clients));
     Ok(Json(Value::Object(answer)).into_response())
 }

@@ -44,10 +44,10 @@ pub async fn disable_owned(
     Ok(disabled)
 }
 
-/// Refuses in memory, from now on, the tokens of each client in `clients` (once the
-/// store has recorded their disabling).
-pub fn cut_off_all(state: &AppState, clients: &[String]) {
+/// Refuses in memory the tokens of each client in `clients`, at the moment the store
+/// recorded for their disabling (once it has committed).
+pub async fn cut_off_all(state: &AppState, clients: &[String]) {
     for client in clients {
-        sessions::cut_off(state, client, &[]);
+        sessions::cut_off_recorded(state, client, &[]).await;
     }
 }

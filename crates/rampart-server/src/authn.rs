@@ -144,7 +144,7 @@ pub(crate) struct Checked {
 /// holding the store's writer.
 pub(crate) async fn check(state: &AppState, token: &str) -> Result<Checked, Refused> {
     let checked = verify(state, token).await.map_err(Refused::Token)?;
-    match revoked(state, &checked.bearer).await {
+    match revoked(state, &checked).await {
         Ok(None) => Ok(checked),
         Ok(Some(reason)) => Err(Refused::Token(reason)),
         Err(error) => Err(Refused::Unchecked(error)),
@@ -184,31 +184,65 @@ fn refusal(reason: &'static str) -> ApiError {
 }
 
 /// Why a validly signed token no longer speaks for its subject: disabled, removed,
-/// or carrying a role or an account taken away since it was issued.
+/// carrying a role or an account taken away since it was issued, or issued before
+/// its subject was cut off.
 ///
-/// Checked on every request, so that disabling a client or a user, or reducing
-/// their access, cuts the old tokens off at once rather than when they expire.
-async fn revoked(state: &AppState, bearer: &Bearer) -> Result<Option<&'static str>, ApiError> {
-    let principal = &bearer.principal;
+/// Checked against the store on every request, so that disabling a client or a user,
+/// reducing their access or resetting a person's credentials cuts the old tokens off
+/// at once rather than when they expire, even when it was recorded by another process
+/// (the CLI) or the request that recorded it ended before memory was told.
+async fn revoked(state: &AppState, checked: &Checked) -> Result<Option<&'static str>, ApiError> {
+    let bearer = &checked.bearer;
     if bearer.external {
         return Ok(state
             .revocations
             .is_revoked(&bearer.jti)
             .then_some("revoked"));
     }
-    if principal.kind == PrincipalKind::User {
-        let user = state
-            .store
-            .user(&principal.id)
-            .await
-            .map_err(|e| internal("user", &e))?;
-        return Ok(match user {
-            None => Some("unknown_user"),
-            Some(user) if user.disabled => Some("disabled_user"),
-            Some(user) if !holds(principal, &user.roles, &user.accounts) => Some("access_reduced"),
-            Some(_) => None,
-        });
+    let principal = &bearer.principal;
+    let refused = match principal.kind {
+        PrincipalKind::User => user_refusal(state, principal).await?,
+        _ => client_refusal(state, principal).await?,
+    };
+    if refused.is_some() {
+        return Ok(refused);
     }
+    let Claims::Own(claims) = &checked.claims else {
+        return Ok(None);
+    };
+    let cut_off = state
+        .store
+        .subject_revoked_at(&principal.id)
+        .await
+        .map_err(|e| internal("revoked subject", &e))?;
+    Ok(cut_off
+        .is_some_and(|at| claims.issued_at_ms() <= at.timestamp_millis())
+        .then_some("revoked"))
+}
+
+/// Why the person `principal` names no longer holds what their token claims, if so.
+async fn user_refusal(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<Option<&'static str>, ApiError> {
+    let user = state
+        .store
+        .user(&principal.id)
+        .await
+        .map_err(|e| internal("user", &e))?;
+    Ok(match user {
+        None => Some("unknown_user"),
+        Some(user) if user.disabled => Some("disabled_user"),
+        Some(user) if !holds(principal, &user.roles, &user.accounts) => Some("access_reduced"),
+        Some(_) => None,
+    })
+}
+
+/// Why the client `principal` names no longer holds what its token claims, if so.
+async fn client_refusal(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<Option<&'static str>, ApiError> {
     let client = state
         .store
         .client(&principal.id)

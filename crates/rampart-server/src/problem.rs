@@ -125,6 +125,9 @@ pub enum ApiError {
     /// The approval is decided or expired already.
     #[error("{0}")]
     ApprovalClosed(String),
+    /// The approval's proposer has been disabled since: it can only be rejected.
+    #[error("{0}")]
+    ProposerDisabled(String),
     /// A proposed risk limit is above its firm-wide cap.
     #[error("{0}")]
     LimitCap(String),
@@ -218,6 +221,7 @@ impl ApiError {
             Self::RoleConflict(_) | Self::Duplicate(_) | Self::ApprovalClosed(_) => {
                 StatusCode::CONFLICT
             }
+            Self::ProposerDisabled(_) => StatusCode::CONFLICT,
             Self::LimitCap(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::StaleProposal(_) | Self::UnsupportedApproval(_) => StatusCode::CONFLICT,
             Self::GrantPending(_) | Self::GrantChanged(_) | Self::GrantOutdated(_) => {
@@ -257,6 +261,7 @@ impl ApiError {
             Self::SelfApproval => "approval.self_approval",
             Self::UnownedPrivilegedClient(_) => "approval.unowned_privileged_client",
             Self::ApprovalClosed(_) => "approval.closed",
+            Self::ProposerDisabled(_) => "approval.proposer_disabled",
             Self::LimitCap(_) => "risk_limits.above_cap",
             Self::StaleProposal(_) => "risk_limits.stale",
             Self::UnsupportedApproval(_) => "approval.unsupported_kind",
@@ -297,6 +302,7 @@ impl ApiError {
             Self::SelfApproval => "Self-approval refused",
             Self::UnownedPrivilegedClient(_) => "Privileged client has no owner",
             Self::ApprovalClosed(_) => "Approval closed",
+            Self::ProposerDisabled(_) => "Proposer disabled",
             Self::LimitCap(_) => "Above the firm-wide cap",
             Self::StaleProposal(_) => "Proposal out of date",
             Self::UnsupportedApproval(_) => "Unsupported approval kind",

@@ -196,3 +196,30 @@ async fn a_person_signing_in_again_in_the_second_of_a_revocation_gets_a_working_
         .await
         .assert_problem(401, "auth.invalid_token");
 }
+
+#[tokio::test]
+async fn a_cut_off_recorded_beside_the_gateway_refuses_the_old_token_on_its_next_request() {
+    let gw = TestGateway::start().await;
+    let person = gw.add_user(&[Role::Auditor], &[], Setup::READY).await;
+    let (token, _) = gw.login(&person).await;
+    gw.api()
+        .get("/v1/kill-switch", Some(&token))
+        .await
+        .assert_json(200);
+
+    // What `rampart user reset-mfa` does on the host: the store records the cut-off,
+    // and nothing tells the running gateway's memory.
+    let id = person.id.clone();
+    let now = gw.clock().now();
+    let ended = gw
+        .in_store(move |store| async move {
+            let reset = rampart_server::service::users::reset_mfa(&store, "operator", &id, now);
+            Ok(reset.await.expect("the reset applies"))
+        })
+        .await
+        .unwrap();
+    assert_eq!(ended.len(), 1, "the person's one session ends");
+
+    let refused = gw.api().get("/v1/kill-switch", Some(&token)).await;
+    refused.assert_problem(401, "auth.invalid_token");
+}

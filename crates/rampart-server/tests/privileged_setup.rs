@@ -10,7 +10,8 @@
 //! an active person's grant delivers nothing; a grant proposed again after a
 //! rejection delivers one token; the decision's transaction itself refuses a
 //! changed address; an earlier version's proposal is refused as outdated; and
-//! a decided grant whose hand-over cannot be recorded still answers 200.
+//! a decided grant whose hand-over cannot be recorded still answers 200; a
+//! grant whose proposer was disabled since can only be rejected.
 
 #![allow(
     clippy::unwrap_used,
@@ -327,13 +328,24 @@ async fn an_expired_grant_and_a_reset_leave_no_address_or_username_in_approvals_
     late.assert_problem(409, "approval.closed");
 
     let events = gw.audit_events().await;
-    assert!(events.iter().any(|e| e.action == "approval.expired"));
+    let expired = events
+        .iter()
+        .find(|e| e.action == "approval.expired" && e.details["kind"] == "role.grant")
+        .expect("the grant's expiry is audited");
+    assert_eq!(expired.details["payload"]["roles"], json!(["risk_manager"]));
     let text = serde_json::to_string(&events).unwrap();
+    for fingerprint in ["email_sha256", "email_salt"] {
+        assert!(!text.contains(fingerprint), "audit holds {fingerprint}");
+    }
     gw.shutdown().await;
     let rows = sqlite(&gw, "SELECT * FROM approvals; SELECT * FROM audit_events;");
     assert!(
         rows.contains("role.grant") && rows.contains("user.reset"),
         "{rows}"
+    );
+    assert!(
+        rows.contains("\"email_salt\""),
+        "the proposal salts its fingerprint"
     );
     for secret in [
         "ursula",
@@ -505,4 +517,31 @@ async fn an_approved_grant_answers_200_when_its_failed_delivery_cannot_be_record
     assert_eq!(body["setup"]["recorded"], false);
     let roles = body["user"]["roles"].as_array().unwrap();
     assert!(roles.contains(&json!("risk_manager")), "{body}");
+}
+
+#[tokio::test]
+async fn a_grant_whose_proposer_was_disabled_since_can_only_be_rejected() {
+    let gw = TestGateway::start().await;
+    let proposer = admin_person(&gw).await;
+    let first = gw.login(&proposer).await.0;
+    let approver = admin_person(&gw).await;
+    let created = create(&gw, &first, &privileged("vera")).await;
+    let second = gw.login(&approver).await.0;
+    let path = format!("/v1/users/{}/disable", proposer.id);
+    let disabled = gw.api().post_json(&path, Some(&second), &json!({})).await;
+    disabled.assert_json(200);
+
+    let refused = decide(&gw, &second, &created["approval"], "approve").await;
+    refused.assert_problem(409, "approval.proposer_disabled");
+    assert_eq!(delivered_to(&gw, "vera"), 0);
+    let events = gw.audit_events().await;
+    let refusal = events
+        .iter()
+        .find(|e| e.action == "approval.refused")
+        .expect("the refusal is audited");
+    assert_eq!(refusal.details["reason"], "proposer_disabled");
+    assert!(!events.iter().any(|e| e.action == "user.role.granted"));
+
+    let rejected = decide(&gw, &second, &created["approval"], "reject").await;
+    assert_eq!(rejected.assert_json(200)["approval"]["status"], "rejected");
 }

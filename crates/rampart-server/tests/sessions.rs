@@ -211,6 +211,42 @@ async fn introspection_needs_a_client_and_tells_active_from_revoked_tokens() {
         .basic_auth(&client.id, Some("wrong secret"))
         .form(&[("token", &refresh)]);
     assert_eq!(Answer::of(wrong).await.status, 401);
+    let tokenless = api
+        .http()
+        .post(api.url("/oauth/introspect"))
+        .basic_auth(&client.id, Some(client.expose_secret()))
+        .form(&[("token_type_hint", "access_token")]);
+    let tokenless = Answer::of(tokenless).await;
+    assert_eq!(tokenless.status, 400);
+    assert_eq!(tokenless.json["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn a_refresh_token_of_a_disabled_person_is_not_active() {
+    let gw = TestGateway::start().await;
+    let (user, _, refresh, _) = signed_in_trader(&gw).await;
+    let client = gw.add_client(&[Role::Auditor], &[]).await;
+    let api = gw.api();
+    let introspect = || {
+        let request = api
+            .http()
+            .post(api.url("/oauth/introspect"))
+            .basic_auth(&client.id, Some(client.expose_secret()))
+            .form(&[("token", refresh.clone())]);
+        Answer::of(request)
+    };
+    assert_eq!(introspect().await.json["active"], true);
+
+    // Disabled in the store alone, as another process would: the family stays unrevoked.
+    let id = user.id.clone();
+    gw.in_store(move |store| async move {
+        let mut tx = store.begin().await?;
+        tx.set_user_disabled(&id, true).await?;
+        tx.commit().await
+    })
+    .await
+    .unwrap();
+    assert_eq!(introspect().await.json, json!({ "active": false }));
 }
 
 #[tokio::test]

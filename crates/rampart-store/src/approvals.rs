@@ -110,6 +110,9 @@ pub enum ApprovalError {
     /// It lapsed before this decision.
     #[error("the approval has expired")]
     Expired,
+    /// Its proposer has been disabled since: it can only be rejected.
+    #[error("`{0}`, who proposed it, is disabled; it can only be rejected")]
+    ProposerDisabled(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -243,8 +246,9 @@ impl WriteTx<'_> {
     /// Approves (or rejects) approval `id` as `decider`; returns it as decided.
     ///
     /// Refused to anyone on the proposer's side, when the proposer or the decider is a
-    /// privileged client with no owner, and for an approval that is decided or expired as
-    /// of `now`. Read `now` once this transaction holds the writer, never before waiting
+    /// privileged client with no owner, for an approval that is decided or expired as
+    /// of `now`, and, when approving, if the proposer has been disabled since (a person
+    /// or client cut off must not get a change through a colleague's inattention). Read `now` once this transaction holds the writer, never before waiting
     /// for it, so that an approval lapsing meanwhile reads as expired. Commit the
     /// transaction to keep the decision.
     pub async fn decide(
@@ -270,6 +274,9 @@ impl WriteTx<'_> {
         }
         if self.same_side(&record.proposed_by, decider).await? {
             return Err(ApprovalError::SelfApproval);
+        }
+        if approve && self.is_disabled(&record.proposed_by).await? {
+            return Err(ApprovalError::ProposerDisabled(record.proposed_by));
         }
 
         let status = if approve {
@@ -297,6 +304,18 @@ impl WriteTx<'_> {
         approval(&mut self.tx, id, now)
             .await?
             .ok_or(ApprovalError::NotFound)
+    }
+
+    /// Whether `id` names a disabled person or API client.
+    async fn is_disabled(&mut self, id: &str) -> Result<bool, StoreError> {
+        let disabled: Option<i64> = sqlx::query_scalar(
+            "SELECT disabled FROM users WHERE id = ?1 \
+             UNION ALL SELECT disabled FROM clients WHERE id = ?1 LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(disabled == Some(1))
     }
 
     /// Marks every pending approval whose expiry has passed by `now` as expired; returns them.

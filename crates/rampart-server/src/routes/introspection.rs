@@ -47,14 +47,27 @@ pub async fn describe(state: &AppState, token: &str) -> Value {
     }
 }
 
+/// A refresh token that would be rotated now: current in a live session of a person
+/// who is not disabled (what a refresh checks); any other is not described.
 async fn describe_refresh(state: &AppState, token: &str) -> Option<Value> {
     let hash = hash_refresh_token(token);
-    let (family, current) = state
-        .store
-        .refresh_family_by_hash(hash.as_str())
-        .await
-        .ok()??;
-    if !current || !family.is_active(state.clock.now()) {
+    let checked = async {
+        let found = state.store.refresh_family_by_hash(hash.as_str()).await?;
+        let Some((family, true)) = found else {
+            return Ok(None);
+        };
+        let user = state.store.user(&family.subject).await?;
+        let usable = family.is_user && user.is_some_and(|user| !user.disabled);
+        Ok::<_, rampart_store::StoreError>(usable.then_some(family))
+    };
+    let family = match checked.await {
+        Ok(family) => family?,
+        Err(error) => {
+            tracing::warn!(%error, "introspected refresh token could not be checked");
+            return None;
+        }
+    };
+    if !family.is_active(state.clock.now()) {
         return None;
     }
     let exp = family

@@ -243,7 +243,9 @@ pub async fn introspect(
         Ok(client) => client,
         Err(refusal) => return refuse_introspection(&state, refusal).await,
     };
-    let token = form.get("token").map(String::as_str).unwrap_or_default();
+    let Some(token) = form.get("token") else {
+        return OAuthError::InvalidRequest("`token` is required").into_response();
+    };
     let answer = introspection::describe(&state, token).await;
     let active = answer.get("active") == Some(&json!(true));
     let event = audit::event(

@@ -16,7 +16,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::init::SYSTEM_ACTOR;
-use crate::service::audit;
+use crate::service::{audit, role_grant};
 use crate::state::AppState;
 
 /// Audit action: a proposal lapsed undecided.
@@ -36,7 +36,7 @@ pub async fn sweep_expired(state: &AppState, now: DateTime<Utc>) -> Result<usize
             "target": approval.target,
             "proposed_by": approval.proposed_by,
             "expires_at": rampart_audit::time::format(&approval.expires_at),
-            "payload": approval.payload,
+            "payload": role_grant::audited_payload(&approval.kind, &approval.payload),
         });
         let event = audit::event(
             SYSTEM_ACTOR,

@@ -57,6 +57,10 @@ impl Refusal {
             ApprovalError::AlreadyDecided(_) | ApprovalError::Expired => {
                 ("closed", ApiError::ApprovalClosed(error.to_string()))
             }
+            ApprovalError::ProposerDisabled(_) => (
+                "proposer_disabled",
+                ApiError::ProposerDisabled(error.to_string()),
+            ),
             ApprovalError::Store(error) => return Self::failed(internal("decide", &error)),
         };
         Self::new(reason, answer)
@@ -130,6 +134,9 @@ fn reason_of(error: &ApiError) -> Option<String> {
         ApiError::SelfApproval => "self_approval",
         ApiError::UnownedPrivilegedClient(_) => "unowned_privileged_client",
         ApiError::ApprovalClosed(_) => "closed",
+        ApiError::ProposerDisabled(_) => "proposer_disabled",
+        ApiError::GrantChanged(_) => "target_changed",
+        ApiError::GrantOutdated(_) => "proposal_outdated",
         ApiError::RoleConflict(_) => "role_conflict",
         ApiError::NotFound => "not_found",
         ApiError::LimitCap(_) => "above_cap",
@@ -150,5 +157,5 @@ async fn record(state: &AppState, decider: &Principal, id: Uuid, reason: &str) {
         Outcome::Denied,
     )
     .details(json!({ "approval_id": id, "decided_by": decider.id, "reason": reason }));
-    audit::append_or_log(&state.store, event).await;
+    audit::append_or_log(&state.store, audit::stamp(event)).await;
 }

@@ -11,6 +11,7 @@
 //! adds a growing delay. A password check by a signed-in person (changing
 //! their password) is counted exactly like a sign-in.
 
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
@@ -212,6 +213,8 @@ pub(super) async fn refuse_locked(state: &AppState, keys: &Keys) -> ApiError {
 
 /// The keys an attempt for `username` (found as `user`, or not) from `address` counts under.
 pub(super) fn keys_of(user: Option<&StoredUser>, username: &str, address: &str) -> Keys {
+    let address = address_key(address);
+    let address = address.as_str();
     match user {
         Some(user) => Keys {
             user: user.id.clone(),
@@ -223,6 +226,20 @@ pub(super) fn keys_of(user: Option<&StoredUser>, username: &str, address: &str) 
             address: address.to_owned(),
             actor: ANONYMOUS.to_owned(),
         },
+    }
+}
+
+/// What attempts from `address` count under: the address itself, or for IPv6 its /64
+/// network, which one subscriber is routinely given whole (so that walking through
+/// it does not escape the limit).
+fn address_key(address: &str) -> String {
+    match address.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(IpAddr::V6(ip)) => {
+            let network = Ipv6Addr::from(u128::from(ip) & !(u128::MAX >> 64));
+            format!("{network}/64")
+        }
+        Ok(ip) => ip.to_string(),
+        Err(_) => address.to_owned(),
     }
 }
 
@@ -243,4 +260,25 @@ fn hex_sha256(text: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_key;
+
+    #[test]
+    fn ipv6_addresses_of_one_network_count_under_its_slash_64() {
+        let one = address_key("2001:db8:1:2:aaaa::1");
+        let other = address_key("2001:db8:1:2:ffff:ffff:ffff:ffff");
+        assert_eq!(one, "2001:db8:1:2::/64");
+        assert_eq!(one, other);
+        assert_ne!(one, address_key("2001:db8:1:3::1"));
+    }
+
+    #[test]
+    fn ipv4_addresses_count_alone_also_when_mapped_into_ipv6() {
+        assert_eq!(address_key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(address_key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_ne!(address_key("192.0.2.7"), address_key("192.0.2.8"));
+    }
 }

@@ -2,9 +2,10 @@
 //!
 //! Rule upheld: `admin`, `risk_manager` and `compliance_officer` are never
 //! granted by one person. The proposal holds the whole access wanted, the
-//! person's opaque subject id and a SHA-256 fingerprint of their address, never
-//! the address or name itself: personal data stays in the profile, and the
-//! approval's view reads it from there. The approved payload is applied as
+//! person's opaque subject id and a salted SHA-256 fingerprint of their address,
+//! never the address or name itself: personal data stays in the profile, and the
+//! approval's view reads it from there. The fingerprint never reaches the audit
+//! log ([`audited_payload`]), which is never erased. The approved payload is applied as
 //! proposed, with its audit event, inside the decision's transaction, and
 //! refused (audited) when the person's address changed meanwhile. A person
 //! created with privileged roles has no set-up token until the grant is
@@ -16,10 +17,12 @@ use chrono::{DateTime, Duration, Utc};
 use rampart_audit::Outcome;
 use rampart_core::{AccountId, Principal, Role, RoleSet};
 use rampart_store::{ApprovalRecord, NewApproval, StoredUser, UserProfile, WriteTx};
+use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::problem::ApiError;
+use crate::service::decision_refusal::Refusal;
 use crate::service::identity_action as act;
 use crate::service::identity_setup::{self, IssuedSetup};
 use crate::service::user_answers::from_user_error;
@@ -42,8 +45,16 @@ struct GrantPayload {
     #[serde(default)]
     subject: Option<String>,
     #[serde(default)]
+    email_salt: Option<String>,
+    #[serde(default)]
     email_sha256: Option<String>,
 }
+
+/// The payload fields that fingerprint the person's address, kept out of the audit log.
+const FINGERPRINT_FIELDS: [&str; 2] = ["email_salt", "email_sha256"];
+
+/// How many random bytes salt a proposal's address fingerprint.
+const SALT_LEN: usize = 16;
 
 /// A grant applied: the person as changed, the set-up token to hand them, and where to.
 #[derive(Debug)]
@@ -56,12 +67,34 @@ pub struct AppliedGrant {
     pub email: Option<String>,
 }
 
-/// The domain-separated SHA-256 fingerprint (hex) of an e-mail address.
-pub fn email_fingerprint(email: &str) -> String {
+/// The domain-separated, salted SHA-256 fingerprint (hex) of an e-mail address.
+fn email_fingerprint(salt: &str, email: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(EMAIL_DOMAIN);
+    hasher.update(salt.as_bytes());
+    hasher.update(b"\0");
     hasher.update(email.as_bytes());
     hex::encode(hasher.finalize())
+}
+
+/// A fresh random salt (hex) for one proposal's address fingerprint.
+fn fresh_salt() -> Result<String, UserError> {
+    let mut salt = [0u8; SALT_LEN];
+    SystemRandom::new()
+        .fill(&mut salt)
+        .map_err(|_| UserError::Random)?;
+    Ok(hex::encode(salt))
+}
+
+/// `payload` as the audit log may copy it: without the address fingerprint.
+pub fn audited_payload(kind: &str, payload: &Value) -> Value {
+    let mut payload = payload.clone();
+    if let (ROLE_GRANT, Some(fields)) = (kind, payload.as_object_mut()) {
+        for field in FINGERPRINT_FIELDS {
+            fields.remove(field);
+        }
+    }
+    payload
 }
 
 /// Applies an approved `role.grant` payload to its user inside `tx`.
@@ -143,32 +176,11 @@ pub async fn refuse_if_changed(
         .and_then(|payload| unchanged(&payload, &user, &profile.unwrap_or_default(), issues_token));
     match checked {
         Ok(()) => Ok(()),
-        Err(error) => Err(refused(state, principal, approval, from_user_error(error)).await),
+        Err(error) => {
+            let refusal = Refusal::from(from_user_error(error));
+            Err(refusal.settle(state, principal, approval.id).await)
+        }
     }
-}
-
-/// Records, once the decision's transaction is dropped, why approving `approval` was
-/// refused when the refusal is about its person; answers `error` unchanged.
-pub async fn refused(
-    state: &AppState,
-    principal: &Principal,
-    approval: &ApprovalRecord,
-    error: ApiError,
-) -> ApiError {
-    let reason = match &error {
-        ApiError::GrantChanged(_) => "target_changed",
-        ApiError::GrantOutdated(_) => "proposal_outdated",
-        _ => return error,
-    };
-    let details = json!({ "reason": reason, "kind": ROLE_GRANT, "target": approval.target });
-    let event = audit::event(
-        &principal.id,
-        act::APPROVAL_REFUSED,
-        &format!("approval:{}", approval.id),
-        Outcome::Denied,
-    );
-    audit::append_or_log(&state.store, audit::stamp(event.details(details))).await;
-    error
 }
 
 /// Once an approved grant is durable: hands the person the set-up token it issued, if any.
@@ -188,6 +200,7 @@ pub(crate) async fn propose_grant(
     now: DateTime<Utc>,
     ttl: Duration,
 ) -> Result<ApprovalRecord, UserError> {
+    let salt = fresh_salt()?;
     let proposal = NewApproval {
         kind: ROLE_GRANT.to_owned(),
         target: target(&user.id),
@@ -195,7 +208,8 @@ pub(crate) async fn propose_grant(
             "roles": roles,
             "accounts": user.accounts,
             "subject": user.id,
-            "email_sha256": profile.email.as_deref().map(email_fingerprint),
+            "email_salt": salt,
+            "email_sha256": profile.email.as_deref().map(|email| email_fingerprint(&salt, email)),
         }),
         proposed_by: actor.to_owned(),
         expires_at: now + ttl,
@@ -214,8 +228,17 @@ pub(crate) async fn propose_grant(
 
 /// Whether the person `profile` describes still has the address the proposal fingerprinted.
 pub fn email_unchanged(approval: &ApprovalRecord, profile: &UserProfile) -> bool {
-    let proposed = approval.payload.get("email_sha256").and_then(Value::as_str);
-    proposed.map(str::to_owned) == profile.email.as_deref().map(email_fingerprint)
+    payload_of(approval).is_ok_and(|payload| same_email(&payload, profile))
+}
+
+/// Whether `profile` has the address `payload` fingerprinted (or none, as proposed).
+fn same_email(payload: &GrantPayload, profile: &UserProfile) -> bool {
+    let salt = payload.email_salt.as_deref().unwrap_or_default();
+    let now = profile
+        .email
+        .as_deref()
+        .map(|email| email_fingerprint(salt, email));
+    payload.email_sha256 == now
 }
 
 fn subject_of(approval: &ApprovalRecord) -> Option<&str> {
@@ -244,7 +267,7 @@ fn unchanged(
     if subject != user.id {
         return Err(UserError::GrantChanged("subject"));
     }
-    match payload.email_sha256 == profile.email.as_deref().map(email_fingerprint) {
+    match same_email(payload, profile) {
         true => Ok(()),
         false => Err(UserError::GrantChanged("email")),
     }

@@ -188,18 +188,23 @@ pub async fn hand_over_decided(
 /// address read in that transaction, over as part of a committed decision.
 pub async fn issue_and_hand_over(state: &AppState, actor: &str, user_id: &str) -> Value {
     match issue_after_decision(state, user_id).await {
-        Ok((user, email, setup)) => {
+        Ok(Some((user, email, setup))) => {
             hand_over_decided(state, actor, &user, email.as_deref(), setup).await
+        }
+        Ok(None) => {
+            let method = state.setup_delivery.method().as_str();
+            json!({ "delivered": false, "issued": false, "delivery": method, "reason": "disabled" })
         }
         Err(error) => unrecorded(state, actor, user_id, &error),
     }
 }
 
-/// The person, their address and a set-up token just issued to them, committed.
+/// The person, their address and a set-up token just issued to them, committed; none to
+/// a person disabled since the decision (the token would work once they are enabled).
 async fn issue_after_decision(
     state: &AppState,
     user_id: &str,
-) -> Result<(StoredUser, Option<String>, IssuedSetup), HandoverError> {
+) -> Result<Option<(StoredUser, Option<String>, IssuedSetup)>, HandoverError> {
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     let user = tx.user(user_id).await?;
@@ -207,10 +212,13 @@ async fn issue_after_decision(
         what: "user",
         key: user_id.to_owned(),
     })?;
+    if user.disabled {
+        return Ok(None);
+    }
     let profile = tx.user_profile(user_id).await?.unwrap_or_default();
     let setup = identity_setup::issue(&mut tx, user_id, now).await?;
     tx.commit().await?;
-    Ok((user, profile.email, setup))
+    Ok(Some((user, profile.email, setup)))
 }
 
 /// The answer when what became of a set-up token could not be recorded; the cause is logged.

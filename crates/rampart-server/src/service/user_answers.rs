@@ -26,7 +26,7 @@ pub fn from_user_error(error: UserError) -> ApiError {
         UserError::GrantPending => ApiError::GrantPending(error.to_string()),
         UserError::GrantChanged(_) => ApiError::GrantChanged(error.to_string()),
         UserError::GrantOutdated => ApiError::GrantOutdated(error.to_string()),
-        UserError::Hash | UserError::Payload | UserError::Setup(_) => {
+        UserError::Hash | UserError::Random | UserError::Payload | UserError::Setup(_) => {
             internal("user change", &error)
         }
         UserError::Store(error) => internal("users", &error),

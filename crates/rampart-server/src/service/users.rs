@@ -89,6 +89,9 @@ pub enum UserError {
     /// The password could not be hashed.
     #[error("the password could not be hashed")]
     Hash,
+    /// The system's random number generator failed.
+    #[error("no random bytes could be drawn")]
+    Random,
     /// The set-up token could not be issued.
     #[error(transparent)]
     Setup(#[from] SetupError),

@@ -105,6 +105,26 @@ impl WriteTx<'_> {
         })
     }
 
+    /// Forgets every count that can no longer lock anyone at `now`: last failed at or
+    /// before `now - window` (a count that old starts afresh anyway) and not locking past
+    /// `now`. Unknown usernames and addresses leave a row each; this keeps the table to
+    /// the attempts of one window. How many counts went.
+    pub async fn purge_login_failures(
+        &mut self,
+        now: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM login_failures WHERE last_failure_at <= ? \
+             AND (locked_until IS NULL OR locked_until <= ?)",
+        )
+        .bind(codec::time(&(now - window)))
+        .bind(codec::time(&now))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Forgets the failures counted against `key` (after a successful sign-in).
     pub async fn clear_login_failures(
         &mut self,

@@ -180,6 +180,41 @@ async fn failures_lock_and_an_expired_lockout_starts_a_fresh_count() {
     tx.commit().await.unwrap();
 }
 
+#[tokio::test]
+async fn the_purge_forgets_counts_of_past_windows_and_keeps_live_ones_and_lockouts() {
+    let (_dir, _path, store) = open_store().await;
+    let window = Duration::minutes(15);
+    let locked_long = |_: u32| Some(now() + Duration::hours(1));
+    let mut tx = store.begin().await.unwrap();
+    tx.record_login_failure(ThrottleScope::User, "old", now(), |_| None)
+        .await
+        .unwrap();
+    tx.record_login_failure(ThrottleScope::Address, "locked", now(), locked_long)
+        .await
+        .unwrap();
+    let recent = now() + Duration::minutes(10);
+    tx.record_login_failure(ThrottleScope::User, "recent", recent, |_| None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    let purged = tx
+        .purge_login_failures(now() + window, window)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    assert_eq!(purged, 1);
+    let count = |scope, key: &'static str| {
+        let store = store.clone();
+        async move { store.login_failures(scope, key).await.unwrap().failures }
+    };
+    assert_eq!(count(ThrottleScope::User, "old").await, 0);
+    assert_eq!(count(ThrottleScope::Address, "locked").await, 1);
+    assert_eq!(count(ThrottleScope::User, "recent").await, 1);
+}
+
 fn family(id: &str, hash: &str) -> RefreshFamily {
     RefreshFamily {
         id: id.to_owned(),

@@ -1,5 +1,5 @@
 //! The tasks that run beside the listener: the replay, the fill recorder, the kill switch
-//! reloader, secret rotation and approval expiry.
+//! reloader, secret rotation, approval expiry and the purge of sign-in failure counts.
 //!
 //! Rule upheld: on stop the replay ends first and the recorder last, so every fill the
 //! broker reported is recorded before the store closes.
@@ -22,6 +22,7 @@ pub(super) struct Background {
     recorder: JoinHandle<()>,
     rotation: JoinHandle<()>,
     expiry: JoinHandle<()>,
+    throttle_purge: JoinHandle<()>,
 }
 
 impl Background {
@@ -34,6 +35,10 @@ impl Background {
             reloader: spawn_reloader(state, shutdown.clone()),
             rotation: spawn_rotation(state, shutdown.clone()),
             expiry: spawn_expiry(state, shutdown.clone()),
+            throttle_purge: tokio::spawn(crate::service::login_throttle::run_purge(
+                state.clone(),
+                shutdown.clone(),
+            )),
             recorder: tokio::spawn(recorder),
             shutdown,
             recorder_stop,
@@ -47,6 +52,7 @@ impl Background {
         let _ = self.reloader.await;
         let _ = self.rotation.await;
         let _ = self.expiry.await;
+        let _ = self.throttle_purge.await;
         self.recorder_stop.cancel();
         let _ = self.recorder.await;
     }

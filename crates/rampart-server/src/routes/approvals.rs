@@ -5,19 +5,21 @@
 //! approval itself, whose kind and accounts the policies see (role grants by
 //! administrators, risk-limit changes by risk managers of those accounts,
 //! kill-switch releases by risk managers of the account they concern, and
-//! never by an API client). The store
-//! refuses the proposer and anyone on the proposer's side, and decides in its
-//! write transaction, whose clock is read once the writer is held, so
-//! concurrent approvals apply once and none lapses while waiting. Every refused
-//! decision, by the store or while being applied, leaves an `approval.refused`
-//! event (`service::decision_refusal`). A decision runs in its own task
-//! (`service::detach`), so a timeout or disconnect skips neither that record
-//! nor a post-commit step (the in-memory release, a reset's cut-off). Listing is
-//! read-only and paged by an opaque cursor, a position in id order sealed under a
-//! per-process key (`service::approval_cursor`) and never looked up, so it
-//! reveals nothing about approvals the caller cannot read;
-//! proposals past their expiry read as `expired`, and the expiry task
-//! (`service::approval_expiry`) records them.
+//! never by an API client). The store refuses the proposer and anyone on the
+//! proposer's side, and an approval whose proposer was disabled since, and
+//! decides in its write transaction, whose clock is read once the writer is
+//! held, so concurrent approvals apply once and none lapses while waiting.
+//! Every refused decision, by the store or while being applied, leaves an
+//! `approval.refused` event (`service::decision_refusal`). A decision runs in
+//! its own task (`service::detach`), so a timeout or disconnect skips neither
+//! that record nor a post-commit step (the in-memory release, a reset's
+//! cut-off). Listing is read-only and paged by an opaque cursor, a position in
+//! id order sealed under a per-process key (`service::approval_cursor`) and
+//! never looked up, so a cursor says nothing of the approvals passed over. A
+//! page scans a bounded number of stored pages: one may come back short, or
+//! empty with a `next_cursor`, when the approvals scanned were ones the caller
+//! may not read. Proposals past their expiry read as `expired`, and the expiry
+//! task (`service::approval_expiry`) records them.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -479,10 +481,8 @@ async fn apply_other(
         (KILLSWITCH_RELEASE, true) => killswitch_release::apply(tx, decided, principal, now).await,
         (KILLSWITCH_RELEASE, false) => Ok(Value::Null),
         (USER_RESET, true) => user_reset::apply(tx, decided, principal, now).await,
-        (USER_RESET, false) => {
-            user_reset::refuse_target_side(tx, decided, principal).await?;
-            Ok(Value::Null)
-        }
+        // The person reset may not reject it either: `side_refusal` refused that already.
+        (USER_RESET, false) => Ok(Value::Null),
         (other, _) => Err(ApiError::UnsupportedApproval(other.to_owned())),
     }
 }

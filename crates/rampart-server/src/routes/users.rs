@@ -24,7 +24,7 @@ use crate::service::approval_person::durable_view_of;
 use crate::service::user_reset::{self, ResetKind, ResetOutcome};
 use crate::service::users::{self, AccessChange, NewUser};
 use crate::service::{authorize, internal};
-use crate::service::{sessions, setup_handover};
+use crate::service::{owned_clients, sessions, setup_handover};
 use crate::state::AppState;
 
 pub use crate::service::user_answers::{approval_view, end_sessions, from_user_error, view};
@@ -201,7 +201,7 @@ pub async fn disable(
         .map_err(from_user_error)?;
     let mut answer = cut_off_answer(&state, &id, &revoked).await;
     answer.insert("disabled".into(), json!(true));
-    crate::service::owned_clients::cut_off_all(&state, &clients).await;
+    owned_clients::cut_off_all(&state, &clients).await;
     answer.insert("disabled_clients".into(), json!(clients));
     Ok(Json(Value::Object(answer)).into_response())
 }

@@ -229,6 +229,32 @@ pub(super) fn keys_of(user: Option<&StoredUser>, username: &str, address: &str) 
     }
 }
 
+/// Forgets, every lockout period until `shutdown`, the counts that can no longer lock
+/// anyone (see [`WriteTx::purge_login_failures`]); a failed purge is logged and tried
+/// again at the next period.
+pub async fn run_purge(state: AppState, shutdown: tokio_util::sync::CancellationToken) {
+    let seconds = state.auth.login.lockout_seconds;
+    let mut interval = tokio::time::interval(StdDuration::from_secs(seconds));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let window = Duration::seconds(crate::clock::signed(seconds));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = interval.tick() => {}
+        }
+        let purged = async {
+            let mut tx = state.store.begin().await?;
+            let purged = tx.purge_login_failures(state.clock.now(), window).await?;
+            tx.commit().await.map(|()| purged)
+        };
+        match purged.await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "expired sign-in failure counts forgotten"),
+            Err(error) => tracing::warn!(%error, "sign-in failure counts could not be purged"),
+        }
+    }
+}
+
 /// What attempts from `address` count under: the address itself, or for IPv6 its /64
 /// network, which one subscriber is routinely given whole (so that walking through
 /// it does not escape the limit).

@@ -39,6 +39,9 @@ pub(super) async fn check_password(user: Option<&StoredUser>, password: &SecretS
     .unwrap_or(false)
 }
 
+/// A subject id no user has (ids are never empty): whose codes an unknown user's check reads.
+const NO_ONE: &str = "";
+
 /// Which unused recovery code of `user` matches `code`, at a fixed cost.
 ///
 /// Every unused code is checked, padded with dummy checks up to the codes a
@@ -48,14 +51,14 @@ pub(super) async fn check_recovery(
     user: Option<&StoredUser>,
     code: &SecretString,
 ) -> Result<Option<RecoveryMatch>, ApiError> {
-    let stored = match user {
-        Some(user) => state
-            .store
-            .recovery_codes(&user.id)
-            .await
-            .map_err(|e| internal("recovery codes", &e))?,
-        None => Vec::new(),
-    };
+    // An unknown user's codes are read too (under an id no one has), so that the
+    // read itself does not tell a known username from an unknown one.
+    let id = user.map_or(NO_ONE, |user| user.id.as_str());
+    let stored = state
+        .store
+        .recovery_codes(id)
+        .await
+        .map_err(|e| internal("recovery codes", &e))?;
     let slots = stored.len().max(DEFAULT_CODES);
     let unused: Vec<_> = stored.into_iter().filter(|c| !c.used).collect();
     let hashes: Vec<String> = unused.iter().map(|c| c.code_hash.clone()).collect();

@@ -21,7 +21,7 @@ pub mod limit_caps;
 pub mod locks;
 pub mod login;
 mod login_factor;
-mod login_throttle;
+pub(crate) mod login_throttle;
 mod login_timing;
 pub mod orders;
 pub mod owned_clients;

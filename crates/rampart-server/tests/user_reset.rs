@@ -354,3 +354,33 @@ async fn a_pickup_file_is_private_to_the_gateway_user() {
             .starts_with("https://")
     );
 }
+
+#[tokio::test]
+async fn an_approved_reset_of_a_person_disabled_meanwhile_issues_no_setup_token() {
+    let gw = TestGateway::start().await;
+    let (_, first_token) = signed_in(&gw, &[Role::Admin]).await;
+    let (_, second_token) = signed_in(&gw, &[Role::Admin]).await;
+    let (manager, _) = signed_in(&gw, &[Role::RiskManager]).await;
+    let path = format!("/v1/users/{}/reset-password", manager.id);
+    let proposed = post(&gw, &path, &first_token).await;
+    let approval = proposed.assert_json(202)["approval"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let disable = format!("/v1/users/{}/disable", manager.id);
+    post(&gw, &disable, &second_token).await.assert_json(200);
+
+    let approve = format!("/v1/approvals/{approval}/approve");
+    let done = post(&gw, &approve, &second_token).await;
+    let body = done.assert_json(200).clone();
+
+    assert_eq!(body["setup"]["issued"], false, "{body}");
+    assert_eq!(body["setup"]["reason"], "disabled");
+    let files = gw.pickup_files();
+    assert!(
+        !files
+            .iter()
+            .any(|(_, doc)| doc["username"] == manager.username),
+        "nothing is handed to a disabled person"
+    );
+}

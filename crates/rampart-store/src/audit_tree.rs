@@ -2,9 +2,10 @@
 //!
 //! When a batch of events completes a block of 256 leaves, the block's hash and every
 //! larger subtree it completes are written to `audit_tree_nodes` in the batch's own
-//! transaction (migration 0008); a log older than the table is filled in by the first
-//! batch that completes a block. A root or proof then needs the hashes of O(log n)
-//! perfect subtrees (see [`rampart_audit::subtree`]): those of 256 leaves or more come
+//! transaction (migration 0008); a log older than the table is filled in by a back-fill
+//! (`audit_backfill`) in short steps of its own, and batches leave the blocks past it to
+//! the back-fill, so that no batch holds the writer for long. A root or proof needs O(log n)
+//! perfect subtree hashes (see [`rampart_audit::subtree`]): those of 256 leaves or more come
 //! from the table, smaller ones from the leaves of at most two blocks. A node that is not
 //! stored is computed from its leaves, so a proof is right even before the table is.
 
@@ -52,7 +53,12 @@ pub(crate) async fn extend_for_batch(
     if batch.start >> STORED_LEVEL == last >> STORED_LEVEL {
         return Ok(());
     }
-    extend(conn, last, Some(batch)).await
+    let next = next_block(conn).await?;
+    if next < batch.start >> STORED_LEVEL {
+        // Blocks before the batch are missing: the back-fill stores them, then these.
+        return Ok(());
+    }
+    extend(conn, next, last, Some(batch)).await
 }
 
 /// Stores the subtrees completed among the first `len` leaves, reading every leaf back.
@@ -60,25 +66,50 @@ pub(crate) async fn extend_from_table(
     conn: &mut SqliteConnection,
     len: u64,
 ) -> Result<(), StoreError> {
-    extend(conn, len, None).await
+    let next = next_block(conn).await?;
+    extend(conn, next, len, None).await
 }
 
-/// Stores every complete subtree of at least 256 leaves among the first `len` leaves that
-/// is not stored yet, the smallest first; leaves of `batch` are taken from memory.
-async fn extend(
+/// How far the stored blocks lag behind the `len` leaves of the log: the first block not
+/// stored, and how many complete blocks the log holds.
+pub(crate) async fn lag(conn: &mut SqliteConnection, len: u64) -> Result<(u64, u64), StoreError> {
+    Ok((next_block(conn).await?, len >> STORED_LEVEL))
+}
+
+/// Stores the subtrees of up to `blocks` more blocks of the `len` leaves of the log,
+/// reading their leaves back; whether every complete block is then stored.
+pub(crate) async fn back_fill(
     conn: &mut SqliteConnection,
     len: u64,
-    batch: Option<BatchLeaves<'_>>,
-) -> Result<(), StoreError> {
-    let blocks = len >> STORED_LEVEL;
+    blocks: u64,
+) -> Result<bool, StoreError> {
+    let (next, complete) = lag(conn, len).await?;
+    let until = complete.min(next.saturating_add(blocks));
+    extend(conn, next, until << STORED_LEVEL, None).await?;
+    Ok(until == complete)
+}
+
+/// The first block whose subtree hash is not stored: blocks are stored in order.
+async fn next_block(conn: &mut SqliteConnection) -> Result<u64, StoreError> {
     let stored: Option<i64> =
         sqlx::query_scalar("SELECT MAX(idx) FROM audit_tree_nodes WHERE level = ?")
             .bind(i64::from(STORED_LEVEL))
             .fetch_one(&mut *conn)
             .await?;
-    let mut next = stored.map_or(0, |idx| {
+    Ok(stored.map_or(0, |idx| {
         u64::try_from(idx).unwrap_or(u64::MAX).saturating_add(1)
-    });
+    }))
+}
+
+/// Stores every complete subtree of at least 256 leaves among the first `len` leaves from
+/// block `next` on, the smallest first; leaves of `batch` are taken from memory.
+async fn extend(
+    conn: &mut SqliteConnection,
+    mut next: u64,
+    len: u64,
+    batch: Option<BatchLeaves<'_>>,
+) -> Result<(), StoreError> {
+    let blocks = len >> STORED_LEVEL;
     let mut frontier = HashMap::new();
     while next < blocks {
         let end = blocks.min(next.saturating_add(BLOCKS_PER_READ));
@@ -192,29 +223,6 @@ async fn stored(
             table: "audit_tree_nodes",
             key: format!("{}/{}", subtree.level, subtree.index),
         })
-}
-
-/// Every stored subtree hash, as (level, index, hash), for verification to compare.
-pub(crate) async fn stored_nodes(
-    conn: &mut SqliteConnection,
-) -> Result<Vec<(u32, u64, [u8; 32])>, StoreError> {
-    let rows: Vec<(i64, i64, Vec<u8>)> =
-        sqlx::query_as("SELECT level, idx, hash FROM audit_tree_nodes ORDER BY level, idx")
-            .fetch_all(conn)
-            .await?;
-    rows.into_iter()
-        .map(|(level, index, hash)| {
-            let corrupt = || StoreError::Corrupt {
-                table: "audit_tree_nodes",
-                key: format!("{level}/{index}"),
-            };
-            Ok((
-                u32::try_from(level).map_err(|_| corrupt())?,
-                u64::try_from(index).map_err(|_| corrupt())?,
-                <[u8; 32]>::try_from(hash.as_slice()).map_err(|_| corrupt())?,
-            ))
-        })
-        .collect()
 }
 
 /// The hashes of `needed`: stored nodes where there are, computed from leaves elsewhere.

@@ -20,6 +20,9 @@ pub enum StoreError {
     /// The database refused or failed an operation.
     #[error("database failure: {0}")]
     Database(#[source] sqlx::Error),
+    /// The connection that reads the audit log for verification failed.
+    #[error("cannot read the audit log for verification: {0}")]
+    Scan(#[from] rusqlite::Error),
     /// The schema could not be brought up to date.
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

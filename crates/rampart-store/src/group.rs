@@ -22,7 +22,8 @@ use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use sqlx::{Executor, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
@@ -372,6 +373,7 @@ async fn flush_now(slot: Arc<Mutex<Slot>>) {
 /// The last unit's savepoint is released first, so that SQLite does not copy every page
 /// the inserts touch into a savepoint journal that nothing will roll back to.
 async fn commit(mut batch: Batch) -> Result<(), String> {
+    let started = Instant::now();
     if batch.savepoint {
         run(&mut batch.tx, "RELEASE rampart_unit")
             .await
@@ -382,7 +384,19 @@ async fn commit(mut batch: Batch) -> Result<(), String> {
     if let Err(error) = inserted {
         return Err(error.to_string());
     }
-    batch.tx.commit().await.map_err(|e| e.to_string())
+    let inserting = started.elapsed();
+    let committed = batch.tx.commit().await.map_err(|e| e.to_string());
+    add_nanos(&INSERTING_NANOS, inserting);
+    add_nanos(
+        &COMMITTING_NANOS,
+        started.elapsed().saturating_sub(inserting),
+    );
+    committed
+}
+
+fn add_nanos(total: &AtomicU64, elapsed: Duration) {
+    let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+    total.fetch_add(nanos, Ordering::Relaxed);
 }
 
 /// Counts flushes and the units they carried, for the throughput report.
@@ -393,6 +407,26 @@ fn metrics_of_flush(units: u64) {
 
 static FLUSHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 static FLUSHED_UNITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+static INSERTING_NANOS: AtomicU64 = AtomicU64::new(0);
+static COMMITTING_NANOS: AtomicU64 = AtomicU64::new(0);
+
+/// How long flushes held the writer since the process began, in two parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FlushTimes {
+    /// Inserting the staged audit events and the subtree hashes they complete.
+    pub inserting: Duration,
+    /// The durable `COMMIT` itself, with its fsync, during which no unit can begin.
+    pub committing: Duration,
+}
+
+/// How long flushes spent inserting and committing, since the process began.
+pub fn flush_times() -> FlushTimes {
+    FlushTimes {
+        inserting: Duration::from_nanos(INSERTING_NANOS.load(Ordering::Relaxed)),
+        committing: Duration::from_nanos(COMMITTING_NANOS.load(Ordering::Relaxed)),
+    }
+}
 
 /// How many batches were committed and how many units they carried, since the process began.
 pub fn flush_counts() -> (u64, u64) {

@@ -11,10 +11,12 @@ mod approvals;
 mod approvals_page;
 mod attribution;
 mod audit;
+mod audit_backfill;
 mod audit_leaves;
 mod audit_packed;
 mod audit_query;
 mod audit_scan;
+mod audit_snapshot;
 mod audit_tree;
 mod audit_verify;
 mod bundle_export;
@@ -55,6 +57,7 @@ pub use checkpointer::{CheckpointPolicy, Checkpointer, CheckpointerError, export
 pub use checkpoints::InclusionProof;
 pub use error::StoreError;
 pub use group::flush_counts;
+pub use group::{FlushTimes, flush_times};
 pub use guard_fills::ClientFill;
 pub use records::{
     AccountRecord, AccountSnapshot, ClientRecord, FillRecord, KillSwitchRecord, OrderFilter,

@@ -29,6 +29,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Row};
 use tokio::sync::mpsc;
 
+use crate::audit_tree::{LEVELS, decode_node};
 use crate::error::StoreError;
 
 /// How many events one page holds.
@@ -48,9 +49,6 @@ const NODES: &str = "SELECT idx, hash FROM audit_tree_nodes \
 
 /// How many rows have a `seq` up to `?1`.
 const COUNT: &str = "SELECT count(*) FROM audit_events WHERE seq <= ?1";
-
-/// The levels a stored subtree hash can have: a tree of at most 2^64 leaves.
-const LEVELS: Range<u32> = 0..64;
 
 /// One event of a page: its stored hashes and where its canonical JSON lies.
 #[derive(Debug, Clone)]
@@ -193,16 +191,11 @@ fn completed_nodes(
 /// One row of [`NODES`] at `level`; a hash that is not 32 bytes makes the node unreadable.
 fn stored_node(level: u32, row: &Row<'_>) -> Result<StoredNode, StoreError> {
     let index: i64 = row.get(0)?;
-    let corrupt = || StoreError::Corrupt {
-        table: "audit_tree_nodes",
-        key: format!("{level}/{index}"),
-    };
     let hash = match row.get_ref(1)? {
-        ValueRef::Blob(bytes) => <[u8; 32]>::try_from(bytes).map_err(|_| corrupt())?,
-        _ => return Err(corrupt()),
+        ValueRef::Blob(bytes) => Some(bytes),
+        _ => None,
     };
-    let index = u64::try_from(index).map_err(|_| corrupt())?;
-    Ok((level, index, hash))
+    decode_node(i64::from(level), index, hash)
 }
 
 /// The row's `seq` if it is a positive integer; any other value makes the row unreadable.

@@ -4,23 +4,22 @@
 //! runs are left to the next one. The last `seq`, the number of events, the checkpoints and
 //! the stored subtree hashes over events past that `seq` are read from one snapshot, so a
 //! live gateway cannot make them disagree: a checkpoint is recorded only after the events
-//! it covers and a subtree hash in the same transaction as the events that complete it. It
-//! upholds that truncation is found: in that snapshot, a checkpoint larger than the log or
+//! it covers, and a subtree hash only with or after the events it covers (a batch stores it
+//! in the transaction that appends them; the back-fill, later, from leaves already in the
+//! log). It upholds that truncation is found: in that snapshot, a checkpoint larger than the log or
 //! a subtree hash over events it does not hold can only mean events were removed.
 
 use rampart_audit::SignedCheckpoint;
 use sqlx::{Connection as _, SqliteConnection};
 
 use crate::audit_scan::StoredNode;
+use crate::audit_tree::{LEVELS, corrupt_node as corrupt, decode_node};
 use crate::error::StoreError;
 use crate::store::Store;
 
 /// The first stored subtree hash at level `?1` with an index under `?2`.
 const NODE_BELOW: &str = "SELECT idx FROM audit_tree_nodes \
     WHERE level = ?1 AND idx < ?2 ORDER BY idx LIMIT 1";
-
-/// The levels the scan compares stored subtree hashes at (see `audit_scan`).
-const LEVELS: std::ops::Range<u32> = 0..64;
 
 /// What verification starts from.
 #[derive(Debug)]
@@ -131,17 +130,5 @@ async fn node_above_levels(conn: &mut SqliteConnection) -> Result<Option<StoredN
 
 /// A stored node read back; one that does not fit a tree's node is unreadable.
 fn node(level: i64, index: i64, hash: &[u8]) -> Result<StoredNode, StoreError> {
-    Ok((
-        u32::try_from(level).map_err(|_| corrupt(level, index))?,
-        u64::try_from(index).map_err(|_| corrupt(level, index))?,
-        <[u8; 32]>::try_from(hash).map_err(|_| corrupt(level, index))?,
-    ))
-}
-
-/// The error for the stored node at `level`, `index` that cannot be read back.
-fn corrupt(level: i64, index: i64) -> StoreError {
-    StoreError::Corrupt {
-        table: "audit_tree_nodes",
-        key: format!("{level}/{index}"),
-    }
+    decode_node(level, index, Some(hash))
 }

@@ -107,7 +107,8 @@ impl From<StoreError> for AuditCheckError {
     }
 }
 
-/// Verifies the whole audit log and the stored checkpoints' roots, reporting
+/// Verifies the audit log as it stood when verification began (events appended while it
+/// runs are left to the next one) and the stored checkpoints' roots, reporting
 /// `progress(done, total)` after each page; see [`verify_audit_signed`].
 pub async fn verify_audit(
     store: &Store,
@@ -116,8 +117,8 @@ pub async fn verify_audit(
     verify_audit_with(store, None, progress).await
 }
 
-/// Verifies the whole audit log, the tree, and every stored checkpoint, whose signature
-/// must be by `verifier`'s key.
+/// Verifies the audit log as it stood when verification began, the tree, and every stored
+/// checkpoint, whose signature must be by `verifier`'s key.
 ///
 /// Every leaf and chain hash is recomputed from the stored fields and the RFC 9162 tree
 /// from the leaves, and every stored subtree hash (`audit_tree_nodes`) must be the

@@ -84,6 +84,9 @@ pub enum StoreError {
     /// A Merkle proof could not be made for the sizes given.
     #[error(transparent)]
     Proof(#[from] rampart_audit::MerkleError),
+    /// The blocking thread hashing audit leaves stopped before it finished.
+    #[error("the thread hashing audit leaves stopped before it finished")]
+    HashingStopped,
     /// A money or quantity computation left the representable range.
     #[error("`{field}` overflows")]
     Overflow {

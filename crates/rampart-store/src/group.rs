@@ -412,6 +412,10 @@ static INSERTING_NANOS: AtomicU64 = AtomicU64::new(0);
 static COMMITTING_NANOS: AtomicU64 = AtomicU64::new(0);
 
 /// How long flushes held the writer since the process began, in two parts.
+///
+/// A measurement aid for benchmarks and load commands, like [`flush_counts`]: totals over
+/// every store of the process, read before and after a run and subtracted. Nothing in the
+/// gateway reads them; they only count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FlushTimes {
     /// Inserting the staged audit events and the subtree hashes they complete.
@@ -420,7 +424,8 @@ pub struct FlushTimes {
     pub committing: Duration,
 }
 
-/// How long flushes spent inserting and committing, since the process began.
+/// How long flushes spent inserting and committing, since the process began: a
+/// measurement aid (see [`FlushTimes`]).
 pub fn flush_times() -> FlushTimes {
     FlushTimes {
         inserting: Duration::from_nanos(INSERTING_NANOS.load(Ordering::Relaxed)),
@@ -428,7 +433,8 @@ pub fn flush_times() -> FlushTimes {
     }
 }
 
-/// How many batches were committed and how many units they carried, since the process began.
+/// How many batches were committed and how many units they carried, since the process began:
+/// a measurement aid (see [`FlushTimes`]).
 pub fn flush_counts() -> (u64, u64) {
     (
         FLUSHES.load(std::sync::atomic::Ordering::Relaxed),

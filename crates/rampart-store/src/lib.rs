@@ -51,13 +51,13 @@ mod wal_checkpoint;
 pub use approvals::{ApprovalError, ApprovalFilter, ApprovalRecord, ApprovalStatus, NewApproval};
 pub use attribution::AttributionFilter;
 pub use audit::{AuditCheckError, VerifySummary, verify_audit, verify_audit_signed};
+pub use audit_backfill::BackFillReport;
 pub use audit_query::{AuditFilter, MAX_AUDIT_PAGE};
 pub use bundle_export::ExportError;
 pub use checkpointer::{CheckpointPolicy, Checkpointer, CheckpointerError, export_path};
 pub use checkpoints::InclusionProof;
 pub use error::StoreError;
-pub use group::flush_counts;
-pub use group::{FlushTimes, flush_times};
+pub use group::{FlushTimes, flush_counts, flush_times};
 pub use guard_fills::ClientFill;
 pub use records::{
     AccountRecord, AccountSnapshot, ClientRecord, FillRecord, KillSwitchRecord, OrderFilter,

@@ -99,7 +99,8 @@ async fn a_log_without_stored_subtrees_gives_the_same_proofs_and_is_back_filled(
     let steps = store
         .back_fill_audit_tree(&tokio_util::sync::CancellationToken::new())
         .await
-        .unwrap();
+        .unwrap()
+        .steps;
     assert_eq!(steps, 1);
     assert_proofs_match_the_leaves(&store, &[300, 1_024, 1_300]).await;
     store.close().await;

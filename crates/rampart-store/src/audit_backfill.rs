@@ -12,10 +12,11 @@
 //! back-fill to it (see `audit_tree`), so the stored blocks stay in order.
 //!
 //! A failed step (a busy database, or a group commit failed by another unit) is tried
-//! again after a backoff that doubles up to [`LAST_RETRY`]; leaves missing from the log
-//! stop the back-fill, as verification names them. It upholds that the log itself is
-//! untouched: only subtree hashes are written, each the hash of stored leaves, and
-//! verification compares every one with the recomputed tree.
+//! again after a backoff that doubles up to [`LAST_RETRY`]. What no retry mends
+//! stops the back-fill, and verification names it: leaves missing from the log,
+//! or a stored leaf or subtree hash that cannot be read back. It upholds that
+//! the log itself is untouched: only subtree hashes are written, each the hash
+//! of stored leaves, and verification compares every one with the recomputed tree.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -67,7 +68,8 @@ impl Store {
     /// Stores the subtree hashes the audit log lacks, in short steps, until every complete
     /// block is stored or `stop` is cancelled; a failed step is tried again after a backoff.
     ///
-    /// It fails only when leaves are missing from the log, which no retry mends.
+    /// It fails only on what no retry mends: leaves missing from the log,
+    /// or a stored leaf or subtree hash that cannot be read back.
     pub async fn back_fill_audit_tree(
         &self,
         stop: &CancellationToken,
@@ -99,16 +101,15 @@ impl Store {
         if next >= complete {
             return Ok(Step::Done);
         }
-        if report.steps % STEPS_PER_REPORT == 0 {
-            tracing::info!(
-                stored = next,
-                blocks = complete,
-                "back-filling the audit tree"
-            );
-        }
         let until = complete.min(next.saturating_add(BLOCKS_PER_STEP));
         let hashes = self.hash_blocks(next..until).await?;
         let (done, held) = self.store_blocks(next, &hashes).await?;
+        // Logged once the step stored: a failed one leaves `steps` as it
+        // was, so a line logged before it would come again on each retry.
+        if report.steps % STEPS_PER_REPORT == 0 {
+            let (stored, blocks) = (until, complete);
+            tracing::info!(stored, blocks, "back-filling the audit tree");
+        }
         report.steps = report.steps.saturating_add(1);
         report.longest_hold = report.longest_hold.max(held);
         let held_us = held.as_micros();

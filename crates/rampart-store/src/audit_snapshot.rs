@@ -6,8 +6,9 @@
 //! live gateway cannot make them disagree: a checkpoint is recorded only after the events
 //! it covers, and a subtree hash only with or after the events it covers (a batch stores it
 //! in the transaction that appends them; the back-fill, later, from leaves already in the
-//! log). It upholds that truncation is found: in that snapshot, a checkpoint larger than the log or
-//! a subtree hash over events it does not hold can only mean events were removed.
+//! log). It upholds that truncation is found: in that snapshot, a checkpoint
+//! larger than the log or a subtree hash over events it does not hold can only
+//! mean events were removed.
 
 use rampart_audit::SignedCheckpoint;
 use sqlx::{Connection as _, SqliteConnection};
@@ -112,7 +113,7 @@ async fn node_from(
     .bind(from)
     .fetch_optional(conn)
     .await?;
-    row.map(|(index, hash)| node(i64::from(level), index, &hash))
+    row.map(|(index, hash)| decode_node(i64::from(level), index, Some(&hash)))
         .transpose()
 }
 
@@ -124,11 +125,6 @@ async fn node_above_levels(conn: &mut SqliteConnection) -> Result<Option<StoredN
     )
     .fetch_optional(conn)
     .await?;
-    row.map(|(level, index, hash)| node(level, index, &hash))
+    row.map(|(level, index, hash)| decode_node(level, index, Some(&hash)))
         .transpose()
-}
-
-/// A stored node read back; one that does not fit a tree's node is unreadable.
-fn node(level: i64, index: i64, hash: &[u8]) -> Result<StoredNode, StoreError> {
-    decode_node(level, index, Some(hash))
 }

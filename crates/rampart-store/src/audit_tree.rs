@@ -10,6 +10,7 @@
 //! stored is computed from its children, stored ones where present, down to runs of at most
 //! [`DIRECT_LEVEL`] leaves read back: a proof is right even before the table is, and the
 //! memory it takes stays bounded however much of the table is missing.
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::ops::Range;
@@ -65,21 +66,35 @@ pub(crate) async fn extend_for_batch(
     if batch.start >> STORED_LEVEL == last >> STORED_LEVEL {
         return Ok(());
     }
-    let next = next_block(conn).await?;
-    if next < batch.start >> STORED_LEVEL {
-        // Blocks before the batch are missing: the back-fill stores them, then these.
+    let Some(next) = first_block_for(conn, batch.start).await? else {
         return Ok(());
-    }
-    extend(conn, next, last, Some(batch)).await.map(drop)
+    };
+    extend(conn, next, last, Some(batch)).await
 }
 
-/// Stores the subtrees completed among the first `len` leaves, reading every leaf back.
+/// Stores the subtrees completed among the first `len` leaves by a batch
+/// whose first leaf is `first`, reading every leaf back.
 pub(crate) async fn extend_from_table(
     conn: &mut SqliteConnection,
+    first: u64,
     len: u64,
 ) -> Result<(), StoreError> {
+    let Some(next) = first_block_for(conn, first).await? else {
+        return Ok(());
+    };
+    extend(conn, next, len, None).await
+}
+
+/// The first block a batch from leaf `first` on stores: the first one not
+/// stored, unless blocks before the batch's are missing too. Those the
+/// back-fill stores, then the batch's, so that no batch reads and hashes old
+/// leaves while it holds the writer.
+async fn first_block_for(
+    conn: &mut SqliteConnection,
+    first: u64,
+) -> Result<Option<u64>, StoreError> {
     let next = next_block(conn).await?;
-    extend(conn, next, len, None).await.map(drop)
+    Ok((next >= first >> STORED_LEVEL).then_some(next))
 }
 
 /// How far the stored blocks lag behind the `len` leaves of the log: the first block not
@@ -100,15 +115,15 @@ pub(crate) async fn next_block(conn: &mut SqliteConnection) -> Result<u64, Store
     }))
 }
 
-/// Stores every complete subtree of at least 256 leaves among the first `len` leaves from
-/// block `next` on, the smallest first; leaves of `batch` are taken from memory. Whether it
-/// stored every one: not when leaves are missing.
+/// Stores every complete subtree of at least 256 leaves among the first `len`
+/// leaves from block `next` on, the smallest first; leaves of `batch` are
+/// taken from memory. It stops at the first block whose leaves are missing.
 async fn extend(
     conn: &mut SqliteConnection,
     mut next: u64,
     len: u64,
     batch: Option<BatchLeaves<'_>>,
-) -> Result<bool, StoreError> {
+) -> Result<(), StoreError> {
     let blocks = len >> STORED_LEVEL;
     let mut frontier = HashMap::new();
     while next < blocks {
@@ -118,7 +133,7 @@ async fn extend(
             if run.len() != 1 << STORED_LEVEL {
                 // Leaves are missing (the log was cut outside the gateway): store nothing
                 // that would not be the tree's; verification names what is missing.
-                return Ok(false);
+                return Ok(());
             }
             let subtree = Subtree {
                 level: STORED_LEVEL,
@@ -128,17 +143,17 @@ async fn extend(
         }
         if leaves.len() as u64 != (end - next) << STORED_LEVEL {
             // The last run of this read is short or absent: the same as above.
-            return Ok(false);
+            return Ok(());
         }
         next = end;
     }
-    Ok(true)
+    Ok(())
 }
 
 /// The leaf hashes of `range`: those of `batch` from memory, the others read back.
 async fn leaves_of(
     conn: &mut SqliteConnection,
-    range: std::ops::Range<u64>,
+    range: Range<u64>,
     batch: Option<BatchLeaves<'_>>,
 ) -> Result<Vec<[u8; 32]>, StoreError> {
     let Some(batch) = batch.filter(|b| b.start < range.end && range.end <= b.end()) else {
@@ -297,6 +312,11 @@ pub(crate) fn corrupt_node(level: i64, index: i64) -> StoreError {
 type NodeFuture<'c> = Pin<Box<dyn Future<Output = Result<[u8; 32], StoreError>> + Send + 'c>>;
 
 /// The hash of `subtree` (256 leaves or more): stored, or computed from its children.
+///
+/// On a log the back-fill has not reached yet, few nodes are stored, so a
+/// root or a proof reads and hashes O(n) leaves. The memory stays bounded (at
+/// most 2^[`DIRECT_LEVEL`] leaf hashes at a time, the recursion O(log n)
+/// deep), but proofs are slow until the back-fill ends.
 fn node_of(conn: &mut SqliteConnection, subtree: Subtree) -> NodeFuture<'_> {
     Box::pin(async move {
         if let Some(hash) = stored(conn, subtree).await? {

@@ -246,8 +246,9 @@ impl Checkpointer {
     }
 }
 
-/// Back-fills the stored subtree hashes until done or `shutdown`; a failed step is retried
-/// inside, so only leaves missing from the log end it early, logged.
+/// Back-fills the stored subtree hashes until done or `shutdown`; a failed step
+/// is retried inside, so only what no retry mends (see `back_fill_audit_tree`)
+/// ends it early, logged.
 async fn back_fill(store: Store, shutdown: CancellationToken) {
     if let Err(error) = store.back_fill_audit_tree(&shutdown).await {
         tracing::error!(%error, "audit tree back-fill stopped; proofs hash missing nodes instead");

@@ -22,14 +22,15 @@ use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use sqlx::{Executor, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
 use crate::audit::Staged;
 use crate::error::StoreError;
+use crate::group_metrics;
 
 /// The outcome of a batch's `COMMIT`: `None` until it is known.
 type Outcome = Option<Result<(), Arc<str>>>;
@@ -364,7 +365,7 @@ async fn flush_now(slot: Arc<Mutex<Slot>>) {
     if let Err(error) = &result {
         tracing::error!(%error, units, "audit batch commit failed");
     }
-    metrics_of_flush(units);
+    group_metrics::count_flush(units);
     outcome.send_replace(Some(result.map_err(Arc::from)));
 }
 
@@ -386,58 +387,7 @@ async fn commit(mut batch: Batch) -> Result<(), String> {
     }
     let inserting = started.elapsed();
     let committed = batch.tx.commit().await.map_err(|e| e.to_string());
-    add_nanos(&INSERTING_NANOS, inserting);
-    add_nanos(
-        &COMMITTING_NANOS,
-        started.elapsed().saturating_sub(inserting),
-    );
+    let committing = started.elapsed().saturating_sub(inserting);
+    group_metrics::add_flush_times(inserting, committing);
     committed
-}
-
-fn add_nanos(total: &AtomicU64, elapsed: Duration) {
-    let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
-    total.fetch_add(nanos, Ordering::Relaxed);
-}
-
-/// Counts flushes and the units they carried, for the throughput report.
-fn metrics_of_flush(units: u64) {
-    FLUSHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    FLUSHED_UNITS.fetch_add(units, std::sync::atomic::Ordering::Relaxed);
-}
-
-static FLUSHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-static FLUSHED_UNITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-static INSERTING_NANOS: AtomicU64 = AtomicU64::new(0);
-static COMMITTING_NANOS: AtomicU64 = AtomicU64::new(0);
-
-/// How long flushes held the writer since the process began, in two parts.
-///
-/// A measurement aid for benchmarks and load commands, like [`flush_counts`]: totals over
-/// every store of the process, read before and after a run and subtracted. Nothing in the
-/// gateway reads them; they only count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct FlushTimes {
-    /// Inserting the staged audit events and the subtree hashes they complete.
-    pub inserting: Duration,
-    /// The durable `COMMIT` itself, with its fsync, during which no unit can begin.
-    pub committing: Duration,
-}
-
-/// How long flushes spent inserting and committing, since the process began: a
-/// measurement aid (see [`FlushTimes`]).
-pub fn flush_times() -> FlushTimes {
-    FlushTimes {
-        inserting: Duration::from_nanos(INSERTING_NANOS.load(Ordering::Relaxed)),
-        committing: Duration::from_nanos(COMMITTING_NANOS.load(Ordering::Relaxed)),
-    }
-}
-
-/// How many batches were committed and how many units they carried, since the process began:
-/// a measurement aid (see [`FlushTimes`]).
-pub fn flush_counts() -> (u64, u64) {
-    (
-        FLUSHES.load(std::sync::atomic::Ordering::Relaxed),
-        FLUSHED_UNITS.load(std::sync::atomic::Ordering::Relaxed),
-    )
 }

@@ -27,6 +27,7 @@ mod client_owners;
 mod codec;
 mod error;
 mod group;
+mod group_metrics;
 mod guard_fills;
 mod identity_links;
 mod identity_revocations;
@@ -57,7 +58,7 @@ pub use bundle_export::ExportError;
 pub use checkpointer::{CheckpointPolicy, Checkpointer, CheckpointerError, export_path};
 pub use checkpoints::InclusionProof;
 pub use error::StoreError;
-pub use group::{FlushTimes, flush_counts, flush_times};
+pub use group_metrics::{FlushTimes, flush_counts, flush_times};
 pub use guard_fills::ClientFill;
 pub use records::{
     AccountRecord, AccountSnapshot, ClientRecord, FillRecord, KillSwitchRecord, OrderFilter,

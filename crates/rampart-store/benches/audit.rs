@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rampart_audit::{AuditEvent, GENESIS, LogVerifier, NewEvent, Outcome, StoredEvent, action};
-use rampart_store::{Store, flush_counts, verify_audit};
+use rampart_store::{FlushTimes, Store, flush_counts, flush_times, verify_audit};
 use serde_json::json;
 use tokio::runtime::Runtime;
 
@@ -91,6 +91,7 @@ fn durable_appends(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for appenders in [1u64, 64, 256, 1024] {
         let before = flush_counts();
+        let (times_before, wall) = (flush_times(), std::cell::Cell::new(Duration::ZERO));
         group.bench_with_input(
             BenchmarkId::new("appenders", appenders),
             &appenders,
@@ -98,6 +99,7 @@ fn durable_appends(c: &mut Criterion) {
                 b.iter_custom(|iters| {
                     let appends = iters.max(n);
                     let elapsed = rt.block_on(append_concurrently(&store, n, appends));
+                    wall.set(wall.get() + elapsed);
                     // Scale to the iterations criterion asked for.
                     elapsed.mul_f64(iters as f64 / (appends.div_ceil(n) * n) as f64)
                 });
@@ -110,8 +112,21 @@ fn durable_appends(c: &mut Criterion) {
              {:.1} appends per fsync",
             units as f64 / flushes.max(1) as f64
         );
+        report_writer_share(appenders, times_before, wall.get());
     }
     group.finish();
+}
+
+/// Prints which share of the wall time flushes held the writer inserting and committing:
+/// the COMMIT share is what staging the next batch during it could win at most.
+fn report_writer_share(appenders: u64, before: FlushTimes, wall: Duration) {
+    let after = flush_times();
+    let share = |d: Duration| 100.0 * d.as_secs_f64() / wall.as_secs_f64().max(f64::EPSILON);
+    eprintln!(
+        "appenders={appenders}: flushes inserting {:.1}% and committing {:.1}% of the wall time",
+        share(after.inserting - before.inserting),
+        share(after.committing - before.committing)
+    );
 }
 
 /// The cost of an append alone: many appends in one transaction, one commit.
@@ -189,6 +204,31 @@ fn verification(c: &mut Criterion) {
         b.iter(|| rt.block_on(verify_audit(store, |_, _| {})).unwrap());
     });
     group.finish();
+    if let Some((_dir, store)) = store.get() {
+        report_verify_memory(&rt, store);
+    }
+}
+
+/// Prints how far the resident set grows over one verification: the kernel's peak (VmHWM)
+/// is reset first (`/proc/self/clear_refs`), then read after.
+fn report_verify_memory(rt: &Runtime, store: &Store) {
+    let kib = |field: &str| -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|line| line.starts_with(field))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    if std::fs::write("/proc/self/clear_refs", "5").is_err() {
+        eprintln!("verify memory: /proc/self/clear_refs is not writable here");
+        return;
+    }
+    let before = kib("VmRSS:").unwrap_or(0);
+    rt.block_on(verify_audit(store, |_, _| {})).unwrap();
+    let peak = kib("VmHWM:").unwrap_or(0);
+    eprintln!(
+        "verify of {VERIFY_EVENTS} events: peak resident {peak} KiB, {} KiB above the {before} \
+         KiB before",
+        peak.saturating_sub(before)
+    );
 }
 
 /// A store holding [`VERIFY_EVENTS`] events, appended 5,000 per transaction.

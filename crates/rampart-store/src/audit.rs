@@ -118,13 +118,12 @@ pub(crate) async fn insert_staged(
     // INVARIANT: the writer numbers a batch's events one by one from the log's length, so
     // the staged `seq`s are consecutive and the in-memory leaves are leaf indexes `start`
     // on. A few integer comparisons check it; should it not hold, the leaves of the
-    // subtrees are read back from the table instead of taken from memory.
+    // subtrees are read back from the table instead of taken from memory (and, as
+    // for any batch, not at all while the stored tree lags behind the batch).
     let consecutive = staged
         .windows(2)
         .all(|pair| matches!(pair, [a, b] if a.seq.checked_add(1) == Some(b.seq)));
-    let end = staged
-        .last()
-        .map_or(0, |last| u64::try_from(last.seq).unwrap_or(0));
+    let fallback = (!consecutive).then(|| leaf_span(&staged));
     let leaves: Vec<[u8; 32]> = staged.iter().map(|s| s.leaf_hash).collect();
     let mut left = staged.len();
     let mut rows = staged.into_iter();
@@ -133,14 +132,21 @@ pub(crate) async fn insert_staged(
         insert_rows(conn, rows.by_ref().take(take)).await?;
         left -= take;
     }
-    if !consecutive {
-        return crate::audit_tree::extend_from_table(conn, end).await;
+    if let Some((first, end)) = fallback {
+        return crate::audit_tree::extend_from_table(conn, first, end).await;
     }
     let batch = crate::audit_tree::BatchLeaves {
         start,
         leaves: &leaves,
     };
     crate::audit_tree::extend_for_batch(conn, batch).await
+}
+
+/// The lowest leaf index of `staged` and one past the highest, in any order.
+fn leaf_span(staged: &[Staged]) -> (u64, u64) {
+    let seqs = staged.iter().map(|s| u64::try_from(s.seq).unwrap_or(0));
+    let lowest = seqs.clone().min().unwrap_or(0);
+    (lowest.saturating_sub(1), seqs.max().unwrap_or(0))
 }
 
 async fn insert_rows(
@@ -261,3 +267,7 @@ pub(crate) fn stored_event(row: &SqliteRow) -> Result<(StoredEvent, bool), Store
     };
     Ok((stored, canonical))
 }
+
+#[cfg(test)]
+#[path = "audit_tests.rs"]
+mod tests;

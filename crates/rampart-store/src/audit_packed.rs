@@ -5,7 +5,8 @@
 //! that nothing is accepted that the row-by-row check would refuse: an event whose JSON
 //! does not hash to its stored leaf, whose columns do not read back as one event, or that
 //! is out of place makes the page fall back, from that event on, to the row-by-row check,
-//! which names what is wrong.
+//! which names what is wrong. The page's stored subtree hashes are handed to the verifier
+//! first, which compares each with the recomputed tree when its last leaf is in.
 
 use rampart_audit::{LogError, LogVerifier};
 
@@ -23,12 +24,16 @@ pub(crate) enum Packed {
     },
 }
 
-/// Verifies the events of a page in order, until one is not plainly right.
+/// Verifies the events of a page in order, until one is not plainly right, and the stored
+/// subtree hashes their leaves complete.
 pub(crate) fn verify(
     log: &mut LogVerifier,
     page: &ScannedPage,
     after: u64,
 ) -> Result<Packed, LogError> {
+    for &(level, index, hash) in &page.nodes {
+        log.expect_node(level, index, hash);
+    }
     let mut verified = after;
     for event in &page.events {
         let json = page.text.get(event.json.clone()).unwrap_or_default();

@@ -7,10 +7,13 @@
 //! checked field by field, which names the first bad event and what is wrong with it
 //! (changed, missing, inserted, duplicated, out of order, unreadable).
 //!
-//! A read-only connection of its own streams the rows on a blocking thread and rebuilds
-//! each page's canonical JSON (see `audit_scan`) while another thread hashes the page
-//! before, so reading and hashing overlap on two cores. From the first event of a page
-//! that is not plainly right, the page is checked row by row (`audit_packed`).
+//! Verification covers the log as it stood when it began (see `audit_snapshot`). A
+//! read-only connection of its own streams the rows, page by page in short read
+//! transactions, on a blocking thread and rebuilds each page's canonical JSON (see
+//! `audit_scan`) while another thread hashes the page before, so reading and hashing
+//! overlap on two cores and the write-ahead log can be checkpointed all along. The stored
+//! subtree hashes come with the page whose leaves complete them. From the first event of a
+//! page that is not plainly right, the page is checked row by row (`audit_packed`).
 
 use rampart_audit::{
     CheckpointVerifier, Fault, GENESIS, LogError, LogVerifier, RawEvent, VerifyError,
@@ -22,6 +25,7 @@ use tokio::sync::mpsc;
 use crate::audit::stored_event;
 use crate::audit_packed::{self, Packed};
 use crate::audit_scan::{self, ScanEnd, ScannedPage};
+use crate::audit_snapshot;
 use crate::error::StoreError;
 use crate::store::Store;
 
@@ -103,7 +107,8 @@ impl From<StoreError> for AuditCheckError {
     }
 }
 
-/// Verifies the whole audit log and the stored checkpoints' roots, reporting
+/// Verifies the audit log as it stood when verification began (events appended while it
+/// runs are left to the next one) and the stored checkpoints' roots, reporting
 /// `progress(done, total)` after each page; see [`verify_audit_signed`].
 pub async fn verify_audit(
     store: &Store,
@@ -112,8 +117,8 @@ pub async fn verify_audit(
     verify_audit_with(store, None, progress).await
 }
 
-/// Verifies the whole audit log, the tree, and every stored checkpoint, whose signature
-/// must be by `verifier`'s key.
+/// Verifies the audit log as it stood when verification began, the tree, and every stored
+/// checkpoint, whose signature must be by `verifier`'s key.
 ///
 /// Every leaf and chain hash is recomputed from the stored fields and the RFC 9162 tree
 /// from the leaves, and every stored subtree hash (`audit_tree_nodes`) must be the
@@ -135,23 +140,23 @@ async fn verify_audit_with(
     verifier: Option<&CheckpointVerifier>,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<VerifySummary, AuditCheckError> {
-    let total = store.audit_len().await?;
+    let start = audit_snapshot::read(store).await?;
+    let total = start.events;
     let mut log = LogVerifier::new();
-    for signed in store.checkpoints().await? {
+    for signed in start.checkpoints {
         match verifier {
             Some(verifier) => log.add_signed(verifier, &signed.text).map(|_| ())?,
             None => log.add_checkpoint(signed.checkpoint)?,
         }
     }
-
-    let nodes = crate::audit_tree::stored_nodes(&mut *store.reader().await?).await?;
-    for (level, index, hash) in nodes {
+    // Never reached by the recomputed tree, it is named once the events are verified.
+    if let Some((level, index, hash)) = start.beyond {
         log.expect_node(level, index, hash);
     }
 
     let (sender, mut pages) = mpsc::channel(PAGES_AHEAD);
-    let path = store.path().to_owned();
-    let reader = tokio::task::spawn_blocking(move || audit_scan::scan(&path, &sender));
+    let (path, head) = (store.path().to_owned(), start.head);
+    let reader = tokio::task::spawn_blocking(move || audit_scan::scan(&path, head, &sender));
     let mut done = 0u64;
     while let Some(page) = pages.recv().await {
         let through = page.last();
@@ -177,8 +182,8 @@ async fn verify_audit_with(
     })
 }
 
-/// Fails unless every row of the table was read and verified, and none fewer than the
-/// log held before the scan began.
+/// Fails unless every row up to the scan's last `seq` was read and verified, and none fewer
+/// than the log held when verification began.
 fn check_complete(log: &LogVerifier, end: ScanEnd, total: u64) -> Result<(), AuditCheckError> {
     let expected = end.table_rows.max(end.rows).max(total);
     if log.len() == expected && end.rows == expected {

@@ -191,8 +191,10 @@ impl Checkpointer {
         Ok(Some(signed))
     }
 
-    /// Makes checkpoints by the policy until `shutdown`, then makes a last one.
+    /// Makes checkpoints by the policy until `shutdown`, then makes a last one; meanwhile
+    /// back-fills the stored subtree hashes of an old log (see `audit_backfill`).
     pub async fn run(self, shutdown: CancellationToken) {
+        let back_fill = tokio::spawn(back_fill(self.store.clone(), shutdown.clone()));
         let mut tick = tokio::time::interval(POLL.min(self.policy.every));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -207,6 +209,8 @@ impl Checkpointer {
             }
         }
         self.checkpoint_logged().await;
+        // It stops at its next step once `shutdown` is cancelled.
+        let _ = back_fill.await;
     }
 
     async fn checkpoint_logged(&self) {
@@ -239,6 +243,15 @@ impl Checkpointer {
                 return Ok(());
             }
         }
+    }
+}
+
+/// Back-fills the stored subtree hashes until done or `shutdown`; a failed step
+/// is retried inside, so only what no retry mends (see `back_fill_audit_tree`)
+/// ends it early, logged.
+async fn back_fill(store: Store, shutdown: CancellationToken) {
+    if let Err(error) = store.back_fill_audit_tree(&shutdown).await {
+        tracing::error!(%error, "audit tree back-fill stopped; proofs hash missing nodes instead");
     }
 }
 

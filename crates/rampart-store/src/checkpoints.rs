@@ -69,10 +69,7 @@ impl Store {
 
     /// Every recorded checkpoint, smallest first.
     pub async fn checkpoints(&self) -> Result<Vec<SignedCheckpoint>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM audit_checkpoints ORDER BY tree_size")
-            .fetch_all(&mut *self.reader().await?)
-            .await?;
-        rows.iter().map(signed_checkpoint).collect()
+        every_checkpoint(&mut *self.reader().await?).await
     }
 
     /// The largest recorded checkpoint of at most `tree_size` events.
@@ -140,6 +137,16 @@ impl Store {
 async fn check_stored(conn: &mut SqliteConnection, tree_size: u64) -> Result<(), StoreError> {
     let len = crate::audit::len(conn).await?;
     check_at_most("tree_size", tree_size, len)
+}
+
+/// Every recorded checkpoint, smallest first, as `conn` sees them.
+pub(crate) async fn every_checkpoint(
+    conn: &mut SqliteConnection,
+) -> Result<Vec<SignedCheckpoint>, StoreError> {
+    let rows = sqlx::query("SELECT * FROM audit_checkpoints ORDER BY tree_size")
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(signed_checkpoint).collect()
 }
 
 async fn latest(conn: &mut SqliteConnection) -> Result<Option<SignedCheckpoint>, StoreError> {

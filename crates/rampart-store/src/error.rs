@@ -20,6 +20,9 @@ pub enum StoreError {
     /// The database refused or failed an operation.
     #[error("database failure: {0}")]
     Database(#[source] sqlx::Error),
+    /// The connection that reads the audit log for verification failed.
+    #[error("cannot read the audit log for verification: {0}")]
+    Scan(#[from] rusqlite::Error),
     /// The schema could not be brought up to date.
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -81,6 +84,9 @@ pub enum StoreError {
     /// A Merkle proof could not be made for the sizes given.
     #[error(transparent)]
     Proof(#[from] rampart_audit::MerkleError),
+    /// The blocking thread hashing audit leaves stopped before it finished.
+    #[error("the thread hashing audit leaves stopped before it finished")]
+    HashingStopped,
     /// A money or quantity computation left the representable range.
     #[error("`{field}` overflows")]
     Overflow {

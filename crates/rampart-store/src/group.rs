@@ -23,12 +23,14 @@ use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use sqlx::{Executor, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
 use crate::audit::Staged;
 use crate::error::StoreError;
+use crate::group_metrics;
 
 /// The outcome of a batch's `COMMIT`: `None` until it is known.
 type Outcome = Option<Result<(), Arc<str>>>;
@@ -363,7 +365,7 @@ async fn flush_now(slot: Arc<Mutex<Slot>>) {
     if let Err(error) = &result {
         tracing::error!(%error, units, "audit batch commit failed");
     }
-    metrics_of_flush(units);
+    group_metrics::count_flush(units);
     outcome.send_replace(Some(result.map_err(Arc::from)));
 }
 
@@ -372,6 +374,7 @@ async fn flush_now(slot: Arc<Mutex<Slot>>) {
 /// The last unit's savepoint is released first, so that SQLite does not copy every page
 /// the inserts touch into a savepoint journal that nothing will roll back to.
 async fn commit(mut batch: Batch) -> Result<(), String> {
+    let started = Instant::now();
     if batch.savepoint {
         run(&mut batch.tx, "RELEASE rampart_unit")
             .await
@@ -382,22 +385,9 @@ async fn commit(mut batch: Batch) -> Result<(), String> {
     if let Err(error) = inserted {
         return Err(error.to_string());
     }
-    batch.tx.commit().await.map_err(|e| e.to_string())
-}
-
-/// Counts flushes and the units they carried, for the throughput report.
-fn metrics_of_flush(units: u64) {
-    FLUSHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    FLUSHED_UNITS.fetch_add(units, std::sync::atomic::Ordering::Relaxed);
-}
-
-static FLUSHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-static FLUSHED_UNITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// How many batches were committed and how many units they carried, since the process began.
-pub fn flush_counts() -> (u64, u64) {
-    (
-        FLUSHES.load(std::sync::atomic::Ordering::Relaxed),
-        FLUSHED_UNITS.load(std::sync::atomic::Ordering::Relaxed),
-    )
+    let inserting = started.elapsed();
+    let committed = batch.tx.commit().await.map_err(|e| e.to_string());
+    let committing = started.elapsed().saturating_sub(inserting);
+    group_metrics::add_flush_times(inserting, committing);
+    committed
 }

@@ -84,7 +84,7 @@ async fn proofs_from_stored_subtrees_are_the_proofs_over_every_leaf() {
 }
 
 #[tokio::test]
-async fn a_log_without_stored_subtrees_gives_the_same_proofs_and_is_filled_in() {
+async fn a_log_without_stored_subtrees_gives_the_same_proofs_and_is_back_filled() {
     let (_dir, path, store) = open_store().await;
     append(&store, 1_100, 1_100).await;
     store.close().await;
@@ -96,6 +96,13 @@ async fn a_log_without_stored_subtrees_gives_the_same_proofs_and_is_filled_in() 
     let store = Store::open(&path).await.unwrap();
     assert_proofs_match_the_leaves(&store, &[300, 1_024, 1_100]).await;
     append(&store, 200, 200).await;
+    let steps = store
+        .back_fill_audit_tree(&tokio_util::sync::CancellationToken::new())
+        .await
+        .unwrap()
+        .steps;
+    assert_eq!(steps, 1);
+    assert_proofs_match_the_leaves(&store, &[300, 1_024, 1_300]).await;
     store.close().await;
     assert_eq!(stored_nodes(&path, 8), 1_300 / 256);
     assert_eq!(stored_nodes(&path, 10), 1);

@@ -233,29 +233,38 @@ impl Store {
 /// Creates the database file readable and writable by its owner only, and
 /// takes group and other access away from an existing one.
 ///
-/// SQLite gives its `-wal` and `-shm` files the mode of the database file.
+/// SQLite gives its `-wal` and `-shm` files the mode of the database file. An
+/// existing file is never opened here, only changed by path: closing any
+/// descriptor of a file drops every POSIX lock the process holds on it, so a
+/// descriptor opened and closed beside a live SQLite connection of this process
+/// (a store being reopened) would silently drop that connection's locks, and
+/// another process could then check the WAL in and delete it under the store.
 fn create_private_file(path: &Path) -> Result<(), StoreError> {
     let file_error = |source| StoreError::File {
         path: path.to_owned(),
         source,
     };
-    let file = OpenOptions::new()
+    let created = OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(false)
+        .create_new(true)
         .mode(PRIVATE_MODE)
-        .open(path)
-        .map_err(file_error)?;
-
-    let mode = file.metadata().map_err(file_error)?.permissions().mode();
+        .open(path);
+    match created {
+        Ok(_) => return Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(error) => return Err(file_error(error)),
+    }
+    let mode = std::fs::metadata(path)
+        .map_err(file_error)?
+        .permissions()
+        .mode();
     if mode & 0o077 != 0 {
         tracing::warn!(
             path = %path.display(),
             mode = format!("{mode:o}"),
             "database file was open to other users; restricting it to its owner"
         );
-        file.set_permissions(Permissions::from_mode(PRIVATE_MODE))
-            .map_err(file_error)?;
+        std::fs::set_permissions(path, Permissions::from_mode(PRIVATE_MODE)).map_err(file_error)?;
     }
     Ok(())
 }

@@ -219,6 +219,15 @@ async fn introspection_needs_a_client_and_tells_active_from_revoked_tokens() {
     let tokenless = Answer::of(tokenless).await;
     assert_eq!(tokenless.status, 400);
     assert_eq!(tokenless.json["error"], "invalid_request");
+    let events = gw.audit_events().await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "auth.token.introspection_refused"
+                && e.actor == client.id
+                && e.details["reason"] == "no_token"),
+        "the tokenless introspection is audited"
+    );
 }
 
 #[tokio::test]

@@ -383,4 +383,10 @@ async fn an_approved_reset_of_a_person_disabled_meanwhile_issues_no_setup_token(
             .any(|(_, doc)| doc["username"] == manager.username),
         "nothing is handed to a disabled person"
     );
+    let events = gw.audit_events().await;
+    let withheld = events
+        .iter()
+        .find(|e| e.action == "auth.setup.withheld")
+        .expect("the withheld token is audited");
+    assert_eq!(withheld.target, format!("user:{}", manager.id));
 }

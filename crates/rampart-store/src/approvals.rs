@@ -248,9 +248,10 @@ impl WriteTx<'_> {
     /// Refused to anyone on the proposer's side, when the proposer or the decider is a
     /// privileged client with no owner, for an approval that is decided or expired as
     /// of `now`, and, when approving, if the proposer has been disabled since (a person
-    /// or client cut off must not get a change through a colleague's inattention). Read `now` once this transaction holds the writer, never before waiting
-    /// for it, so that an approval lapsing meanwhile reads as expired. Commit the
-    /// transaction to keep the decision.
+    /// or client cut off must not get a change through a colleague's inattention).
+    /// Read `now` once this transaction holds the writer, never before waiting for it,
+    /// so that an approval lapsing meanwhile reads as expired. Commit the transaction
+    /// to keep the decision.
     pub async fn decide(
         &mut self,
         id: Uuid,

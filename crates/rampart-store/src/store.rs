@@ -254,10 +254,12 @@ fn create_private_file(path: &Path) -> Result<(), StoreError> {
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(error) => return Err(file_error(error)),
     }
-    let mode = std::fs::metadata(path)
-        .map_err(file_error)?
-        .permissions()
-        .mode();
+    let metadata = std::fs::metadata(path).map_err(file_error)?;
+    if !metadata.is_file() {
+        let kind = std::io::Error::other("the database path is not a regular file");
+        return Err(file_error(kind));
+    }
+    let mode = metadata.permissions().mode();
     if mode & 0o077 != 0 {
         tracing::warn!(
             path = %path.display(),

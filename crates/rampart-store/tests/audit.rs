@@ -358,6 +358,19 @@ async fn opening_a_database_in_a_missing_directory_is_a_clear_error() {
 }
 
 #[tokio::test]
+async fn a_database_path_that_is_a_directory_is_a_clear_error_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rampart.db");
+    std::fs::create_dir(&path).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let error = Store::open(&path).await.unwrap_err();
+    assert!(matches!(error, StoreError::File { .. }), "{error:?}");
+    assert!(error.to_string().contains("rampart.db"));
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o755, "the directory's mode is untouched");
+}
+
+#[tokio::test]
 async fn reopening_a_database_keeps_its_records() {
     let (_dir, path) = log_of(3).await;
     let store = Store::open(&path).await.unwrap();

@@ -9,8 +9,10 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Child;
 
-/// How long a program may take to print `ready`.
-const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a program may take to print `ready`: a guard against a hang, not a
+/// measure. Loading the OIDC provider's modules has taken over 30 s on a two-core
+/// machine running the whole suite.
+const READY_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// A loopback port that is free now.
 pub(crate) fn free_port() -> u16 {

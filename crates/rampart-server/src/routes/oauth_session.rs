@@ -244,6 +244,14 @@ pub async fn introspect(
         Err(refusal) => return refuse_introspection(&state, refusal).await,
     };
     let Some(token) = form.get("token") else {
+        let event = audit::event(
+            &client.id,
+            TOKEN_INTROSPECTION_REFUSED,
+            "gateway",
+            Outcome::Denied,
+        )
+        .details(json!({ "reason": "no_token" }));
+        audit::append_or_log(&state.store, event).await;
         return OAuthError::InvalidRequest("`token` is required").into_response();
     };
     let answer = introspection::describe(&state, token).await;

@@ -56,9 +56,11 @@ pub const PASSWORD_RESET: &str = "auth.password.reset";
 pub const SETUP_DELIVERED: &str = "auth.setup.delivered";
 /// A set-up token could not be delivered and was withdrawn.
 pub const SETUP_UNDELIVERED: &str = "auth.setup.undelivered";
+/// An approved reset issued no set-up token: its person had been disabled meanwhile.
+pub const SETUP_WITHHELD: &str = "auth.setup.withheld";
 
 /// Every name above.
-pub const ALL: [&str; 26] = [
+pub const ALL: [&str; 27] = [
     LOGIN_SUCCEEDED,
     LOGIN_FAILED,
     LOGIN_LOCKED,
@@ -85,4 +87,5 @@ pub const ALL: [&str; 26] = [
     PASSWORD_RESET,
     SETUP_DELIVERED,
     SETUP_UNDELIVERED,
+    SETUP_WITHHELD,
 ];

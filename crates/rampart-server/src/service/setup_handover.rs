@@ -192,6 +192,14 @@ pub async fn issue_and_hand_over(state: &AppState, actor: &str, user_id: &str) -
             hand_over_decided(state, actor, &user, email.as_deref(), setup).await
         }
         Ok(None) => {
+            let event = audit::event(
+                actor,
+                act::SETUP_WITHHELD,
+                &target(user_id),
+                Outcome::Denied,
+            )
+            .details(json!({ "reason": "disabled" }));
+            audit::append_or_log(&state.store, audit::stamp(event)).await;
             let method = state.setup_delivery.method().as_str();
             json!({ "delivered": false, "issued": false, "delivery": method, "reason": "disabled" })
         }

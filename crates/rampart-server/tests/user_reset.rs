@@ -64,6 +64,15 @@ async fn post(gw: &TestGateway, path: &str, token: &str) -> Answer {
     gw.api().post_json(path, Some(token), &json!({})).await
 }
 
+/// Proposes `reset` (`reset-password` or `reset-mfa`) of person `id` as `token`; the approval id.
+async fn propose(gw: &TestGateway, reset: &str, id: &str, token: &str) -> String {
+    let proposed = post(gw, &format!("/v1/users/{id}/{reset}"), token).await;
+    proposed.assert_json(202)["approval"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 async fn still_signed_in(gw: &TestGateway, token: &str) -> bool {
     gw.api().get("/v1/approvals", Some(token)).await.status == 200
 }
@@ -116,12 +125,7 @@ async fn neither_the_proposer_nor_the_person_reset_can_approve_it() {
     let (target, target_token) = signed_in(&gw, &[Role::Admin]).await;
     let (manager, manager_token) = signed_in(&gw, &[Role::RiskManager]).await;
 
-    let path = format!("/v1/users/{}/reset-mfa", target.id);
-    let proposed = post(&gw, &path, &first_token).await;
-    let approval = proposed.assert_json(202)["approval"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let approval = propose(&gw, "reset-mfa", &target.id, &first_token).await;
     let approve = format!("/v1/approvals/{approval}/approve");
 
     post(&gw, &approve, &first_token)
@@ -209,12 +213,7 @@ async fn a_rejected_reset_changes_nothing() {
     let (_, second_token) = signed_in(&gw, &[Role::Admin]).await;
     let (officer, officer_token) = signed_in(&gw, &[Role::ComplianceOfficer]).await;
 
-    let path = format!("/v1/users/{}/reset-password", officer.id);
-    let proposed = post(&gw, &path, &first_token).await;
-    let approval = proposed.assert_json(202)["approval"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let approval = propose(&gw, "reset-password", &officer.id, &first_token).await;
     let reject = format!("/v1/approvals/{approval}/reject");
     let done = post(&gw, &reject, &second_token).await;
     assert_eq!(done.assert_json(200)["approval"]["status"], "rejected");
@@ -232,12 +231,7 @@ async fn the_person_reset_cannot_reject_it() {
     let (_, first_token) = signed_in(&gw, &[Role::Admin]).await;
     let (target, target_token) = signed_in(&gw, &[Role::Admin]).await;
 
-    let path = format!("/v1/users/{}/reset-password", target.id);
-    let proposed = post(&gw, &path, &first_token).await;
-    let approval = proposed.assert_json(202)["approval"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let approval = propose(&gw, "reset-password", &target.id, &first_token).await;
     let reject = format!("/v1/approvals/{approval}/reject");
     post(&gw, &reject, &target_token)
         .await
@@ -261,12 +255,7 @@ async fn an_approved_mfa_reset_makes_the_person_enrol_again() {
     let (_, second_token) = signed_in(&gw, &[Role::Admin]).await;
     let (manager, manager_token) = signed_in(&gw, &[Role::RiskManager]).await;
 
-    let path = format!("/v1/users/{}/reset-mfa", manager.id);
-    let proposed = post(&gw, &path, &first_token).await;
-    let approval = proposed.assert_json(202)["approval"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let approval = propose(&gw, "reset-mfa", &manager.id, &first_token).await;
     let done = post(
         &gw,
         &format!("/v1/approvals/{approval}/approve"),
@@ -361,12 +350,7 @@ async fn an_approved_reset_of_a_person_disabled_meanwhile_issues_no_setup_token(
     let (_, first_token) = signed_in(&gw, &[Role::Admin]).await;
     let (_, second_token) = signed_in(&gw, &[Role::Admin]).await;
     let (manager, _) = signed_in(&gw, &[Role::RiskManager]).await;
-    let path = format!("/v1/users/{}/reset-password", manager.id);
-    let proposed = post(&gw, &path, &first_token).await;
-    let approval = proposed.assert_json(202)["approval"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let approval = propose(&gw, "reset-password", &manager.id, &first_token).await;
     let disable = format!("/v1/users/{}/disable", manager.id);
     post(&gw, &disable, &second_token).await.assert_json(200);
 

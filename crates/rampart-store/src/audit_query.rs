@@ -2,8 +2,9 @@
 //! account, algorithm and desk its details name, page by page.
 //!
 //! Every filter is a bound parameter, never text spliced into SQL; the column filters are
-//! served by an index of migration 0004, the detail filters by `json_extract`. Pages are in order of `seq` and continue after a cursor
-//! (`after_seq`), so that a page never shifts when events are appended.
+//! served by an index of migration 0004, the detail filters by `json_extract`. Pages are in
+//! order of `seq` and continue after a cursor (`after_seq`), so that a page never shifts when
+//! events are appended.
 
 use chrono::{DateTime, Utc};
 use rampart_audit::{AuditEvent, Outcome};

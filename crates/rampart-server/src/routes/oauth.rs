@@ -1,9 +1,9 @@
 //! The OAuth 2.0 token endpoint (client credentials) and the published key set.
 //!
-//! Clients authenticate with `client_secret_basic`, `client_secret_post` or
-//! `private_key_jwt` (see [`crate::routes::oauth_assertion`]), never two at once. An unknown client costs the same argon2id verification as a
-//! wrong secret, and every answer says only `invalid_client`, so the endpoint
-//! does not tell which client ids exist. No secret or token is logged.
+//! Clients authenticate with `client_secret_basic`, `client_secret_post` or `private_key_jwt`
+//! (see [`crate::routes::oauth_assertion`]), never two at once. An unknown client costs the
+//! same argon2id verification as a wrong secret, and every answer says only `invalid_client`,
+//! so the endpoint does not tell which client ids exist. No secret or token is logged.
 
 use std::collections::BTreeMap;
 

@@ -1,9 +1,9 @@
 //! `rampart account`: create trading accounts with their cash and risk limits.
 //!
-//! Limits are built from defaults, a file and flags, and checked with
-//! `RiskLimits::validate` against the gateway's instrument catalog and
-//! against the firm-wide caps (`[risk.caps]`) before anything is written; the account and its `account.created` audit event
-//! are stored in one transaction.
+//! Limits are built from defaults, a file and flags, and checked with `RiskLimits::validate`
+//! against the gateway's instrument catalog and against the firm-wide caps (`[risk.caps]`)
+//! before anything is written; the account and its `account.created` audit event are stored in
+//! one transaction.
 
 use comfy_table::Table;
 use rampart_audit::{NewEvent, Outcome, action};

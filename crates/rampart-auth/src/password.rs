@@ -6,8 +6,11 @@
 //! password. It must be 12 to 128 characters long (Unicode scalar values after
 //! normalisation); there are no composition rules. It is refused when it is on
 //! the shipped list of common and breached passwords (`data/`, about 56,000
-//! entries, loaded once) or when it equals or contains the username or another
-//! account detail, ignoring case. Hashes are argon2id PHC strings made by
+//! entries, loaded once), when it is repetitive or sequential (one short run
+//! repeated, such as `aaaaaaaaaaaa` or `abcabcabcabc`; fewer than
+//! [`MIN_DISTINCT_CHARS`] different characters; or a run such as
+//! `abcdefghijkl` or `987654321098`, as SP 800-63B names them), or when it
+//! equals or contains the username or another account detail, ignoring case. Hashes are argon2id PHC strings made by
 //! [`crate::secret`], with at least OWASP's parameters; an unknown user costs
 //! one full verification, the same as a wrong password. No error repeats the
 //! password.
@@ -31,6 +34,9 @@ pub const MAX_CHARS: usize = 128;
 
 /// Context values shorter than this are refused only when the password equals them.
 pub const MIN_CONTEXT_CHARS: usize = 4;
+
+/// The fewest different characters a password may have.
+pub const MIN_DISTINCT_CHARS: usize = 4;
 
 /// The gzip-compressed list of common and breached passwords, one per line.
 static LIST_GZ: &[u8] = include_bytes!("../data/common-passwords.txt.gz");
@@ -56,6 +62,9 @@ pub enum PasswordError {
     /// The password is on the list of common or breached passwords.
     #[error("`password` is on the list of common or breached passwords")]
     Common,
+    /// The password repeats a short run or follows a sequence.
+    #[error("`password` must not be repetitive or sequential, such as `aaaa…` or `abcd…`")]
+    Repetitive,
     /// The password equals or contains the username or another account detail.
     #[error("`password` must not contain the username or other account details")]
     ContainsContext,
@@ -120,6 +129,9 @@ impl PasswordPolicy {
         if is_common_folded(&folded) {
             return Err(PasswordError::Common);
         }
+        if is_repetitive(&folded) {
+            return Err(PasswordError::Repetitive);
+        }
         if context.iter().any(|value| matches_context(&folded, value)) {
             return Err(PasswordError::ContainsContext);
         }
@@ -171,6 +183,36 @@ fn is_common_folded(folded: &str) -> bool {
     COMMON.contains(folded)
 }
 
+/// Whether `folded` is one short run repeated, has too few different characters, or
+/// steps by one code point from each character to the next (up or down, where `9` is
+/// followed by `0` and `0` preceded by `9`).
+fn is_repetitive(folded: &str) -> bool {
+    let chars: Vec<char> = folded.chars().collect();
+    let distinct: HashSet<char> = chars.iter().copied().collect();
+    if distinct.len() < MIN_DISTINCT_CHARS {
+        return true;
+    }
+    let repeated = (1..=chars.len() / 3).any(|unit| {
+        chars
+            .iter()
+            .zip(chars.iter().skip(unit))
+            .all(|(a, b)| a == b)
+    });
+    repeated || is_sequence(&chars, 1) || is_sequence(&chars, -1)
+}
+
+/// Whether every character is the one before it moved by `step` (digits wrap around).
+fn is_sequence(chars: &[char], step: i64) -> bool {
+    chars.iter().zip(chars.iter().skip(1)).all(|(&a, &b)| {
+        let wrapped = match (a, b) {
+            ('9', '0') => step == 1,
+            ('0', '9') => step == -1,
+            _ => false,
+        };
+        wrapped || i64::from(u32::from(b)) - i64::from(u32::from(a)) == step
+    })
+}
+
 /// Equal to the value, or containing it when it is long enough to matter.
 fn matches_context(folded_password: &str, value: &str) -> bool {
     let value = normalise(value.trim()).to_lowercase();
@@ -206,6 +248,36 @@ mod tests {
     fn shipped_list_decompresses_to_tens_of_thousands_of_entries() {
         let len = common_list_len();
         assert!((50_000..=100_000).contains(&len), "{len} entries");
+    }
+
+    #[test]
+    fn repetitive_and_sequential_passwords_are_refused() {
+        for weak in [
+            "aaaaaaaaaaaa",
+            "abababababab",
+            "abcabcabcabc",
+            "passwordpasswordpassword",
+            "aaaaaaaaaaab",
+            "abcdefghijklm",
+            "987654321098",
+            "789012345678",
+            "ZYXWVUTSRQPONM",
+        ] {
+            let refused = check_new_password(&SecretString::from(weak), &[]);
+            assert_eq!(refused, Err(PasswordError::Repetitive), "{weak}");
+        }
+    }
+
+    #[test]
+    fn passphrases_with_repeated_letters_are_still_accepted() {
+        for fine in [
+            "correct horse battery staple 42",
+            "aaaa bbbb cccc dddd",
+            "Mississippi river boat",
+        ] {
+            let accepted = check_new_password(&SecretString::from(fine), &[]);
+            assert_eq!(accepted, Ok(()), "{fine}");
+        }
     }
 
     #[test]

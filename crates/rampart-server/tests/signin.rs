@@ -198,6 +198,26 @@ async fn the_bootstrap_admin_must_change_the_password_before_anything_else() {
         .await;
     refused.assert_problem(400, "request.invalid");
     assert_eq!(refused.json["field"], "new_password");
+    let same = json!({ "current_password": PASSWORD, "new_password": PASSWORD });
+    let kept = gw
+        .api()
+        .post_json("/v1/auth/password", Some(&token), &same)
+        .await;
+    kept.assert_problem(400, "request.invalid");
+    assert!(kept.text.contains("must differ"), "{}", kept.text);
+    let key = user.id.clone();
+    let counted = gw
+        .in_store(move |store| async move {
+            store
+                .login_failures(rampart_store::ThrottleScope::User, &key)
+                .await
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        counted.failures, 0,
+        "a refused new password is no failed sign-in"
+    );
 
     let strong =
         json!({ "current_password": PASSWORD, "new_password": "a much longer pass phrase 7" }); // pragma: allowlist secret

@@ -138,6 +138,20 @@ pub async fn change_password(
     ApiJson(body): ApiJson<PasswordRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let user = person(&state, &bearer).await?;
+    // Judged before the current password is checked, so that a refused new password
+    // is not counted as a failed sign-in.
+    check_new_password(&body.new_password, &[&user.username]).map_err(|e| {
+        ApiError::invalid(
+            "new_password",
+            e.to_string().replace("`password`", "`new_password`"),
+        )
+    })?;
+    if body.new_password.expose_secret() == body.current_password.expose_secret() {
+        return Err(ApiError::invalid(
+            "new_password",
+            "`new_password` must differ from the current password",
+        ));
+    }
     let attempt = login::begin_password_check(&state, &user, &address).await?;
     let hash = user.password_hash.clone();
     let current = body.current_password.clone();
@@ -151,12 +165,6 @@ pub async fn change_password(
             "`current_password` is not correct",
         ));
     }
-    check_new_password(&body.new_password, &[&user.username]).map_err(|e| {
-        ApiError::invalid(
-            "new_password",
-            e.to_string().replace("`password`", "`new_password`"),
-        )
-    })?;
     let new_password = body.new_password.clone();
     let new_hash = tokio::task::spawn_blocking(move || hash_password(&new_password))
         .await

@@ -101,6 +101,20 @@ async fn conflicting_roles_are_refused_at_grant_with_both_roles_named() {
 }
 
 #[tokio::test]
+async fn a_display_name_that_reorders_or_hides_text_is_refused_naming_the_field() {
+    let gw = TestGateway::start().await;
+    let (_, token) = admin_token(&gw).await;
+    for name in ["Eve\u{202E}nimda", "Ad\u{200B}min", "Tab\there"] {
+        let body = json!({ "username": "nadia", "roles": ["trader"], "display_name": name });
+        let refused = gw.api().post_json("/v1/users", Some(&token), &body).await;
+        refused.assert_problem(400, "request.invalid");
+        assert_eq!(refused.json["field"], "display_name", "{name:?}");
+    }
+    let body = json!({ "username": "nadia", "roles": ["trader"], "display_name": "Nádia Ōsaka" });
+    create(&gw, &token, &body).await;
+}
+
+#[tokio::test]
 async fn a_non_admin_cannot_manage_users() {
     let gw = TestGateway::start().await;
     let auditor = gw.add_user(&[Role::Auditor], &[], Setup::READY).await;

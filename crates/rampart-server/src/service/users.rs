@@ -392,11 +392,20 @@ fn check_profile(profile: &UserProfile) -> Result<(), UserError> {
     let bad = profile
         .display_name
         .as_deref()
-        .is_some_and(|v| v.chars().count() > 200 || v.chars().any(char::is_control));
+        .is_some_and(|v| v.chars().count() > 200 || v.chars().any(unprintable));
     match bad {
         true => Err(UserError::Profile("display_name")),
         false => Ok(()),
     }
+}
+
+/// A control character, or one that reorders or hides text around it (bidirectional
+/// marks, embeddings, overrides and isolates, zero-width characters): a name shown to an
+/// approver must read as what it is.
+fn unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}')
+        || c == '\u{FEFF}'
 }
 
 fn taken(error: StoreError) -> UserError {

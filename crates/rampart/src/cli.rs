@@ -117,12 +117,12 @@ pub enum UserCommand {
     List,
     /// Disables a user; every session and token of theirs is refused from then on.
     Disable {
-        /// The subject id.
+        /// The subject id, or the username.
         id: String,
     },
     /// Removes a user's second factor; they enrol again at their next sign-in.
     ResetMfa {
-        /// The subject id.
+        /// The subject id, or the username.
         id: String,
     },
 }

@@ -152,3 +152,35 @@ fn a_disabled_owner_is_refused() {
     assert!(!refused.success, "{}", refused.all());
     assert!(refused.stderr.contains("`--owner`"), "{}", refused.all());
 }
+
+#[test]
+fn a_user_is_disabled_by_username_as_by_subject_id() {
+    let work = Workdir::new();
+    work.init();
+    let person = work
+        .run(&["user", "add", "--username", "nell", "--roles", "auditor"])
+        .ok();
+    let id = field(&person.stdout, "user_id:");
+
+    let done = work.run(&["user", "disable", "nell"]).ok();
+    assert!(
+        done.stdout.contains(&format!("user `{id}` disabled")),
+        "{}",
+        done.all()
+    );
+    let refused = work.run(&[
+        "client", "add", "--name", "algo", "--roles", "auditor", "--owner", &id,
+    ]);
+    assert!(
+        !refused.success,
+        "the person is disabled: {}",
+        refused.all()
+    );
+    let unknown = work.run(&["user", "reset-mfa", "nobody-here"]);
+    assert!(!unknown.success, "{}", unknown.all());
+    assert!(
+        unknown.stderr.contains("does not exist"),
+        "{}",
+        unknown.all()
+    );
+}

@@ -155,15 +155,26 @@ async fn list(context: &Context) -> Result<(), crate::commands::Error> {
     Ok(())
 }
 
-async fn disable(context: &Context, id: &str) -> Result<(), crate::commands::Error> {
+/// The subject id of the user `name` names: a subject id, or else a username.
+async fn subject_of(store: &Store, name: &str) -> Result<String, UserError> {
+    let user = match store.user(name).await? {
+        Some(user) => Some(user),
+        None => store.user_named(name).await?,
+    };
+    user.map(|user| user.id).ok_or(UserError::UnknownUser)
+}
+
+async fn disable(context: &Context, name: &str) -> Result<(), crate::commands::Error> {
     let store = context.open_store().await?;
+    let id = &subject_of(&store, name).await?;
     let revoked = users::disable(&store, OPERATOR, id, Utc::now()).await?;
     println!("user `{id}` disabled; {} session(s) revoked", revoked.len());
     Ok(())
 }
 
-async fn reset_mfa(context: &Context, id: &str) -> Result<(), crate::commands::Error> {
+async fn reset_mfa(context: &Context, name: &str) -> Result<(), crate::commands::Error> {
     let store = context.open_store().await?;
+    let id = &subject_of(&store, name).await?;
     let revoked = users::reset_mfa(&store, OPERATOR, id, Utc::now()).await?;
     println!(
         "second factor of `{id}` removed; {} session(s) revoked",

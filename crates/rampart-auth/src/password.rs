@@ -10,10 +10,10 @@
 //! repeated, such as `aaaaaaaaaaaa` or `abcabcabcabc`; fewer than
 //! [`MIN_DISTINCT_CHARS`] different characters; or a run such as
 //! `abcdefghijkl` or `987654321098`, as SP 800-63B names them), or when it
-//! equals or contains the username or another account detail, ignoring case. Hashes are argon2id PHC strings made by
-//! [`crate::secret`], with at least OWASP's parameters; an unknown user costs
-//! one full verification, the same as a wrong password. No error repeats the
-//! password.
+//! equals or contains the username or another account detail, ignoring case.
+//! Hashes are argon2id PHC strings made by [`crate::secret`], with at least
+//! OWASP's parameters; an unknown user costs one full verification, the same as
+//! a wrong password. No error repeats the password.
 
 use std::collections::HashSet;
 use std::io::Read;

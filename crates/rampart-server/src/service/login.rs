@@ -111,6 +111,12 @@ async fn second_factor(
         recovery,
         read_at,
     } = factor;
+    // A recovery code that matched none of the person's codes fails here, as a wrong
+    // password does, before any transaction: the two take the same time.
+    if credentials.totp_code.is_none() && credentials.recovery_code.is_some() && recovery.is_none()
+    {
+        return Err(throttle::fail(state, keys, Failure::WrongCode, reserved).await);
+    }
     let now = state.clock.now();
     let mut tx = state
         .store
